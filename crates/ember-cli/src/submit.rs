@@ -1,0 +1,120 @@
+//! `ember submit app.py [args]`: starts the driver (a Spark Connect
+//! endpoint on a free loopback port), runs the application with Python and
+//! `SPARK_REMOTE` pointing at it, and exits with the application's code.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::CommonArgs;
+
+#[derive(clap::Args)]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// client (the default) runs the driver in this process.
+    #[arg(long = "deploy-mode", value_name = "MODE")]
+    deploy_mode: Option<String>,
+    /// Python files (.py, .zip, .egg) to put on the application's PYTHONPATH.
+    #[arg(long = "py-files", value_name = "FILES", value_delimiter = ',')]
+    py_files: Vec<String>,
+    /// Files the application reads (listed in spark.files).
+    #[arg(long = "files", value_name = "FILES", value_delimiter = ',')]
+    files: Vec<String>,
+    /// The application and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "APP [ARGS]")]
+    app: Vec<String>,
+}
+
+pub async fn run(a: SubmitArgs) -> Result<u8, String> {
+    if let Some(mode) = a.deploy_mode.as_deref() {
+        if mode != "client" {
+            return Err(format!("deploy mode '{mode}' is not supported for local masters; use client"));
+        }
+    }
+    let mut conf = a.common.spark_conf()?;
+    let (app, app_args) = a.app.split_first().ok_or("no application given")?;
+    let app_path = PathBuf::from(app.strip_prefix("local://").unwrap_or(app));
+    if app_path.extension().and_then(|e| e.to_str()) != Some("py") {
+        return Err(format!("ember runs Python applications (.py); got {app}"));
+    }
+    if !app_path.is_file() {
+        return Err(format!("application file not found: {}", app_path.display()));
+    }
+    for f in a.py_files.iter().chain(&a.files) {
+        if !PathBuf::from(f).exists() {
+            return Err(format!("file not found: {f}"));
+        }
+    }
+    if !a.files.is_empty() {
+        conf.set("spark.files", a.files.join(","));
+    }
+    if !a.py_files.is_empty() {
+        conf.set("spark.submit.pyFiles", a.py_files.join(","));
+    }
+    if conf.get_explicit("spark.app.name").is_none() {
+        let stem = app_path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "ember".into());
+        conf.set("spark.app.name", stem);
+    }
+    conf.set("spark.submit.deployMode", "client");
+
+    let listener = ember_connect::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .map_err(|e| format!("cannot start the driver: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(ember_connect::serve(listener, conf.clone(), None, async {
+        let _ = stop_rx.await;
+    }));
+
+    let python = python_interpreter(&conf);
+    let mut cmd = tokio::process::Command::new(&python);
+    cmd.arg(&app_path).args(app_args);
+    cmd.env("SPARK_REMOTE", format!("sc://{addr}"));
+    cmd.env("SPARK_CONNECT_MODE_ENABLED", "1");
+    cmd.env_remove("SPARK_CONNECT_AUTHENTICATE_TOKEN");
+    if !a.py_files.is_empty() {
+        let mut paths: Vec<String> = a
+            .py_files
+            .iter()
+            .map(|p| std::path::absolute(p).map(|x| x.display().to_string()).unwrap_or_else(|_| p.clone()))
+            .collect();
+        if let Ok(existing) = std::env::var("PYTHONPATH") {
+            paths.push(existing);
+        }
+        cmd.env("PYTHONPATH", paths.join(":"));
+    }
+    let status = cmd.status().await.map_err(|e| format!("cannot run {python}: {e}"))?;
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    Ok(exit_code(status))
+}
+
+/// `spark.pyspark.python`, `PYSPARK_PYTHON`, else `python` (or `python3`) from PATH.
+fn python_interpreter(conf: &ember_common::SparkConf) -> String {
+    if let Some(p) = conf.get("spark.pyspark.python") {
+        return p;
+    }
+    if let Ok(p) = std::env::var("PYSPARK_PYTHON") {
+        if !p.is_empty() {
+            return p;
+        }
+    }
+    let on_path = |name: &str| {
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
+    };
+    if on_path("python") { "python".into() } else { "python3".into() }
+}
+
+fn exit_code(status: std::process::ExitStatus) -> u8 {
+    if let Some(c) = status.code() {
+        return u8::try_from(c & 0xff).unwrap_or(1);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return u8::try_from(128 + sig).unwrap_or(1);
+        }
+    }
+    1
+}

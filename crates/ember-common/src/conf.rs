@@ -1,0 +1,249 @@
+//! `SparkConf`: string key/value configuration with Spark's defaults.
+//!
+//! Values are kept as strings, as Spark does; typed getters parse Spark's
+//! units (`512m`, `2g` for bytes; `30s`, `100ms` for durations).
+
+use std::collections::BTreeMap;
+
+use crate::error::SparkError;
+
+/// Defaults for the keys clients read or the engine uses; values are Spark 4.2's.
+const DEFAULTS: &[(&str, &str)] = &[
+    ("spark.master", "local[*]"),
+    ("spark.app.name", "ember"),
+    ("spark.driver.memory", "1g"),
+    ("spark.driver.cores", "1"),
+    ("spark.executor.memory", "1g"),
+    ("spark.sql.shuffle.partitions", "200"),
+    ("spark.sql.ansi.enabled", "true"),
+    ("spark.sql.caseSensitive", "false"),
+    ("spark.sql.session.timeZone", "UTC"),
+    ("spark.sql.execution.arrow.maxRecordsPerBatch", "10000"),
+    ("spark.sql.execution.arrow.pyspark.enabled", "true"),
+    ("spark.sql.execution.pandas.structHandlingMode", "legacy"),
+    ("spark.sql.execution.pandas.convertToArrowArraySafely", "false"),
+    ("spark.sql.pyspark.inferNestedDictAsStruct.enabled", "false"),
+    ("spark.sql.pyspark.legacy.inferArrayTypeFromFirstElement.enabled", "false"),
+    ("spark.sql.timestampType", "TIMESTAMP_LTZ"),
+    ("spark.sql.repl.eagerEval.enabled", "false"),
+    ("spark.sql.repl.eagerEval.maxNumRows", "20"),
+    ("spark.sql.repl.eagerEval.truncate", "20"),
+    ("spark.sql.legacy.timeParserPolicy", "CORRECTED"),
+    ("spark.sql.sources.default", "parquet"),
+    ("spark.python.sql.dataFrameDebugging.enabled", "false"),
+    ("spark.sql.execution.pyspark.binaryAsBytes", "true"),
+    ("spark.sql.execution.arrow.useLargeVarTypes", "false"),
+    ("spark.sql.execution.pythonUDF.arrow.enabled", "false"),
+    ("spark.sql.execution.pythonUDTF.arrow.enabled", "false"),
+    ("spark.sql.execution.arrow.pyspark.selfDestruct.enabled", "false"),
+    ("spark.ui.showConsoleProgress", "true"),
+    ("spark.sql.execution.pandas.inferPandasDictAsMap", "false"),
+    ("spark.sql.pyspark.legacy.inferMapTypeFromFirstPair.enabled", "false"),
+    ("spark.sql.pyspark.jvmStacktrace.enabled", "false"),
+    ("spark.sql.connect.serverStacktrace.enabled", "false"),
+    // createDataFrame data over the threshold is uploaded as artifacts in chunks.
+    ("spark.sql.session.localRelationCacheThreshold", "67108864"),
+    ("spark.sql.session.localRelationSizeLimit", "2147483647"),
+    ("spark.sql.session.localRelationChunkSizeRows", "10000"),
+    ("spark.sql.session.localRelationChunkSizeBytes", "16777216"),
+    ("spark.sql.session.localRelationBatchOfChunksSizeBytes", "134217728"),
+    ("spark.sql.warehouse.dir", "spark-warehouse"),
+];
+
+/// Static keys cannot change once the session exists (`ConfigRequest.IsModifiable` = false).
+const STATIC_PREFIXES: &[&str] =
+    &["spark.master", "spark.app.", "spark.driver.", "spark.executor.", "spark.submit.", "spark.local.dir"];
+
+/// Spark configuration: explicit settings over Spark's defaults.
+#[derive(Debug, Clone, Default)]
+pub struct SparkConf {
+    settings: BTreeMap<String, String>,
+}
+
+impl SparkConf {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The explicit setting, else Spark's default, else `None`.
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.settings.get(key).cloned().or_else(|| default_of(key).map(str::to_string))
+    }
+
+    /// The explicit setting only (no default).
+    pub fn get_explicit(&self, key: &str) -> Option<&str> {
+        self.settings.get(key).map(String::as_str)
+    }
+
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.settings.insert(key.into(), value.into());
+    }
+
+    pub fn unset(&mut self, key: &str) {
+        self.settings.remove(key);
+    }
+
+    /// Every explicit setting, sorted by key (what `spark.conf.getAll` shows).
+    pub fn explicit(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.settings.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn is_modifiable(key: &str) -> bool {
+        !STATIC_PREFIXES.iter().any(|p| key.starts_with(p))
+    }
+
+    pub fn get_bool(&self, key: &str) -> Result<bool, SparkError> {
+        match self.get(key).as_deref().map(str::trim) {
+            None => Ok(false),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+            Some(v) => Err(invalid_conf(key, v, "a boolean")),
+        }
+    }
+
+    pub fn get_usize(&self, key: &str) -> Result<Option<usize>, SparkError> {
+        self.get(key)
+            .map(|v| v.trim().parse::<usize>().map_err(|_| invalid_conf(key, &v, "a non-negative integer")))
+            .transpose()
+    }
+
+    /// A size in bytes (`spark.driver.memory=2g`); a bare number means `default_unit`.
+    pub fn get_bytes(&self, key: &str, default_unit: ByteUnit) -> Result<Option<u64>, SparkError> {
+        self.get(key)
+            .map(|v| parse_bytes(&v, default_unit).ok_or_else(|| invalid_conf(key, &v, "a size such as 512m or 2g")))
+            .transpose()
+    }
+
+    /// Parses `--conf` style `key=value`.
+    pub fn parse_pair(pair: &str) -> Result<(String, String), SparkError> {
+        match pair.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+            _ => Err(SparkError::illegal_argument(format!(
+                "Spark config without '=': {pair} (expected --conf key=value)"
+            ))),
+        }
+    }
+
+    /// Reads a Java-properties style file (`key value` or `key=value`, `#` comments),
+    /// as `spark-submit --properties-file` does.
+    pub fn parse_properties(text: &str) -> Vec<(String, String)> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))
+            .filter_map(|l| {
+                let idx = l.find(|c: char| c == '=' || c == ':' || c.is_whitespace())?;
+                let (k, rest) = l.split_at(idx);
+                let v = rest[1..].trim_start_matches(|c: char| c == '=' || c == ':' || c.is_whitespace());
+                Some((k.to_string(), v.trim().to_string()))
+            })
+            .collect()
+    }
+}
+
+pub fn default_of(key: &str) -> Option<&'static str> {
+    DEFAULTS.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+}
+
+/// The unit a bare number is read in (Spark's `ByteUnit`).
+#[derive(Debug, Clone, Copy)]
+pub enum ByteUnit {
+    Byte,
+    KiB,
+    MiB,
+}
+
+/// Parses Spark's size strings: `1024`, `512k`, `512m`, `2g`, `1t` (binary units).
+pub fn parse_bytes(value: &str, default_unit: ByteUnit) -> Option<u64> {
+    let v = value.trim().to_ascii_lowercase();
+    let digits_end = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(digits_end);
+    let n: u64 = num.parse().ok()?;
+    let mult: u64 = match unit.trim_end_matches('b') {
+        "" if unit.is_empty() => match default_unit {
+            ByteUnit::Byte => 1,
+            ByteUnit::KiB => 1 << 10,
+            ByteUnit::MiB => 1 << 20,
+        },
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        "p" => 1 << 50,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+/// Parses the master URL's parallelism: `local` → 1, `local[N]` → N, `local[*]` → cores.
+pub fn local_parallelism(master: &str) -> Result<usize, SparkError> {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let m = master.trim();
+    if m == "local" {
+        return Ok(1);
+    }
+    let inner = m
+        .strip_prefix("local[")
+        .and_then(|r| r.strip_suffix(']'))
+        .ok_or_else(|| SparkError::illegal_argument(format!("Could not parse Master URL: '{master}'")))?;
+    // local[N, maxFailures] is also valid in Spark.
+    let n = inner.split(',').next().unwrap_or_default().trim();
+    if n == "*" {
+        return Ok(cores);
+    }
+    match n.parse::<usize>() {
+        Ok(0) | Err(_) => Err(SparkError::illegal_argument(format!("Could not parse Master URL: '{master}'"))),
+        Ok(n) => Ok(n),
+    }
+}
+
+fn invalid_conf(key: &str, value: &str, expected: &str) -> SparkError {
+    SparkError::illegal_argument(format!("{key} should be {expected}, but was {value}"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_use_binary_units() {
+        assert_eq!(parse_bytes("2g", ByteUnit::MiB), Some(2 << 30));
+        assert_eq!(parse_bytes("512m", ByteUnit::MiB), Some(512 << 20));
+        assert_eq!(parse_bytes("512", ByteUnit::MiB), Some(512 << 20));
+        assert_eq!(parse_bytes("1024", ByteUnit::Byte), Some(1024));
+        assert_eq!(parse_bytes("1gb", ByteUnit::Byte), Some(1 << 30));
+        assert_eq!(parse_bytes("lots", ByteUnit::Byte), None);
+    }
+
+    #[test]
+    fn master_parallelism() {
+        assert_eq!(local_parallelism("local").unwrap(), 1);
+        assert_eq!(local_parallelism("local[3]").unwrap(), 3);
+        assert!(local_parallelism("local[*]").unwrap() >= 1);
+        assert!(local_parallelism("local[0]").is_err());
+        assert!(local_parallelism("yarn").is_err());
+    }
+
+    #[test]
+    fn explicit_settings_override_defaults() {
+        let mut c = SparkConf::new();
+        assert_eq!(c.get("spark.sql.shuffle.partitions").as_deref(), Some("200"));
+        c.set("spark.sql.shuffle.partitions", "8");
+        assert_eq!(c.get_usize("spark.sql.shuffle.partitions").unwrap(), Some(8));
+        c.unset("spark.sql.shuffle.partitions");
+        assert_eq!(c.get("spark.sql.shuffle.partitions").as_deref(), Some("200"));
+        assert!(c.get("spark.nope").is_none());
+    }
+
+    #[test]
+    fn properties_files() {
+        let p = SparkConf::parse_properties("# c\nspark.a 1\nspark.b=two\n  spark.c :  x y \n");
+        assert_eq!(
+            p,
+            vec![("spark.a".into(), "1".into()), ("spark.b".into(), "two".into()), ("spark.c".into(), "x y".into())]
+        );
+        assert!(SparkConf::parse_pair("novalue").is_err());
+        assert_eq!(SparkConf::parse_pair("k=a=b").unwrap(), ("k".into(), "a=b".into()));
+    }
+}

@@ -1,0 +1,72 @@
+//! `df.cache()` / `persist()`: the relation's rows are computed once and
+//! kept in memory; later plans containing the same relation read them.
+//!
+//! A relation is identified by its encoded Connect message (the client
+//! sends the same bytes, plan ids included, for the same DataFrame).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use datafusion::datasource::MemTable;
+use prost::Message;
+use spark_connect_proto::Relation;
+
+use crate::error::Result;
+use crate::plan::Planner;
+use crate::session::SparkSession;
+
+#[derive(Default)]
+pub struct Cache {
+    /// Encoded relation → the table holding its rows, and its storage level.
+    entries: Mutex<HashMap<Vec<u8>, (String, String)>>,
+}
+
+pub fn cached_table_name(id: &str) -> String {
+    format!("__ember_cached_{id}")
+}
+
+impl Cache {
+    pub fn is_empty(&self) -> bool {
+        self.entries.lock().map(|e| e.is_empty()).unwrap_or(true)
+    }
+
+    /// The cached table for a relation, if it is cached.
+    pub fn lookup(&self, rel: &Relation) -> Option<String> {
+        let key = rel.encode_to_vec();
+        self.entries.lock().ok()?.get(&key).map(|(t, _)| t.clone())
+    }
+
+    pub fn storage_level(&self, rel: &Relation) -> Option<String> {
+        let key = rel.encode_to_vec();
+        self.entries.lock().ok()?.get(&key).map(|(_, l)| l.clone())
+    }
+
+    /// Computes and keeps a relation's rows (no-op when already cached).
+    pub async fn persist(&self, session: &SparkSession, rel: &Relation, level: &str) -> Result<()> {
+        let key = rel.encode_to_vec();
+        if self.entries.lock().map(|e| e.contains_key(&key)).unwrap_or(false) {
+            return Ok(());
+        }
+        let mut planner = Planner::new(session);
+        let plan = planner.relation(rel).await?;
+        let schema = Arc::new(plan.schema().as_arrow().clone());
+        let df = session.ctx().execute_logical_plan(plan).await?;
+        let partitions = df.collect_partitioned().await?;
+        let table = MemTable::try_new(schema, partitions)?;
+        let name = cached_table_name(&uuid::Uuid::new_v4().simple().to_string());
+        session.ctx().register_table(name.as_str(), Arc::new(table))?;
+        if let Ok(mut e) = self.entries.lock() {
+            e.insert(key, (name, level.to_string()));
+        }
+        Ok(())
+    }
+
+    pub fn unpersist(&self, session: &SparkSession, rel: &Relation) -> Result<()> {
+        let key = rel.encode_to_vec();
+        let removed = self.entries.lock().ok().and_then(|mut e| e.remove(&key));
+        if let Some((name, _)) = removed {
+            session.ctx().deregister_table(name.as_str())?;
+        }
+        Ok(())
+    }
+}

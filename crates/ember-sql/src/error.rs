@@ -1,0 +1,225 @@
+//! The error type of ember-sql: a DataFusion error or a Spark error. The
+//! gRPC edge maps both to Spark's exception classes (see `classify`).
+
+use datafusion::common::DataFusionError;
+use ember_common::{ExceptionClass, SparkError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Spark(#[from] SparkError),
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<Error> for DataFusionError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::DataFusion(e) => e,
+            Error::Spark(e) => DataFusionError::External(Box::new(e)),
+            Error::Arrow(e) => DataFusionError::ArrowError(Box::new(e), None),
+            Error::Io(e) => DataFusionError::IoError(e),
+        }
+    }
+}
+
+/// Spark's view of any error: its exception class, error class and message.
+pub fn classify(e: &Error) -> SparkError {
+    match e {
+        Error::Spark(s) => s.clone(),
+        Error::DataFusion(d) => classify_datafusion(d),
+        Error::Arrow(a) => classify_arrow(a),
+        Error::Io(io) => SparkError::new(ExceptionClass::Runtime, io.to_string()),
+    }
+}
+
+pub fn classify_datafusion(e: &DataFusionError) -> SparkError {
+    match e {
+        DataFusionError::External(inner) => {
+            if let Some(s) = inner.downcast_ref::<SparkError>() {
+                return s.clone();
+            }
+            if let Some(d) = inner.downcast_ref::<DataFusionError>() {
+                return classify_datafusion(d);
+            }
+            if let Some(a) = inner.downcast_ref::<arrow::error::ArrowError>() {
+                return classify_arrow(a);
+            }
+            SparkError::new(ExceptionClass::Runtime, inner.to_string())
+        }
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => classify_datafusion(inner),
+        DataFusionError::Shared(inner) => classify_datafusion(inner),
+        DataFusionError::Collection(errs) => errs
+            .first()
+            .map(classify_datafusion)
+            .unwrap_or_else(|| SparkError::new(ExceptionClass::Runtime, e.to_string())),
+        DataFusionError::ArrowError(a, _) => classify_arrow(a),
+        DataFusionError::SQL(p, _) => {
+            let msg = p.to_string();
+            let msg = msg.strip_prefix("sql parser error: ").unwrap_or(&msg).to_string();
+            if msg.starts_with('[') {
+                SparkError::new(ExceptionClass::Parse, msg).with_error_class_from_message()
+            } else {
+                SparkError::with_class(
+                    ExceptionClass::Parse,
+                    "PARSE_SYNTAX_ERROR",
+                    "42601",
+                    format!("Syntax error: {msg}."),
+                )
+            }
+        }
+        DataFusionError::SchemaError(s, _) => {
+            let msg = s.to_string();
+            match s.as_ref() {
+                datafusion::common::SchemaError::FieldNotFound { field, valid_fields } => {
+                    let cands: Vec<String> = valid_fields.iter().map(|c| c.name.clone()).take(5).collect();
+                    SparkError::unresolved_column(&field.name, &cands)
+                }
+                datafusion::common::SchemaError::AmbiguousReference { field } => SparkError::with_class(
+                    ExceptionClass::Analysis,
+                    "AMBIGUOUS_REFERENCE",
+                    "42704",
+                    format!("Reference `{}` is ambiguous.", field.name),
+                ),
+                _ => SparkError::analysis(msg),
+            }
+        }
+        DataFusionError::Plan(m) => {
+            let s = SparkError::analysis(strip_df_prefix(m));
+            if m.contains("table") && m.contains("not found") {
+                let name = m.split('\'').nth(1).unwrap_or(m);
+                return SparkError::table_not_found(name);
+            }
+            s.with_error_class_from_message()
+        }
+        DataFusionError::NotImplemented(m) => SparkError::unsupported(m.clone()),
+        DataFusionError::Execution(m) => {
+            if m.contains("Divide by zero") || m.contains("DIVIDE_BY_ZERO") {
+                return divide_by_zero();
+            }
+            runtime_from_message(m)
+        }
+        DataFusionError::ExecutionJoin(j) => SparkError::new(ExceptionClass::Runtime, j.to_string()),
+        DataFusionError::ResourcesExhausted(m) => SparkError::with_class(
+            ExceptionClass::Runtime,
+            "UNABLE_TO_ACQUIRE_MEMORY",
+            "53200",
+            format!("Unable to acquire memory: {m}"),
+        ),
+        DataFusionError::IoError(io) => SparkError::new(ExceptionClass::Runtime, io.to_string()),
+        DataFusionError::ObjectStore(os) => match os.as_ref() {
+            object_store::Error::NotFound { path, .. } => SparkError::path_not_found(path),
+            other => SparkError::new(ExceptionClass::Runtime, other.to_string()),
+        },
+        other => SparkError::new(ExceptionClass::Runtime, strip_df_prefix(&other.to_string())),
+    }
+}
+
+fn runtime_from_message(m: &str) -> SparkError {
+    let m = strip_df_prefix(m);
+    if let Some(rest) = m.strip_prefix('[') {
+        let class = rest.split(']').next().unwrap_or_default();
+        let exc = if class.starts_with("CAST_INVALID_INPUT") {
+            ExceptionClass::NumberFormat
+        } else if class.starts_with("CANNOT_PARSE_TIMESTAMP") {
+            ExceptionClass::DateTime
+        } else if class.contains("OVERFLOW") || class.starts_with("DIVIDE_BY_ZERO") {
+            ExceptionClass::Arithmetic
+        } else if class.starts_with("INVALID_ARRAY_INDEX") {
+            ExceptionClass::ArrayIndexOutOfBounds
+        } else {
+            ExceptionClass::Runtime
+        };
+        return SparkError::new(exc, m).with_error_class_from_message();
+    }
+    SparkError::new(ExceptionClass::Runtime, m)
+}
+
+fn classify_arrow(a: &arrow::error::ArrowError) -> SparkError {
+    use arrow::error::ArrowError as A;
+    match a {
+        A::DivideByZero => divide_by_zero(),
+        A::CastError(m) | A::ParseError(m) => {
+            let value = m.split('\'').nth(1).unwrap_or_default();
+            let target = m.rsplit(' ').nth(1).unwrap_or("the target");
+            SparkError::with_class(
+                ExceptionClass::NumberFormat,
+                "CAST_INVALID_INPUT",
+                "22018",
+                format!(
+                    "The value '{value}' of the type \"STRING\" cannot be cast to \"{}\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead. ({m})",
+                    target.to_uppercase()
+                ),
+            )
+        }
+        A::ArithmeticOverflow(m) => SparkError::with_class(
+            ExceptionClass::Arithmetic,
+            "ARITHMETIC_OVERFLOW",
+            "22003",
+            format!("{m}. Use 'try_add' to tolerate overflow and return NULL instead."),
+        ),
+        A::ExternalError(inner) => {
+            if let Some(s) = inner.downcast_ref::<SparkError>() {
+                return s.clone();
+            }
+            if let Some(d) = inner.downcast_ref::<DataFusionError>() {
+                return classify_datafusion(d);
+            }
+            SparkError::new(ExceptionClass::Runtime, inner.to_string())
+        }
+        other => SparkError::new(ExceptionClass::Runtime, other.to_string()),
+    }
+}
+
+fn divide_by_zero() -> SparkError {
+    SparkError::with_class(
+        ExceptionClass::Arithmetic,
+        "DIVIDE_BY_ZERO",
+        "22012",
+        "Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error.",
+    )
+}
+
+fn strip_df_prefix(m: &str) -> String {
+    let mut s = m.trim();
+    for p in ["Error during planning: ", "Execution error: ", "Schema error: ", "This feature is not implemented: "] {
+        if let Some(r) = s.strip_prefix(p) {
+            s = r;
+        }
+    }
+    s.to_string()
+}
+
+/// Reads `[ERROR_CLASS]` (and `SQLSTATE: xxxxx`) back out of a message.
+trait FromMessage {
+    fn with_error_class_from_message(self) -> Self;
+}
+
+impl FromMessage for SparkError {
+    fn with_error_class_from_message(mut self) -> Self {
+        if self.error_class.is_none() {
+            if let Some(rest) = self.message.strip_prefix('[') {
+                if let Some((class, _)) = rest.split_once(']') {
+                    if !class.is_empty() && class.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c == '.') {
+                        self.error_class = Some(class.to_string());
+                    }
+                }
+            }
+            if let Some((_, state)) = self.message.rsplit_once("SQLSTATE: ") {
+                self.sql_state = Some(state.chars().take(5).collect());
+            }
+        }
+        self
+    }
+}
+
+/// Shorthand for an AnalysisException as our error.
+pub fn analysis(msg: impl Into<String>) -> Error {
+    Error::Spark(SparkError::analysis(msg))
+}

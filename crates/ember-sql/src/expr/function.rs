@@ -1,0 +1,404 @@
+//! Spark functions and operators → DataFusion expressions.
+//!
+//! Operators (`+`, `==`, `and`, ...) and Spark-only forms (`when`, `in`,
+//! `count(*)`, `explode`) are built here; everything else is looked up by
+//! name in the session's function registry, which holds DataFusion's
+//! functions overlaid with `datafusion-spark`'s Spark-semantics versions and
+//! ember's own (see `crate::functions`).
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::expr::{AggregateFunction, Case, InList, Like, Unnest, WindowFunction};
+use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator, cast, lit};
+use ember_common::{ExceptionClass, SparkError};
+use spark_connect_proto::Expression;
+use spark_connect_proto::expression::ExprType;
+
+use super::{NamedExpr, strip_alias};
+use crate::error::{Result, analysis};
+use crate::plan::Planner;
+
+/// Spark names whose DataFusion function has another name.
+fn registry_name(spark: &str) -> &str {
+    match spark {
+        "mean" => "avg",
+        "first" => "first_value",
+        "last" => "last_value",
+        "std" | "stddev_samp" => "stddev",
+        "variance" => "var_samp",
+        "approx_count_distinct" => "approx_distinct",
+        "percentile_approx" | "approx_percentile" => "approx_percentile_cont",
+        "every" => "bool_and",
+        "some" | "any" => "bool_or",
+        "rlike" | "regexp" => "regexp_like",
+        "startswith" => "starts_with",
+        "endswith" => "ends_with",
+        "datediff" => "date_diff",
+        "lcase" => "lower",
+        "ucase" => "upper",
+        "char_length" | "character_length" => "length",
+        "ceiling" => "ceil",
+        "power" => "pow",
+        "sign" => "signum",
+        "cardinality" => "size",
+        "array_size" => "array_length",
+        "sort_array" => "array_sort",
+        "current_timestamp" => "now",
+        other => other,
+    }
+}
+
+/// Spark's display name for a function in column names.
+fn display_name(spark: &str) -> &str {
+    match spark {
+        "mean" => "avg",
+        "ceiling" => "ceil",
+        "lcase" => "lower",
+        "ucase" => "upper",
+        other => other,
+    }
+}
+
+impl Planner<'_> {
+    pub(crate) fn function(
+        &mut self,
+        name: &str,
+        args: &[Expression],
+        distinct: bool,
+        schema: &DFSchema,
+    ) -> Result<NamedExpr> {
+        let lname = name.to_ascii_lowercase();
+        if matches!(
+            lname.as_str(),
+            "transform"
+                | "filter"
+                | "aggregate"
+                | "reduce"
+                | "exists"
+                | "forall"
+                | "zip_with"
+                | "transform_keys"
+                | "transform_values"
+                | "map_filter"
+                | "array_sort"
+        ) && args.iter().any(|a| matches!(a.expr_type, Some(ExprType::LambdaFunction(_))))
+        {
+            return self.higher_order(&lname, args, schema);
+        }
+        // count(*) counts rows: Spark names it count(1).
+        if lname == "count" && args.len() == 1 && matches!(args[0].expr_type, Some(ExprType::UnresolvedStar(_))) {
+            let e = self.aggregate_call("count", vec![lit(1i32)], distinct)?;
+            return Ok(NamedExpr::new(e, "count(1)"));
+        }
+        let mut named = vec![];
+        for a in args {
+            named.push(self.expr(a, schema)?);
+        }
+        let names: Vec<String> = named.iter().map(|n| n.name.clone()).collect();
+        let exprs: Vec<Expr> = named.into_iter().map(|n| strip_alias(n.expr)).collect();
+        self.build_function(&lname, name, exprs, names, distinct, schema)
+    }
+
+    fn build_function(
+        &mut self,
+        lname: &str,
+        orig: &str,
+        mut a: Vec<Expr>,
+        n: Vec<String>,
+        distinct: bool,
+        schema: &DFSchema,
+    ) -> Result<NamedExpr> {
+        let bin = |op: Operator, sym: &str, a: &mut Vec<Expr>, n: &[String]| -> Result<NamedExpr> {
+            let (l, r) = two(a, sym)?;
+            Ok(NamedExpr::new(
+                Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(r))),
+                format!("({} {sym} {})", n[0], n[1]),
+            ))
+        };
+        match lname {
+            "+" if a.len() == 2 => bin(Operator::Plus, "+", &mut a, &n),
+            "-" if a.len() == 2 => bin(Operator::Minus, "-", &mut a, &n),
+            "*" => bin(Operator::Multiply, "*", &mut a, &n),
+            "%" | "mod" => bin(Operator::Modulo, "%", &mut a, &n),
+            "/" => {
+                let (l, r) = two(&mut a, "/")?;
+                let e = crate::functions::spark_divide(l, r, schema, self.session.ansi())?;
+                Ok(NamedExpr::new(e, format!("({} / {})", n[0], n[1])))
+            }
+            "==" => bin(Operator::Eq, "=", &mut a, &n),
+            "!=" => {
+                let (l, r) = two(&mut a, "!=")?;
+                Ok(NamedExpr::new(l.not_eq(r), format!("(NOT ({} = {}))", n[0], n[1])))
+            }
+            "<" => bin(Operator::Lt, "<", &mut a, &n),
+            "<=" => bin(Operator::LtEq, "<=", &mut a, &n),
+            ">" => bin(Operator::Gt, ">", &mut a, &n),
+            ">=" => bin(Operator::GtEq, ">=", &mut a, &n),
+            "<=>" | "equal_null" => bin(Operator::IsNotDistinctFrom, "<=>", &mut a, &n),
+            "and" => bin(Operator::And, "AND", &mut a, &n),
+            "or" => bin(Operator::Or, "OR", &mut a, &n),
+            "&" | "bitwiseand" => bin(Operator::BitwiseAnd, "&", &mut a, &n),
+            "|" | "bitwiseor" => bin(Operator::BitwiseOr, "|", &mut a, &n),
+            "^" | "bitwisexor" => bin(Operator::BitwiseXor, "^", &mut a, &n),
+            "not" | "!" => Ok(NamedExpr::new(Expr::Not(Box::new(one(&mut a, "not")?)), format!("(NOT {})", n[0]))),
+            "-" | "negative" => {
+                Ok(NamedExpr::new(Expr::Negative(Box::new(one(&mut a, "negative")?)), format!("(- {})", n[0])))
+            }
+            "positive" => Ok(NamedExpr::new(one(&mut a, "positive")?, format!("(+ {})", n[0]))),
+            "isnull" => Ok(NamedExpr::new(one(&mut a, "isnull")?.is_null(), format!("({} IS NULL)", n[0]))),
+            "isnotnull" => {
+                Ok(NamedExpr::new(one(&mut a, "isnotnull")?.is_not_null(), format!("({} IS NOT NULL)", n[0])))
+            }
+            "in" => {
+                if a.is_empty() {
+                    return Err(analysis("in() needs a value"));
+                }
+                let v = a.remove(0);
+                let name = format!("({} IN ({}))", n[0], n[1..].join(", "));
+                Ok(NamedExpr::new(Expr::InList(InList::new(Box::new(v), a, false)), name))
+            }
+            "like" | "ilike" => {
+                let (l, r) = two(&mut a, lname)?;
+                let ci = lname == "ilike";
+                let name = format!("{} {} {}", n[0], lname.to_uppercase(), n[1]);
+                Ok(NamedExpr::new(Expr::Like(Like::new(false, Box::new(l), Box::new(r), None, ci)), name))
+            }
+            "when" | "case_when" => {
+                let mut pairs = vec![];
+                let mut name = String::from("CASE");
+                let mut it = a.into_iter().zip(n.iter());
+                let mut else_expr = None;
+                loop {
+                    match (it.next(), it.next()) {
+                        (Some((c, cn)), Some((v, vn))) => {
+                            name.push_str(&format!(" WHEN {cn} THEN {vn}"));
+                            pairs.push((Box::new(c), Box::new(v)));
+                        }
+                        (Some((e, en)), None) => {
+                            name.push_str(&format!(" ELSE {en}"));
+                            else_expr = Some(Box::new(e));
+                            break;
+                        }
+                        _ => break,
+                    }
+                }
+                name.push_str(" END");
+                Ok(NamedExpr::new(Expr::Case(Case::new(None, pairs, else_expr)), name))
+            }
+            "explode" | "explode_outer" => {
+                let e = one(&mut a, lname)?;
+                let col_name = match e.get_type(schema)? {
+                    DataType::Map(..) => "key",
+                    _ => "col",
+                };
+                Ok(NamedExpr::new(Expr::Unnest(Unnest::new(e)), col_name))
+            }
+            "struct" => {
+                let mut args = vec![];
+                for (i, (e, name)) in a.into_iter().zip(&n).enumerate() {
+                    let field = match &e {
+                        Expr::Column(c) => c.name.clone(),
+                        _ if name.is_empty() => format!("col{}", i + 1),
+                        _ => name.clone(),
+                    };
+                    args.push(lit(field));
+                    args.push(e);
+                }
+                Ok(NamedExpr::new(
+                    datafusion::functions::core::expr_fn::named_struct(args),
+                    format!("struct({})", n.join(", ")),
+                ))
+            }
+            "create_map" | "map" => {
+                let (mut keys, mut values) = (vec![], vec![]);
+                for (i, e) in a.into_iter().enumerate() {
+                    if i % 2 == 0 { keys.push(e) } else { values.push(e) }
+                }
+                let e = datafusion::functions_nested::map::map(keys, values);
+                Ok(NamedExpr::new(e, format!("map({})", n.join(", "))))
+            }
+            "element_at" => {
+                let (base, key) = two(&mut a, "element_at")?;
+                let e = match base.get_type(schema)? {
+                    DataType::Map(..) => crate::functions::map_lookup(base, key),
+                    _ => datafusion::functions_nested::expr_fn::array_element(base, key),
+                };
+                Ok(NamedExpr::new(e, format!("element_at({}, {})", n[0], n[1])))
+            }
+            "getitem" | "get" => {
+                let (base, idx) = two(&mut a, lname)?;
+                let e = datafusion::functions_nested::expr_fn::array_element(base, idx + lit(1i64));
+                Ok(NamedExpr::new(e, format!("{}[{}]", n[0], n[1])))
+            }
+            "log" if a.len() == 1 => self.call_registry("ln", a, false, format!("ln({})", n[0])),
+            "regexp_replace" if a.len() == 3 => {
+                a.push(lit("g"));
+                self.call_registry("regexp_replace", a, false, format!("regexp_replace({})", n.join(", ")))
+            }
+            "split" => {
+                let name = format!("split({})", n.join(", "));
+                let (s, pat) = two_or_more(&mut a, "split")?;
+                Ok(NamedExpr::new(crate::functions::spark_split(s, pat)?, name))
+            }
+            "year" | "month" | "quarter" | "dayofmonth" | "day" | "dayofyear" | "weekofyear" | "dayofweek" | "hour"
+            | "minute" | "second" => {
+                let e = one(&mut a, lname)?;
+                let part = match lname {
+                    "dayofmonth" | "day" => "day",
+                    "dayofyear" => "doy",
+                    "weekofyear" => "week",
+                    "dayofweek" => "dow",
+                    p => p,
+                };
+                let mut v = datafusion::functions::datetime::expr_fn::date_part(lit(part), e);
+                if lname == "dayofweek" {
+                    v = v + lit(1i32);
+                }
+                Ok(NamedExpr::new(cast(v, DataType::Int32), format!("{lname}({})", n[0])))
+            }
+            "count" => {
+                let name = if distinct {
+                    format!("count(DISTINCT {})", n.join(", "))
+                } else {
+                    format!("count({})", n.join(", "))
+                };
+                // count(a, b) counts rows where all are non-null.
+                let arg = if a.len() > 1 {
+                    let cond =
+                        a.iter().cloned().map(|e| e.is_not_null()).reduce(|x, y| x.and(y)).unwrap_or_else(|| lit(true));
+                    if distinct {
+                        datafusion::functions::core::expr_fn::named_struct(
+                            a.into_iter().enumerate().flat_map(|(i, e)| [lit(format!("c{i}")), e]).collect(),
+                        )
+                    } else {
+                        Expr::Case(Case::new(None, vec![(Box::new(cond), Box::new(lit(1i32)))], None))
+                    }
+                } else {
+                    one(&mut a, "count")?
+                };
+                Ok(NamedExpr::new(self.aggregate_call("count", vec![arg], distinct)?, name))
+            }
+            "sum_distinct" => {
+                let e = self.aggregate_call("sum", a, true)?;
+                Ok(NamedExpr::new(e, format!("sum(DISTINCT {})", n.join(", "))))
+            }
+            "count_distinct" | "countdistinct" => {
+                let e = self.aggregate_call("count", a, true)?;
+                Ok(NamedExpr::new(e, format!("count(DISTINCT {})", n.join(", "))))
+            }
+            "first" | "last" | "first_value" | "last_value" | "any_value" => {
+                // first(col, ignoreNulls)
+                let ignore_nulls = matches!(a.get(1), Some(Expr::Literal(ScalarValue::Boolean(Some(true)), _)));
+                a.truncate(1);
+                let fname = if lname.starts_with("last") { "last_value" } else { "first_value" };
+                let f = self.session.ctx().udaf(fname)?;
+                let e = Expr::AggregateFunction(AggregateFunction::new_udf(
+                    f,
+                    a,
+                    false,
+                    None,
+                    vec![],
+                    ignore_nulls.then_some(datafusion::sql::sqlparser::ast::NullTreatment::IgnoreNulls.into()),
+                ));
+                Ok(NamedExpr::new(e, format!("{}({})", display_name(lname), n[0])))
+            }
+            "grouping_id" => Ok(NamedExpr::new(
+                Expr::Column(datafusion::common::Column::from_name("__grouping_id")),
+                "grouping_id()",
+            )),
+            "monotonically_increasing_id" => {
+                let f = self.session.ctx().udwf("row_number")?;
+                let e = Expr::from(WindowFunction::new(f, vec![])) - lit(1u64);
+                Ok(NamedExpr::new(cast(e, DataType::Int64), "monotonically_increasing_id()"))
+            }
+            "nanvl" => {
+                let (x, y) = two(&mut a, "nanvl")?;
+                let isnan = self.session.ctx().udf("isnan")?.call(vec![x.clone()]);
+                Ok(NamedExpr::new(
+                    Expr::Case(Case::new(None, vec![(Box::new(isnan), Box::new(y))], Some(Box::new(x)))),
+                    format!("nanvl({})", n.join(", ")),
+                ))
+            }
+            "asc" | "desc" | "asc_nulls_first" | "asc_nulls_last" | "desc_nulls_first" | "desc_nulls_last" => {
+                Err(analysis(format!("{orig}() is only valid in a sort")))
+            }
+            _ => {
+                let display = if distinct {
+                    format!("{}(DISTINCT {})", display_name(lname), n.join(", "))
+                } else {
+                    format!("{}({})", display_name(lname), n.join(", "))
+                };
+                self.call_registry(registry_name(lname), a, distinct, display)
+            }
+        }
+    }
+
+    /// A registered scalar, aggregate or window function by name.
+    fn call_registry(&mut self, name: &str, args: Vec<Expr>, distinct: bool, display: String) -> Result<NamedExpr> {
+        let ctx = self.session.ctx();
+        if let Ok(f) = ctx.udf(name) {
+            return Ok(NamedExpr::new(f.call(args), display));
+        }
+        if ctx.udaf(name).is_ok() {
+            return Ok(NamedExpr::new(self.aggregate_call(name, args, distinct)?, display));
+        }
+        if let Ok(f) = ctx.udwf(name) {
+            return Ok(NamedExpr::new(Expr::from(WindowFunction::new(f, args)), display));
+        }
+        Err(SparkError::with_class(
+            ExceptionClass::Analysis,
+            "UNRESOLVED_ROUTINE",
+            "42883",
+            format!(
+                "Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`]."
+            ),
+        )
+        .param("routineName", format!("`{name}`"))
+        .into())
+    }
+
+    pub(crate) fn aggregate_call(&self, name: &str, args: Vec<Expr>, distinct: bool) -> Result<Expr> {
+        let f = self.session.ctx().udaf(name)?;
+        Ok(Expr::AggregateFunction(AggregateFunction::new_udf(f, args, distinct, None, vec![], None)))
+    }
+
+    fn higher_order(&mut self, name: &str, _args: &[Expression], _schema: &DFSchema) -> Result<NamedExpr> {
+        Err(SparkError::unsupported(format!("the higher-order function {name} with a lambda")).into())
+    }
+}
+
+fn one(a: &mut Vec<Expr>, f: &str) -> Result<Expr> {
+    if a.len() != 1 {
+        return Err(wrong_args(f, 1, a.len()));
+    }
+    Ok(a.remove(0))
+}
+
+fn two(a: &mut Vec<Expr>, f: &str) -> Result<(Expr, Expr)> {
+    if a.len() != 2 {
+        return Err(wrong_args(f, 2, a.len()));
+    }
+    let r = a.remove(1);
+    let l = a.remove(0);
+    Ok((l, r))
+}
+
+fn two_or_more(a: &mut Vec<Expr>, f: &str) -> Result<(Expr, Expr)> {
+    if a.len() < 2 {
+        return Err(wrong_args(f, 2, a.len()));
+    }
+    let r = a.remove(1);
+    let l = a.remove(0);
+    Ok((l, r))
+}
+
+fn wrong_args(f: &str, expected: usize, got: usize) -> crate::error::Error {
+    SparkError::with_class(
+        ExceptionClass::Analysis,
+        "WRONG_NUM_ARGS.WITHOUT_SUGGESTION",
+        "42605",
+        format!("The `{f}` requires {expected} parameters but the actual number is {got}."),
+    )
+    .into()
+}

@@ -1,0 +1,379 @@
+//! Connect `Expression` → DataFusion `Expr`, plus the column name Spark
+//! gives each expression (`sum(x)`, `(a + b)`, `CAST(a AS INT)`).
+
+mod function;
+mod resolve;
+mod sql_expr;
+
+pub use resolve::parse_identifier;
+pub use sql_expr::fix_identifier_case;
+
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::logical_expr::expr::{Alias, Sort, WindowFunction, WindowFunctionParams};
+use datafusion::logical_expr::{
+    Expr, ExprSchemable, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition,
+};
+use ember_common::{ExceptionClass, SparkError};
+use spark_connect_proto::Expression;
+use spark_connect_proto::expression::{self as pe, ExprType};
+
+use crate::error::{Result, analysis};
+use crate::plan::Planner;
+
+/// A translated expression with the output name Spark would give it.
+#[derive(Debug, Clone)]
+pub struct NamedExpr {
+    pub expr: Expr,
+    pub name: String,
+}
+
+impl NamedExpr {
+    pub fn new(expr: Expr, name: impl Into<String>) -> Self {
+        Self { expr, name: name.into() }
+    }
+
+    /// The expression as a projection item: aliased to its Spark name
+    /// unless it is a plain column of that name already.
+    pub fn into_projection(self) -> Expr {
+        match &self.expr {
+            Expr::Column(c) if c.name == self.name => self.expr,
+            Expr::Alias(a) if a.name == self.name => self.expr,
+            _ => strip_alias(self.expr).alias(self.name),
+        }
+    }
+}
+
+pub(crate) fn strip_alias(e: Expr) -> Expr {
+    match e {
+        Expr::Alias(Alias { expr, .. }) => strip_alias(*expr),
+        e => e,
+    }
+}
+
+impl Planner<'_> {
+    /// Translates an expression against `schema`.
+    pub fn expr(&mut self, e: &Expression, schema: &DFSchema) -> Result<NamedExpr> {
+        let Some(t) = &e.expr_type else {
+            return Err(analysis("expression without a type"));
+        };
+        match t {
+            ExprType::Literal(l) => {
+                let (v, name) = crate::literal::literal(l, &self.session.time_zone())?;
+                Ok(NamedExpr::new(Expr::Literal(v, None), name))
+            }
+            ExprType::UnresolvedAttribute(a) => {
+                let (e, name) = self.resolve_attribute(&a.unparsed_identifier, a.plan_id, schema)?;
+                Ok(NamedExpr::new(e, name))
+            }
+            ExprType::UnresolvedFunction(f) => self.function(&f.function_name, &f.arguments, f.is_distinct, schema),
+            ExprType::CallFunction(f) => self.function(&f.function_name, &f.arguments, false, schema),
+            ExprType::ExpressionString(s) => self.sql_expression(&s.expression, schema),
+            ExprType::UnresolvedStar(_) => {
+                Err(analysis("[INVALID_USAGE_OF_STAR_OR_REGEX] Invalid usage of '*' in an expression."))
+            }
+            ExprType::Alias(a) => {
+                let inner = self.required(&a.expr, schema)?;
+                let name = match a.name.as_slice() {
+                    [n] => n.clone(),
+                    [] => return Err(analysis("alias without a name")),
+                    many => {
+                        return Err(SparkError::unsupported(format!("multi-name alias ({})", many.join(", "))).into());
+                    }
+                };
+                Ok(NamedExpr::new(strip_alias(inner.expr).alias(name.clone()), name))
+            }
+            ExprType::Cast(c) => self.cast(c, schema),
+            ExprType::SortOrder(_) => Err(analysis("a sort order is only valid in orderBy or a window")),
+            ExprType::Window(w) => self.window(w, schema),
+            ExprType::UnresolvedExtractValue(x) => self.extract_value(x, schema),
+            ExprType::UpdateFields(u) => self.update_fields(u, schema),
+            ExprType::LambdaFunction(_) | ExprType::UnresolvedNamedLambdaVariable(_) => {
+                Err(analysis("a lambda function is only valid as an argument of a higher-order function"))
+            }
+            ExprType::UnresolvedRegex(r) => {
+                Err(SparkError::unsupported(format!("column regex `{}`", r.col_name)).into())
+            }
+            ExprType::CommonInlineUserDefinedFunction(u) => {
+                Err(SparkError::unsupported(format!("Python UDF {}", u.function_name)).into())
+            }
+            other => {
+                let dbg = format!("{other:?}");
+                Err(SparkError::unsupported(format!("the expression {}", dbg.split('(').next().unwrap_or("?"))).into())
+            }
+        }
+    }
+
+    pub(crate) fn required(&mut self, e: &Option<Box<Expression>>, schema: &DFSchema) -> Result<NamedExpr> {
+        match e {
+            Some(e) => self.expr(e, schema),
+            None => Err(analysis("missing expression")),
+        }
+    }
+
+    /// Translates a projection list, expanding `*` and `t.*`.
+    pub(crate) fn projection(&mut self, exprs: &[Expression], schema: &DFSchema) -> Result<Vec<NamedExpr>> {
+        let mut out = vec![];
+        for e in exprs {
+            match &e.expr_type {
+                Some(ExprType::UnresolvedStar(s)) => {
+                    for (expr, name) in self.expand_star(s.unparsed_target.as_deref(), s.plan_id, schema)? {
+                        out.push(NamedExpr::new(expr, name));
+                    }
+                }
+                _ => out.push(self.expr(e, schema)?),
+            }
+        }
+        Ok(out)
+    }
+
+    /// A sort key; Spark's default puts nulls first when ascending, last when descending.
+    pub(crate) fn sort_order(&mut self, s: &pe::SortOrder, schema: &DFSchema) -> Result<(Sort, String)> {
+        let child = self.required(&s.child, schema)?;
+        let asc = s.direction() != pe::sort_order::SortDirection::Descending;
+        let nulls_first = match s.null_ordering() {
+            pe::sort_order::NullOrdering::SortNullsFirst => true,
+            pe::sort_order::NullOrdering::SortNullsLast => false,
+            pe::sort_order::NullOrdering::SortNullsUnspecified => asc,
+        };
+        let name = format!(
+            "{} {} NULLS {}",
+            child.name,
+            if asc { "ASC" } else { "DESC" },
+            if nulls_first { "FIRST" } else { "LAST" }
+        );
+        Ok((Sort::new(strip_alias(child.expr), asc, nulls_first), name))
+    }
+
+    fn cast(&mut self, c: &pe::Cast, schema: &DFSchema) -> Result<NamedExpr> {
+        let inner = self.required(&c.expr, schema)?;
+        let tz = self.session.time_zone();
+        let target = match &c.cast_to_type {
+            Some(pe::cast::CastToType::Type(t)) => crate::types::to_arrow(t, &tz)?,
+            Some(pe::cast::CastToType::TypeStr(s)) => crate::types::parse_ddl_type(s, &tz)?,
+            None => return Err(analysis("cast without a target type")),
+        };
+        let type_name = crate::types::simple_string(&target).to_uppercase();
+        let try_mode = c.eval_mode() == pe::cast::EvalMode::Try
+            || (!self.session.ansi() && c.eval_mode() != pe::cast::EvalMode::Ansi);
+        let expr = crate::functions::spark_cast(strip_alias(inner.expr), &target, try_mode, schema)?;
+        let name = if try_mode && c.eval_mode() == pe::cast::EvalMode::Try {
+            format!("TRY_CAST({} AS {type_name})", inner.name)
+        } else {
+            format!("CAST({} AS {type_name})", inner.name)
+        };
+        Ok(NamedExpr::new(expr, name))
+    }
+
+    /// `col[0]`, `col["key"]`, `col.field` via `getItem`/`getField`.
+    fn extract_value(&mut self, x: &pe::UnresolvedExtractValue, schema: &DFSchema) -> Result<NamedExpr> {
+        let child = self.required(&x.child, schema)?;
+        let key = self.required(&x.extraction, schema)?;
+        let t = child.expr.get_type(schema)?;
+        use datafusion::arrow::datatypes::DataType as D;
+        let (expr, name) = match &t {
+            D::Struct(fields) => {
+                let Expr::Literal(ScalarValue::Utf8(Some(k)), _) = &key.expr else {
+                    return Err(analysis("a struct field must be extracted with a string literal"));
+                };
+                let f = fields
+                    .iter()
+                    .find(|f| f.name() == k)
+                    .or_else(|| fields.iter().find(|f| f.name().eq_ignore_ascii_case(k)))
+                    .ok_or_else(|| {
+                        SparkError::with_class(
+                            ExceptionClass::Analysis,
+                            "FIELD_NOT_FOUND",
+                            "42704",
+                            format!("No such struct field `{k}`."),
+                        )
+                    })?;
+                (
+                    datafusion::functions::core::expr_fn::get_field(strip_alias(child.expr), f.name().as_str()),
+                    f.name().clone(),
+                )
+            }
+            D::List(_) | D::LargeList(_) => {
+                // Spark's array[i] is 0-based; DataFusion's array_element is 1-based.
+                let idx = strip_alias(key.expr) + Expr::Literal(ScalarValue::Int64(Some(1)), None);
+                (
+                    datafusion::functions_nested::expr_fn::array_element(strip_alias(child.expr), idx),
+                    format!("{}[{}]", child.name, key.name),
+                )
+            }
+            D::Map(..) => (
+                crate::functions::map_lookup(strip_alias(child.expr), strip_alias(key.expr)),
+                format!("{}[{}]", child.name, key.name),
+            ),
+            other => {
+                return Err(SparkError::with_class(
+                    ExceptionClass::Analysis,
+                    "INVALID_EXTRACT_BASE_FIELD_TYPE",
+                    "42000",
+                    format!(
+                        "Can't extract a value from \"{}\". Need a complex type [STRUCT, ARRAY, MAP] but got \"{}\".",
+                        child.name,
+                        crate::types::simple_string(other).to_uppercase()
+                    ),
+                )
+                .into());
+            }
+        };
+        Ok(NamedExpr::new(expr, name))
+    }
+
+    /// `withField` / `dropFields`: rebuild the struct with one field changed.
+    fn update_fields(&mut self, u: &pe::UpdateFields, schema: &DFSchema) -> Result<NamedExpr> {
+        let base = self.required(&u.struct_expression, schema)?;
+        let t = base.expr.get_type(schema)?;
+        let datafusion::arrow::datatypes::DataType::Struct(fields) = t else {
+            return Err(analysis(format!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] {} is not a struct", base.name)));
+        };
+        let value = u.value_expression.as_ref().map(|v| self.expr(v, schema)).transpose()?;
+        let mut args = vec![];
+        let mut replaced = false;
+        for f in fields.iter() {
+            if f.name() == &u.field_name {
+                replaced = true;
+                if let Some(v) = &value {
+                    args.push(Expr::Literal(ScalarValue::Utf8(Some(f.name().clone())), None));
+                    args.push(strip_alias(v.expr.clone()));
+                }
+                continue;
+            }
+            args.push(Expr::Literal(ScalarValue::Utf8(Some(f.name().clone())), None));
+            args.push(datafusion::functions::core::expr_fn::get_field(
+                strip_alias(base.expr.clone()),
+                f.name().as_str(),
+            ));
+        }
+        if !replaced {
+            if let Some(v) = value {
+                args.push(Expr::Literal(ScalarValue::Utf8(Some(u.field_name.clone())), None));
+                args.push(strip_alias(v.expr));
+            }
+        }
+        Ok(NamedExpr::new(datafusion::functions::core::expr_fn::named_struct(args), base.name))
+    }
+
+    /// `f(...).over(window)`: an aggregate or ranking function over a window.
+    fn window(&mut self, w: &pe::Window, schema: &DFSchema) -> Result<NamedExpr> {
+        let func = self.required(&w.window_function, schema)?;
+        let mut partition_by = vec![];
+        let mut part_names = vec![];
+        for p in &w.partition_spec {
+            let n = self.expr(p, schema)?;
+            part_names.push(n.name.clone());
+            partition_by.push(strip_alias(n.expr));
+        }
+        let mut order_by = vec![];
+        let mut order_names = vec![];
+        for o in &w.order_spec {
+            let (s, n) = self.sort_order(o, schema)?;
+            order_by.push(s);
+            order_names.push(n);
+        }
+        let frame = match &w.frame_spec {
+            Some(f) => self.window_frame(f, schema)?,
+            None => WindowFrame::new(if order_by.is_empty() { None } else { Some(false) }),
+        };
+        let (fun, args, distinct, filter) = match strip_alias(func.expr) {
+            Expr::AggregateFunction(a) => {
+                (WindowFunctionDefinition::AggregateUDF(a.func), a.params.args, a.params.distinct, a.params.filter)
+            }
+            Expr::WindowFunction(wf) => (wf.fun, wf.params.args, false, None),
+            _ => {
+                return Err(SparkError::with_class(
+                    ExceptionClass::Analysis,
+                    "UNSUPPORTED_EXPR_FOR_WINDOW",
+                    "42P20",
+                    format!("Expression \"{}\" not supported within a window function.", func.name),
+                )
+                .into());
+            }
+        };
+        let expr = Expr::WindowFunction(Box::new(WindowFunction {
+            fun,
+            params: WindowFunctionParams {
+                args,
+                partition_by,
+                order_by,
+                window_frame: frame,
+                filter,
+                null_treatment: None,
+                distinct,
+            },
+        }));
+        let mut spec = vec![];
+        if !part_names.is_empty() {
+            spec.push(format!("PARTITION BY {}", part_names.join(", ")));
+        }
+        if !order_names.is_empty() {
+            spec.push(format!("ORDER BY {}", order_names.join(", ")));
+        }
+        Ok(NamedExpr::new(expr, format!("{} OVER ({})", func.name, spec.join(" "))))
+    }
+
+    fn window_frame(&mut self, f: &pe::window::WindowFrame, schema: &DFSchema) -> Result<WindowFrame> {
+        use pe::window::window_frame::{FrameType, frame_boundary::Boundary};
+        let units = match f.frame_type() {
+            FrameType::Row => WindowFrameUnits::Rows,
+            FrameType::Range => WindowFrameUnits::Range,
+            FrameType::Undefined => return Err(analysis("window frame without a type")),
+        };
+        let mut bound =
+            |b: &Option<Box<pe::window::window_frame::FrameBoundary>>, lower: bool| -> Result<WindowFrameBound> {
+                let b = b.as_ref().and_then(|b| b.boundary.as_ref());
+                Ok(match b {
+                    None | Some(Boundary::CurrentRow(_)) => WindowFrameBound::CurrentRow,
+                    Some(Boundary::Unbounded(_)) => {
+                        if lower {
+                            WindowFrameBound::Preceding(ScalarValue::UInt64(None))
+                        } else {
+                            WindowFrameBound::Following(ScalarValue::UInt64(None))
+                        }
+                    }
+                    Some(Boundary::Value(v)) => {
+                        let n = self.expr(v, schema)?;
+                        let value = match strip_alias(n.expr) {
+                            Expr::Literal(s, _) => s,
+                            _ => return Err(analysis("a window frame boundary must be a literal")),
+                        };
+                        let i = match &value {
+                            ScalarValue::Int64(Some(i)) => *i,
+                            ScalarValue::Int32(Some(i)) => i64::from(*i),
+                            _ => {
+                                return Ok(if lower {
+                                    WindowFrameBound::Preceding(value)
+                                } else {
+                                    WindowFrameBound::Following(value)
+                                });
+                            }
+                        };
+                        // Spark encodes unbounded as Long.MinValue/MaxValue.
+                        if i <= i64::from(i32::MIN) {
+                            WindowFrameBound::Preceding(ScalarValue::UInt64(None))
+                        } else if i >= i64::from(i32::MAX) {
+                            WindowFrameBound::Following(ScalarValue::UInt64(None))
+                        } else if i == 0 {
+                            WindowFrameBound::CurrentRow
+                        } else if i < 0 {
+                            WindowFrameBound::Preceding(scalar_like(&value, i.unsigned_abs(), units))
+                        } else {
+                            WindowFrameBound::Following(scalar_like(&value, i as u64, units))
+                        }
+                    }
+                })
+            };
+        let start = bound(&f.lower, true)?;
+        let end = bound(&f.upper, false)?;
+        Ok(WindowFrame::new_bounds(units, start, end))
+    }
+}
+
+fn scalar_like(orig: &ScalarValue, magnitude: u64, units: WindowFrameUnits) -> ScalarValue {
+    match (units, orig) {
+        (WindowFrameUnits::Range, ScalarValue::Int32(_)) => ScalarValue::Int32(Some(magnitude as i32)),
+        (WindowFrameUnits::Range, ScalarValue::Int64(_)) => ScalarValue::Int64(Some(magnitude as i64)),
+        _ => ScalarValue::UInt64(Some(magnitude)),
+    }
+}

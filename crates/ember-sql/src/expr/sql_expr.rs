@@ -1,0 +1,70 @@
+//! SQL expression strings (`selectExpr("a + 1 AS b")`, `expr(...)`,
+//! `filter("x > 1")`), parsed by DataFusion after identifiers are matched
+//! to the input's columns case-insensitively, as Spark does.
+
+use std::ops::ControlFlow;
+
+use datafusion::common::DFSchema;
+use datafusion::sql::sqlparser::ast::{self as ast, VisitMut, VisitorMut};
+
+use super::NamedExpr;
+use crate::error::Result;
+use crate::plan::Planner;
+
+impl Planner<'_> {
+    pub(crate) fn sql_expression(&mut self, sql: &str, schema: &DFSchema) -> Result<NamedExpr> {
+        let state = self.session.ctx().state();
+        let dialect = state.config().options().sql_parser.dialect;
+        let mut parsed = state.sql_to_expr_with_alias(sql, &dialect)?;
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let qualifiers: Vec<String> = schema.iter().filter_map(|(q, _)| q.map(|q| q.table().to_string())).collect();
+        fix_identifier_case(&mut parsed.expr, &names, &qualifiers);
+        let name = match (&parsed.alias, &parsed.expr) {
+            (Some(a), _) => a.value.clone(),
+            (None, ast::Expr::Identifier(i)) => i.value.clone(),
+            (None, ast::Expr::CompoundIdentifier(parts)) => parts.last().map(|i| i.value.clone()).unwrap_or_default(),
+            (None, e @ ast::Expr::BinaryOp { .. }) => format!("({e})"),
+            (None, e) => e.to_string(),
+        };
+        let expr = state.create_logical_expr_from_sql_expr(parsed, schema)?;
+        Ok(NamedExpr::new(super::strip_alias(expr), name))
+    }
+}
+
+/// Rewrites identifiers that match a known column (or table) name only
+/// case-insensitively to that name's exact spelling.
+pub fn fix_identifier_case<V: VisitMut>(node: &mut V, columns: &[String], tables: &[String]) {
+    struct Fixer<'a> {
+        columns: &'a [String],
+        tables: &'a [String],
+    }
+    fn fix(ident: &mut ast::Ident, names: &[String]) {
+        if ident.quote_style.is_some() || names.iter().any(|n| *n == ident.value) {
+            return;
+        }
+        let hits: Vec<&String> = names.iter().filter(|n| n.eq_ignore_ascii_case(&ident.value)).collect();
+        if let Some(first) = hits.first() {
+            if hits.iter().all(|h| h == first) {
+                ident.value = (*first).clone();
+            }
+        }
+    }
+    impl VisitorMut for Fixer<'_> {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &mut ast::Expr) -> ControlFlow<()> {
+            match expr {
+                ast::Expr::Identifier(i) => fix(i, self.columns),
+                ast::Expr::CompoundIdentifier(parts) => {
+                    let n = parts.len();
+                    if n >= 2 {
+                        fix(&mut parts[n - 2], self.tables);
+                        fix(&mut parts[n - 1], self.columns);
+                    }
+                }
+                _ => {}
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = node.visit(&mut Fixer { columns, tables });
+}

@@ -1,0 +1,78 @@
+//! Spark functions DataFusion lacks or defines differently, and the
+//! expression builders that give Spark's semantics (division, casts, map
+//! lookup, regex split).
+
+mod divide;
+mod failfast;
+mod sample;
+mod split;
+
+pub use failfast::FailFast;
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::logical_expr::{Expr, ExprSchemable, ScalarUDF, cast, lit, try_cast};
+use datafusion::prelude::SessionContext;
+
+use crate::error::Result;
+
+/// Registers ember's functions in a session (over DataFusion's and
+/// datafusion-spark's of the same name).
+pub fn register(ctx: &SessionContext, _time_zone: &str) -> Result<()> {
+    ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::new()));
+    ctx.register_udf(ScalarUDF::from(split::SplitRegex::new()));
+    ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
+    Ok(())
+}
+
+/// Spark's `/`: integral and floating operands divide as doubles; decimals
+/// stay decimal. Under ANSI a zero divisor raises `DIVIDE_BY_ZERO`,
+/// otherwise it gives null.
+pub fn spark_divide(l: Expr, r: Expr, schema: &DFSchema, ansi: bool) -> Result<Expr> {
+    let lt = l.get_type(schema)?;
+    let rt = r.get_type(schema)?;
+    let is_dec = |t: &DataType| matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..));
+    let (l, r) = if (is_dec(&lt) || lt.is_integer()) && (is_dec(&rt) || rt.is_integer()) && (is_dec(&lt) || is_dec(&rt))
+    {
+        (l, r)
+    } else {
+        (cast(l, DataType::Float64), cast(r, DataType::Float64))
+    };
+    let r = if ansi {
+        ScalarUDF::from(divide::CheckDivisor::new()).call(vec![r])
+    } else {
+        datafusion::functions::core::expr_fn::nullif(r, lit(ScalarValue::Int32(Some(0))))
+    };
+    Ok(l / r)
+}
+
+/// `CAST(x AS T)`: ANSI casts fail on bad input; `try_cast` gives null.
+pub fn spark_cast(e: Expr, target: &DataType, try_mode: bool, _schema: &DFSchema) -> Result<Expr> {
+    Ok(if try_mode { try_cast(e, target.clone()) } else { cast(e, target.clone()) })
+}
+
+/// `map[key]`: the value for `key`, or null.
+pub fn map_lookup(map: Expr, key: Expr) -> Expr {
+    datafusion::functions_nested::expr_fn::array_element(
+        datafusion::functions_nested::expr_fn::map_extract(map, key),
+        lit(1i64),
+    )
+}
+
+/// Spark's `split(str, regex[, limit])`.
+pub fn spark_split(s: Expr, pattern: Expr) -> Result<Expr> {
+    Ok(Arc::new(ScalarUDF::from(split::SplitRegex::new())).call(vec![s, pattern]))
+}
+
+/// The per-row uniform value `sample()` filters on.
+pub fn sample_udf() -> ScalarUDF {
+    ScalarUDF::from(sample::SampleRand::new())
+}
+
+/// Parses strings with a Java datetime pattern into a date or timestamp,
+/// null where they do not parse (CSV `dateFormat`/`timestampFormat`).
+pub fn try_parse_datetime(src: Expr, _pattern: &str, target: DataType) -> Expr {
+    try_cast(src, target)
+}

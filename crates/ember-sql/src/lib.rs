@@ -1,0 +1,23 @@
+//! Spark semantics on DataFusion: Spark Connect plans become DataFusion
+//! logical plans with Spark's name resolution, types, functions, data
+//! sources and error classes.
+
+pub mod cache;
+pub mod catalog;
+pub mod command;
+pub mod display;
+pub mod error;
+pub mod expr;
+pub mod functions;
+pub mod literal;
+pub mod plan;
+pub mod read;
+pub mod session;
+pub mod sql;
+pub mod types;
+pub mod write;
+
+pub use error::{Error, Result};
+pub use plan::Planner;
+
+pub use session::SparkSession;

@@ -1,0 +1,118 @@
+//! union / unionByName / intersect / except, with Spark's column rules:
+//! positional by default, by name (case-insensitive) for `unionByName`,
+//! and `allowMissingColumns` filling absent columns with nulls.
+
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+use ember_common::{ExceptionClass, SparkError};
+use spark_connect_proto as sc;
+use spark_connect_proto::set_operation::SetOpType;
+
+use super::Planner;
+use crate::error::{Result, analysis};
+use crate::expr::NamedExpr;
+
+impl Planner<'_> {
+    pub(super) async fn set_op(&mut self, s: &sc::SetOperation) -> Result<LogicalPlan> {
+        let mut left = self.input(&s.left_input).await?;
+        let mut right = self.input(&s.right_input).await?;
+        let is_all = s.is_all.unwrap_or(false);
+        if s.by_name.unwrap_or(false) {
+            (left, right) = self.align_by_name(left, right, s.allow_missing_columns.unwrap_or(false))?;
+        }
+        let (ln, rn) = (left.schema().fields().len(), right.schema().fields().len());
+        let op = s.set_op_type();
+        if ln != rn {
+            let name = match op {
+                SetOpType::Union => "UNION",
+                SetOpType::Intersect => "INTERSECT",
+                _ => "EXCEPT",
+            };
+            return Err(SparkError::with_class(
+                ExceptionClass::Analysis,
+                "NUM_COLUMNS_MISMATCH",
+                "42826",
+                format!("{name} can only be performed on inputs with the same number of columns, but the first input has {ln} columns and the second input has {rn} columns."),
+            )
+            .into());
+        }
+        // The right side takes the left side's names (Spark names by the first input).
+        let names: Vec<String> = left.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let rcols = right.schema().columns();
+        let renamed: Vec<NamedExpr> =
+            rcols.into_iter().zip(&names).map(|(c, n)| NamedExpr::new(Expr::Column(c), n.clone())).collect();
+        let right = self.project_named(right, renamed)?;
+        let b = LogicalPlanBuilder::from(left);
+        Ok(match op {
+            SetOpType::Union => {
+                if is_all {
+                    b.union(right)?.build()?
+                } else {
+                    b.union_distinct(right)?.build()?
+                }
+            }
+            SetOpType::Intersect => LogicalPlanBuilder::intersect(b.build()?, right, is_all)?,
+            SetOpType::Except => LogicalPlanBuilder::except(b.build()?, right, is_all)?,
+            SetOpType::Unspecified => return Err(analysis("set operation without a type")),
+        })
+    }
+
+    /// Reorders `right` to `left`'s column names; with `allow_missing`,
+    /// columns either side lacks become nulls (left's first, then right's extras).
+    fn align_by_name(
+        &mut self,
+        left: LogicalPlan,
+        right: LogicalPlan,
+        allow_missing: bool,
+    ) -> Result<(LogicalPlan, LogicalPlan)> {
+        let ls = left.schema().clone();
+        let rs = right.schema().clone();
+        let find = |schema: &datafusion::common::DFSchema, name: &str| {
+            schema
+                .iter()
+                .find(|(_, f)| f.name().eq_ignore_ascii_case(name))
+                .map(|(q, f)| (datafusion::common::Column::new(q.cloned(), f.name()), f.data_type().clone()))
+        };
+        let mut left_out = vec![];
+        let mut right_out = vec![];
+        for (q, f) in ls.iter() {
+            left_out.push(NamedExpr::new(
+                Expr::Column(datafusion::common::Column::new(q.cloned(), f.name())),
+                f.name().clone(),
+            ));
+            match find(&rs, f.name()) {
+                Some((c, _)) => right_out.push(NamedExpr::new(Expr::Column(c), f.name().clone())),
+                None if allow_missing => right_out.push(NamedExpr::new(null_of(f.data_type())?, f.name().clone())),
+                None => {
+                    return Err(SparkError::with_class(
+                        ExceptionClass::Analysis,
+                        "NUM_COLUMNS_MISMATCH",
+                        "42826",
+                        format!("UNION can only be performed on inputs with the same number of columns, but column `{}` is missing from the second input.", f.name()),
+                    )
+                    .into());
+                }
+            }
+        }
+        for (q, f) in rs.iter() {
+            if find(&ls, f.name()).is_none() {
+                if !allow_missing {
+                    return Err(analysis(format!(
+                        "[NUM_COLUMNS_MISMATCH] column `{}` of the second input is missing from the first input",
+                        f.name()
+                    )));
+                }
+                left_out.push(NamedExpr::new(null_of(f.data_type())?, f.name().clone()));
+                right_out.push(NamedExpr::new(
+                    Expr::Column(datafusion::common::Column::new(q.cloned(), f.name())),
+                    f.name().clone(),
+                ));
+            }
+        }
+        Ok((self.project_named(left, left_out)?, self.project_named(right, right_out)?))
+    }
+}
+
+fn null_of(t: &datafusion::arrow::datatypes::DataType) -> Result<Expr> {
+    Ok(Expr::Literal(ScalarValue::try_from(t)?, None))
+}

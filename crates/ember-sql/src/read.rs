@@ -1,0 +1,512 @@
+//! `spark.read` and `spark.table`: csv, json, parquet and text files with
+//! Spark's options, and named tables and views.
+//!
+//! CSV is read as strings and typed afterwards, which gives Spark's
+//! semantics in one place: `inferSchema` (int before bigint before double,
+//! then boolean, date, timestamp, else string over *all* rows) and the
+//! parse modes (PERMISSIVE nulls a bad field, DROPMALFORMED drops its row,
+//! FAILFAST fails naming the record).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use datafusion::common::{Column, ScalarValue};
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
+use datafusion::datasource::file_format::options::JsonReadOptions;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, ScalarUDF, cast, lit, try_cast};
+use datafusion::prelude::{CsvReadOptions, ParquetReadOptions};
+use ember_common::{ExceptionClass, SparkError};
+use spark_connect_proto::Read;
+use spark_connect_proto::read::{DataSource, NamedTable, ReadType};
+
+use crate::error::{Result, analysis};
+use crate::expr::NamedExpr;
+use crate::plan::Planner;
+
+/// Reader options with Spark's case-insensitive keys.
+pub struct Options(HashMap<String, String>);
+
+impl Options {
+    pub fn new<'a>(it: impl IntoIterator<Item = (&'a String, &'a String)>) -> Self {
+        Self(it.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect())
+    }
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.0.get(&k.to_ascii_lowercase()).map(String::as_str)
+    }
+    pub fn bool(&self, k: &str, default: bool) -> Result<bool> {
+        match self.get(k) {
+            None => Ok(default),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+            Some(v) => Err(SparkError::illegal_argument(format!("{k} flag can be true or false, but was {v}")).into()),
+        }
+    }
+    pub fn char(&self, keys: &[&str], default: Option<u8>) -> Result<Option<u8>> {
+        for k in keys {
+            if let Some(v) = self.get(k) {
+                let v = match v {
+                    "\\t" => "\t",
+                    other => other,
+                };
+                return match v.as_bytes() {
+                    [] => Ok(None),
+                    [b] => Ok(Some(*b)),
+                    _ => {
+                        Err(SparkError::illegal_argument(format!("{k} cannot be more than one character: {v}")).into())
+                    }
+                };
+            }
+        }
+        Ok(default)
+    }
+}
+
+pub async fn read(planner: &mut Planner<'_>, r: &Read) -> Result<LogicalPlan> {
+    if r.is_streaming {
+        return Err(SparkError::unsupported("streaming reads").into());
+    }
+    match &r.read_type {
+        Some(ReadType::NamedTable(t)) => named_table(planner, t).await,
+        Some(ReadType::DataSource(d)) => data_source(planner, d).await,
+        None => Err(analysis("read without a source")),
+    }
+}
+
+async fn named_table(planner: &mut Planner<'_>, t: &NamedTable) -> Result<LogicalPlan> {
+    let parts = crate::expr::parse_identifier(&t.unparsed_identifier)?;
+    let name = parts.last().cloned().unwrap_or_default();
+    let key = crate::catalog::view_key(&name);
+    match planner.session.ctx().table(key.as_str()).await {
+        Ok(df) => {
+            let plan = df.into_unoptimized_plan();
+            Ok(LogicalPlanBuilder::from(plan).alias(name.as_str())?.build()?)
+        }
+        Err(_) => Err(SparkError::table_not_found(&t.unparsed_identifier).into()),
+    }
+}
+
+async fn data_source(planner: &mut Planner<'_>, d: &DataSource) -> Result<LogicalPlan> {
+    let format = d
+        .format
+        .clone()
+        .or_else(|| planner.session.conf_get("spark.sql.sources.default"))
+        .unwrap_or_else(|| "parquet".into());
+    let opts = Options::new(&d.options);
+    let mut paths: Vec<String> = d.paths.clone();
+    if paths.is_empty() {
+        if let Some(p) = opts.get("path") {
+            paths.push(p.to_string());
+        }
+    }
+    if paths.is_empty() {
+        return Err(analysis(format!(
+            "[UNABLE_TO_INFER_SCHEMA] Unable to infer schema for {}. It must be specified manually.",
+            format.to_uppercase()
+        )));
+    }
+    for p in &paths {
+        check_exists(p)?;
+    }
+    let tz = planner.session.time_zone();
+    let user_schema = d.schema.as_deref().filter(|s| !s.trim().is_empty()).map(|s| {
+        if s.trim_start().starts_with('{') {
+            crate::types::parse_json_schema(s, &tz)
+        } else {
+            crate::types::parse_ddl_schema(s, &tz)
+        }
+    });
+    let user_schema = user_schema.transpose()?;
+    let plan = match format.to_ascii_lowercase().as_str() {
+        "csv" => read_csv(planner, &paths, &opts, user_schema).await?,
+        "json" => read_json(planner, &paths, &opts, user_schema).await?,
+        "parquet" => read_parquet(planner, &paths, user_schema).await?,
+        "text" => read_text(planner, &paths, &opts).await?,
+        other => {
+            return Err(SparkError::with_class(
+                ExceptionClass::Analysis,
+                "DATA_SOURCE_NOT_FOUND",
+                "42K02",
+                format!("Failed to find the data source: {other}."),
+            )
+            .into());
+        }
+    };
+    let alias = planner.fresh_alias();
+    Ok(LogicalPlanBuilder::from(plan).alias(alias)?.build()?)
+}
+
+fn check_exists(p: &str) -> Result<()> {
+    let local = p.strip_prefix("file://").unwrap_or(p);
+    if local.contains("://") {
+        return Ok(());
+    }
+    if local.contains(['*', '?', '[']) {
+        let parent = Path::new(local).parent().filter(|x| !x.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if parent.to_string_lossy().contains(['*', '?', '[']) || parent.exists() {
+            return Ok(());
+        }
+    } else if Path::new(local).exists() {
+        return Ok(());
+    }
+    let abs = std::path::absolute(local).map(|a| a.display().to_string()).unwrap_or_else(|_| local.to_string());
+    Err(SparkError::path_not_found(&format!("file:{abs}")).into())
+}
+
+/// `k=v` directories under a path: Spark's partition discovery.
+fn partition_columns(paths: &[String]) -> Vec<(String, DataType)> {
+    let Some(first) = paths.first() else { return vec![] };
+    let mut cols: Vec<(String, Vec<String>)> = vec![];
+    let mut dir = std::path::PathBuf::from(first.strip_prefix("file://").unwrap_or(first));
+    if !dir.is_dir() {
+        return vec![];
+    }
+    loop {
+        let Ok(entries) = std::fs::read_dir(&dir) else { break };
+        let sub: Vec<(String, String, std::path::PathBuf)> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .filter_map(|e| {
+                let n = e.file_name().to_string_lossy().to_string();
+                let (k, v) = n.split_once('=')?;
+                Some((k.to_string(), v.to_string(), e.path()))
+            })
+            .collect();
+        let Some((k, _, next)) = sub.first().cloned() else { break };
+        cols.push((k, sub.iter().map(|s| s.1.clone()).collect()));
+        dir = next;
+    }
+    cols.into_iter()
+        .map(|(k, values)| {
+            let t = if values.iter().all(|v| v.parse::<i32>().is_ok()) {
+                DataType::Int32
+            } else if values.iter().all(|v| v.parse::<i64>().is_ok()) {
+                DataType::Int64
+            } else {
+                DataType::Utf8
+            };
+            (k, t)
+        })
+        .collect()
+}
+
+fn extension(paths: &[String], default: &'static str) -> &'static str {
+    if paths.iter().all(|p| Path::new(p.strip_prefix("file://").unwrap_or(p)).is_dir()) { default } else { "" }
+}
+
+async fn read_parquet(planner: &mut Planner<'_>, paths: &[String], schema: Option<Schema>) -> Result<LogicalPlan> {
+    let mut o = ParquetReadOptions::default();
+    let parts = partition_columns(paths);
+    o.table_partition_cols = parts;
+    o.file_extension = extension(paths, ".parquet");
+    o.schema = schema.as_ref();
+    let df = planner.session.ctx().read_parquet(paths.to_vec(), o).await?;
+    Ok(df.into_unoptimized_plan())
+}
+
+async fn read_json(
+    planner: &mut Planner<'_>,
+    paths: &[String],
+    opts: &Options,
+    schema: Option<Schema>,
+) -> Result<LogicalPlan> {
+    let mut o = JsonReadOptions::default();
+    o.file_extension = extension(paths, ".json");
+    o.table_partition_cols = partition_columns(paths);
+    o.schema = schema.as_ref();
+    o.schema_infer_max_records = 1_000_000;
+    o.newline_delimited = !opts.bool("multiLine", false)?;
+    if let Some(c) = opts.get("compression") {
+        o.file_compression_type = compression(c)?;
+    }
+    let df = planner.session.ctx().read_json(paths.to_vec(), o).await?;
+    let plan = df.into_unoptimized_plan();
+    if schema.is_some() {
+        return Ok(plan);
+    }
+    // Spark orders inferred JSON fields by name.
+    let mut cols = plan.schema().columns();
+    cols.sort_by(|a, b| a.name.cmp(&b.name));
+    let exprs: Vec<NamedExpr> = cols
+        .into_iter()
+        .map(|c| {
+            let n = c.name.clone();
+            NamedExpr::new(Expr::Column(c), n)
+        })
+        .collect();
+    planner.project_named(plan, exprs)
+}
+
+fn compression(c: &str) -> Result<FileCompressionType> {
+    Ok(match c.to_ascii_lowercase().as_str() {
+        "none" | "uncompressed" => FileCompressionType::UNCOMPRESSED,
+        "gzip" => FileCompressionType::GZIP,
+        "bzip2" => FileCompressionType::BZIP2,
+        "zstd" => FileCompressionType::ZSTD,
+        "xz" => FileCompressionType::XZ,
+        other => return Err(SparkError::illegal_argument(format!("Codec [{other}] is not available.")).into()),
+    })
+}
+
+async fn read_text(planner: &mut Planner<'_>, paths: &[String], opts: &Options) -> Result<LogicalPlan> {
+    let whole = opts.bool("wholetext", false)?;
+    let mut values: Vec<String> = vec![];
+    for p in paths {
+        let local = p.strip_prefix("file://").unwrap_or(p);
+        let files: Vec<std::path::PathBuf> = if Path::new(local).is_dir() {
+            let mut v: Vec<_> = std::fs::read_dir(local)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(['.', '_'])))
+                .collect();
+            v.sort();
+            v
+        } else {
+            vec![local.into()]
+        };
+        for f in files {
+            let text = std::fs::read_to_string(&f)?;
+            if whole {
+                values.push(text);
+            } else {
+                values.extend(text.lines().map(str::to_string));
+            }
+        }
+    }
+    let schema = Arc::new(Schema::new(vec![Field::new("value", DataType::Utf8, true)]));
+    let batch = datafusion::arrow::array::RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(datafusion::arrow::array::StringArray::from(values))],
+    )?;
+    planner.batches_plan(schema, vec![batch])
+}
+
+/// The CSV parse mode.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Permissive,
+    DropMalformed,
+    FailFast,
+}
+
+async fn read_csv(
+    planner: &mut Planner<'_>,
+    paths: &[String],
+    opts: &Options,
+    user_schema: Option<Schema>,
+) -> Result<LogicalPlan> {
+    let header = opts.bool("header", false)?;
+    let infer = opts.bool("inferSchema", false)?;
+    let sep = opts.char(&["sep", "delimiter"], Some(b','))?.unwrap_or(b',');
+    let quote = opts.char(&["quote"], Some(b'"'))?.unwrap_or(b'\0');
+    let escape = opts.char(&["escape"], None)?;
+    let comment = opts.char(&["comment"], None)?;
+    let multiline = opts.bool("multiLine", false)?;
+    let null_value = opts.get("nullValue").unwrap_or("").to_string();
+    let mode = match opts.get("mode").map(str::to_ascii_uppercase).as_deref() {
+        None | Some("PERMISSIVE") => Mode::Permissive,
+        Some("DROPMALFORMED") => Mode::DropMalformed,
+        Some("FAILFAST") => Mode::FailFast,
+        Some(other) => {
+            return Err(SparkError::illegal_argument(format!(
+                "{other} is not a valid parse mode. Valid modes are PERMISSIVE, DROPMALFORMED and FAILFAST."
+            ))
+            .into());
+        }
+    };
+    if let Some(enc) = opts.get("encoding").or(opts.get("charset")) {
+        let e = enc.to_ascii_lowercase().replace(['-', '_'], "");
+        if e != "utf8" {
+            return Err(SparkError::unsupported(format!("CSV encoding {enc} (only UTF-8 is supported)")).into());
+        }
+    }
+
+    let mut o = CsvReadOptions::new()
+        .has_header(header)
+        .delimiter(sep)
+        .quote(quote)
+        .newlines_in_values(multiline)
+        .file_extension(extension(paths, ".csv"))
+        .schema_infer_max_records(1000);
+    o.escape = escape;
+    o.comment = comment;
+    o.truncated_rows = true;
+    o.null_regex = Some(format!("^{}$", regex::escape(&null_value)));
+    if let Some(c) = opts.get("compression") {
+        o.file_compression_type = compression(c)?;
+    }
+    let part_cols = partition_columns(paths);
+    o.table_partition_cols = part_cols.clone();
+
+    // First the column names (from the header, or _c0, _c1, ...).
+    let probe = planner.session.ctx().read_csv(paths.to_vec(), o.clone()).await?;
+    let n_cols = probe.schema().fields().len() - part_cols.len();
+    let names: Vec<String> = if header {
+        probe.schema().fields().iter().take(n_cols).map(|f| f.name().clone()).collect()
+    } else {
+        (0..n_cols).map(|i| format!("_c{i}")).collect()
+    };
+    let string_schema = Schema::new(names.iter().map(|n| Field::new(n, DataType::Utf8, true)).collect::<Vec<_>>());
+    o.schema = Some(&string_schema);
+    let raw = planner.session.ctx().read_csv(paths.to_vec(), o.clone()).await?.into_unoptimized_plan();
+    let raw = LogicalPlanBuilder::from(raw).alias(planner.fresh_alias())?.build()?;
+    let raw_cols: Vec<Column> = raw.schema().columns();
+
+    let tz = planner.session.time_zone();
+    let target: Vec<Field> = match (&user_schema, infer) {
+        (Some(s), _) => s.fields().iter().map(|f| f.as_ref().clone()).collect(),
+        (None, true) => infer_csv_types(planner, &raw, &raw_cols[..n_cols], &tz).await?,
+        (None, false) => string_schema.fields().iter().map(|f| f.as_ref().clone()).collect(),
+    };
+
+    let mut typed = vec![];
+    let mut bad_conditions = vec![];
+    for (i, f) in target.iter().enumerate() {
+        let Some(c) = raw_cols.get(i).filter(|_| i < n_cols) else {
+            typed.push(NamedExpr::new(Expr::Literal(ScalarValue::try_from(f.data_type())?, None), f.name().clone()));
+            continue;
+        };
+        let src = Expr::Column(c.clone());
+        let conv = convert(src.clone(), f.data_type(), opts);
+        if f.data_type() != &DataType::Utf8 {
+            bad_conditions.push(src.clone().is_not_null().and(conv.clone().is_null()));
+        }
+        typed.push(NamedExpr::new(conv, f.name().clone()));
+    }
+    for c in raw_cols.iter().skip(n_cols) {
+        let n = c.name.clone();
+        typed.push(NamedExpr::new(Expr::Column(c.clone()), n));
+    }
+    let bad = bad_conditions.into_iter().reduce(|a, b| a.or(b));
+    let plan = match (mode, bad) {
+        (Mode::DropMalformed, Some(bad)) => LogicalPlanBuilder::from(raw).filter(Expr::Not(Box::new(bad)))?.build()?,
+        (Mode::FailFast, Some(bad)) => {
+            let record = datafusion::functions::string::expr_fn::concat_ws(
+                lit((sep as char).to_string()),
+                raw_cols[..n_cols]
+                    .iter()
+                    .map(|c| datafusion::functions::core::expr_fn::coalesce(vec![Expr::Column(c.clone()), lit("")]))
+                    .collect(),
+            );
+            let check = ScalarUDF::from(crate::functions::FailFast::new()).call(vec![bad, record]);
+            LogicalPlanBuilder::from(raw).filter(check)?.build()?
+        }
+        _ => raw,
+    };
+    planner.project_named(plan, typed)
+}
+
+/// A string column as type `t`, null where it does not parse.
+fn convert(src: Expr, t: &DataType, opts: &Options) -> Expr {
+    match t {
+        DataType::Utf8 => src,
+        DataType::Boolean => {
+            let l =
+                datafusion::functions::string::expr_fn::lower(datafusion::functions::string::expr_fn::btrim(vec![src]));
+            Expr::Case(datafusion::logical_expr::expr::Case::new(
+                None,
+                vec![
+                    (Box::new(l.clone().eq(lit("true"))), Box::new(lit(true))),
+                    (Box::new(l.eq(lit("false"))), Box::new(lit(false))),
+                ],
+                Some(Box::new(lit(ScalarValue::Boolean(None)))),
+            ))
+        }
+        DataType::Date32 => match opts.get("dateFormat") {
+            Some(fmt) => crate::functions::try_parse_datetime(src, fmt, t.clone()),
+            None => try_cast(src, t.clone()),
+        },
+        DataType::Timestamp(..) => match opts.get("timestampFormat") {
+            Some(fmt) => crate::functions::try_parse_datetime(src, fmt, t.clone()),
+            None => try_cast(src, t.clone()),
+        },
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::Float32
+        | DataType::Float64
+        | DataType::Decimal128(..) => try_cast(datafusion::functions::string::expr_fn::btrim(vec![src]), t.clone()),
+        other => try_cast(src, other.clone()),
+    }
+}
+
+/// Spark's CSV type inference over all rows: each column gets the first
+/// type of int, bigint, double, boolean, date, timestamp that every
+/// non-null value parses as; otherwise string.
+async fn infer_csv_types(
+    planner: &mut Planner<'_>,
+    raw: &LogicalPlan,
+    cols: &[Column],
+    tz: &str,
+) -> Result<Vec<Field>> {
+    let candidates = [
+        DataType::Int32,
+        DataType::Int64,
+        DataType::Float64,
+        DataType::Boolean,
+        DataType::Date32,
+        DataType::Timestamp(TimeUnit::Microsecond, Some(tz.into())),
+    ];
+    let no_opts = Options(HashMap::new());
+    let mut aggs = vec![];
+    for c in cols {
+        let src = Expr::Column(c.clone());
+        aggs.push(planner.aggregate_call("count", vec![src.clone()], false)?);
+        for t in &candidates {
+            let mut ok = convert(src.clone(), t, &no_opts).is_not_null();
+            if matches!(t, DataType::Date32) {
+                // Spark infers dates only for yyyy-MM-dd shaped values.
+                ok = ok.and(datafusion::functions::unicode::expr_fn::character_length(src.clone()).lt_eq(lit(10)));
+            }
+            if matches!(t, DataType::Int32 | DataType::Int64) {
+                // "1.0" is a double in Spark, and try_cast would truncate.
+                ok = ok.and(datafusion::functions::regex::expr_fn::regexp_like(
+                    src.clone(),
+                    lit(r"^\s*[+-]?\d+\s*$"),
+                    None,
+                ));
+            }
+            aggs.push(planner.aggregate_call(
+                "count",
+                vec![Expr::Case(datafusion::logical_expr::expr::Case::new(
+                    None,
+                    vec![(Box::new(ok), Box::new(lit(1i32)))],
+                    None,
+                ))],
+                false,
+            )?);
+        }
+    }
+    let plan = LogicalPlanBuilder::from(raw.clone()).aggregate(Vec::<Expr>::new(), aggs)?.build()?;
+    let batches = planner.collect(plan).await?;
+    let row = batches.iter().find(|b| b.num_rows() > 0);
+    let width = candidates.len() + 1;
+    let mut fields = vec![];
+    for (i, c) in cols.iter().enumerate() {
+        let get = |j: usize| -> i64 {
+            row.and_then(|b| {
+                let a = b.column(i * width + j);
+                datafusion::arrow::array::AsArray::as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>(
+                    a.as_ref(),
+                )
+                .map(|p| p.value(0))
+            })
+            .unwrap_or(0)
+        };
+        let non_null = get(0);
+        let t = if non_null == 0 {
+            DataType::Utf8
+        } else {
+            candidates
+                .iter()
+                .enumerate()
+                .find(|(j, _)| get(j + 1) == non_null)
+                .map(|(_, t)| t.clone())
+                .unwrap_or(DataType::Utf8)
+        };
+        fields.push(Field::new(c.name.clone(), t, true));
+    }
+    let _ = cast(lit(1), DataType::Int32);
+    Ok(fields)
+}

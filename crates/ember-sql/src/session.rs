@@ -1,0 +1,150 @@
+//! One Spark session: its `SparkConf` and the DataFusion `SessionContext`
+//! that holds its temp views and runs its plans.
+//!
+//! Local mode runs every plan in-process: `local[N]` sets DataFusion's
+//! `target_partitions` (the parallelism), `--driver-memory` bounds the
+//! memory pool and operators spill to disk beyond it.
+
+use std::sync::{Arc, RwLock};
+
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::disk_manager::DiskManagerBuilder;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion_spark::SessionStateBuilderSpark;
+use ember_common::conf::{ByteUnit, local_parallelism};
+use ember_common::{SparkConf, SparkError};
+
+use crate::error::Result;
+
+/// The fraction of `spark.driver.memory` given to query execution (Spark's
+/// `spark.memory.fraction` default, 0.6).
+const MEMORY_FRACTION: f64 = 0.6;
+
+pub struct SparkSession {
+    pub session_id: String,
+    conf: RwLock<SparkConf>,
+    ctx: SessionContext,
+    parallelism: usize,
+    /// Relations kept by `cache()`/`persist()`.
+    pub cache: crate::cache::Cache,
+    /// Artifacts the client uploaded (`AddArtifacts`), by name.
+    pub artifacts: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
+}
+
+impl SparkSession {
+    /// A session for `conf`, whose `spark.master` picks the parallelism.
+    pub fn try_new(session_id: impl Into<String>, conf: SparkConf) -> Result<Arc<Self>> {
+        let master = conf.get("spark.master").unwrap_or_else(|| "local[*]".into());
+        let parallelism = local_parallelism(&master)?;
+        let memory = conf.get_bytes("spark.driver.memory", ByteUnit::MiB)?.unwrap_or(1 << 30);
+        let tz = conf.get("spark.sql.session.timeZone").unwrap_or_else(|| "UTC".into());
+
+        let mut config = SessionConfig::new()
+            .with_target_partitions(parallelism)
+            .with_information_schema(true)
+            .with_create_default_catalog_and_schema(true);
+        let opts = config.options_mut();
+        // Spark resolves names itself and keeps their case.
+        opts.sql_parser.enable_ident_normalization = false;
+        opts.sql_parser.dialect = datafusion::config::Dialect::Generic;
+        // Spark's string type is one type: never hand view types to clients.
+        opts.execution.parquet.schema_force_view_types = false;
+        opts.sql_parser.map_string_types_to_utf8view = false;
+        opts.execution.time_zone = Some(tz.clone());
+        opts.execution.parquet.pushdown_filters = false;
+
+        let pool_bytes = ((memory as f64) * MEMORY_FRACTION) as usize;
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(FairSpillPool::new(pool_bytes.max(64 << 20))))
+            .with_disk_manager_builder(DiskManagerBuilder::default())
+            .build_arc()?;
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .with_spark_features()
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        crate::functions::register(&ctx, &tz)?;
+        Ok(Arc::new(Self {
+            session_id: session_id.into(),
+            conf: RwLock::new(conf),
+            ctx,
+            parallelism,
+            cache: Default::default(),
+            artifacts: Default::default(),
+        }))
+    }
+
+    pub fn ctx(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// The number of tasks that run at once (`N` of `local[N]`).
+    pub fn parallelism(&self) -> usize {
+        self.parallelism
+    }
+
+    pub fn conf(&self) -> SparkConf {
+        self.conf.read().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// `getWithDefault`: an explicit setting wins over the client's default,
+    /// which wins over Spark's default.
+    pub fn conf_get_explicit_or(&self, key: &str, default: Option<String>) -> Option<String> {
+        let explicit = self.conf.read().ok().and_then(|c| c.get_explicit(key).map(str::to_string));
+        explicit.or(default).or_else(|| self.conf_get(key))
+    }
+
+    pub fn conf_get(&self, key: &str) -> Option<String> {
+        self.conf.read().ok().and_then(|c| c.get(key))
+    }
+
+    /// Sets a session config; `spark.sql.session.timeZone` also reaches DataFusion.
+    pub fn conf_set(&self, key: &str, value: &str) -> Result<()> {
+        if !SparkConf::is_modifiable(key) {
+            let already = self.conf_get(key).is_some_and(|v| v == value);
+            if !already {
+                return Err(SparkError::with_class(
+                    ember_common::ExceptionClass::Analysis,
+                    "CANNOT_MODIFY_CONFIG",
+                    "46110",
+                    format!("Cannot modify the value of the Spark config: \"{key}\"."),
+                )
+                .into());
+            }
+        }
+        if key == "spark.sql.session.timeZone" {
+            self.ctx.state_ref().write().config_mut().options_mut().execution.time_zone = Some(value.to_string());
+        }
+        if let Ok(mut c) = self.conf.write() {
+            c.set(key, value);
+        }
+        Ok(())
+    }
+
+    pub fn conf_unset(&self, key: &str) {
+        if let Ok(mut c) = self.conf.write() {
+            c.unset(key);
+        }
+    }
+
+    pub fn time_zone(&self) -> String {
+        self.conf_get("spark.sql.session.timeZone").unwrap_or_else(|| "UTC".into())
+    }
+
+    /// `spark.sql.shuffle.partitions`: the partition count after a shuffle.
+    pub fn shuffle_partitions(&self) -> usize {
+        self.conf.read().ok().and_then(|c| c.get_usize("spark.sql.shuffle.partitions").ok().flatten()).unwrap_or(200)
+    }
+
+    pub fn ansi(&self) -> bool {
+        self.conf.read().ok().and_then(|c| c.get_bool("spark.sql.ansi.enabled").ok()).unwrap_or(true)
+    }
+
+    pub fn case_sensitive(&self) -> bool {
+        self.conf.read().ok().and_then(|c| c.get_bool("spark.sql.caseSensitive").ok()).unwrap_or(false)
+    }
+}

@@ -1,0 +1,235 @@
+//! `spark.sql(...)`: queries become plans (run when an action asks);
+//! statements (`CREATE TEMP VIEW`, `DROP VIEW`, `SET`, `SHOW TABLES`,
+//! other DDL) run when the command arrives, as in Spark.
+
+use std::ops::ControlFlow;
+
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::{self as ast, Value, VisitMut, VisitorMut};
+use ember_common::SparkError;
+use spark_connect_proto as sc;
+
+use crate::error::Result;
+use crate::plan::Planner;
+
+/// What a SQL text is, once parsed.
+pub enum SqlOutcome {
+    /// A query: the plan, to run when an action asks.
+    Query,
+    /// A statement that already ran; its output rows (may be empty).
+    Done(LogicalPlan),
+}
+
+/// Plans a `SQL` relation (a query) with its parameters.
+pub async fn query_plan(planner: &mut Planner<'_>, s: &sc::Sql) -> Result<LogicalPlan> {
+    let mut stmt = parse(planner, &s.query).await?;
+    let params = parameters(planner, s)?;
+    let plan = planner.session.ctx().state().statement_to_plan(std::mem::replace(&mut stmt, empty_stmt())).await?;
+    Ok(match params {
+        Some(p) => plan.with_param_values(p)?,
+        None => plan,
+    })
+}
+
+fn empty_stmt() -> DFStatement {
+    DFStatement::Statement(Box::new(ast::Statement::Flush {
+        object_type: ast::FlushType::Tables,
+        location: None,
+        channel: None,
+        read_lock: false,
+        export: false,
+        tables: vec![],
+    }))
+}
+
+/// Runs a SQL text as a command: statements run now, queries are left as
+/// plans for later.
+pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutcome> {
+    let trimmed = sql.trim().trim_end_matches(';').trim();
+    let upper = trimmed.to_ascii_uppercase();
+    if upper == "SET" || upper.starts_with("SET ") {
+        return set_command(planner, trimmed[3..].trim()).map(SqlOutcome::Done);
+    }
+    if upper == "SHOW TABLES" || upper == "SHOW VIEWS" {
+        let names = crate::catalog::view_names(planner.session).join("\n");
+        return planner.string_plan("tableName", names).map(SqlOutcome::Done);
+    }
+    let stmt = parse(planner, trimmed).await?;
+    let DFStatement::Statement(inner) = &stmt else {
+        let plan = planner.session.ctx().state().statement_to_plan(stmt).await?;
+        planner.collect(plan).await?;
+        return Ok(SqlOutcome::Done(empty(planner)?));
+    };
+    match inner.as_ref() {
+        ast::Statement::Query(_) => Ok(SqlOutcome::Query),
+        ast::Statement::CreateView(cv) => {
+            let name = cv.name.0.last().map(|p| p.to_string()).unwrap_or_default();
+            let name = name.trim_matches('`').trim_matches('"').to_string();
+            let query = DFStatement::Statement(Box::new(ast::Statement::Query(cv.query.clone())));
+            let plan = planner.session.ctx().state().statement_to_plan(query).await?;
+            crate::catalog::create_temp_view(planner.session, &name, plan, cv.or_replace)?;
+            Ok(SqlOutcome::Done(empty(planner)?))
+        }
+        ast::Statement::Drop {
+            object_type: ast::ObjectType::View | ast::ObjectType::Table, names, if_exists, ..
+        } => {
+            for n in names {
+                let name = n.0.last().map(|p| p.to_string()).unwrap_or_default();
+                if !crate::catalog::drop_temp_view(planner.session, &name)? && !*if_exists {
+                    return Err(SparkError::table_not_found(&name).into());
+                }
+            }
+            Ok(SqlOutcome::Done(empty(planner)?))
+        }
+        _ => {
+            let plan = planner.session.ctx().state().statement_to_plan(stmt).await?;
+            let batches = planner.collect(plan.clone()).await?;
+            let schema = std::sync::Arc::new(plan.schema().as_arrow().clone());
+            Ok(SqlOutcome::Done(planner.batches_plan(schema, batches)?))
+        }
+    }
+}
+
+fn empty(planner: &mut Planner<'_>) -> Result<LogicalPlan> {
+    let schema = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::empty());
+    planner.batches_plan(schema, vec![])
+}
+
+/// `SET`, `SET k`, `SET k=v` on the session's Spark config.
+fn set_command(planner: &mut Planner<'_>, rest: &str) -> Result<LogicalPlan> {
+    use datafusion::arrow::array::{RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let session = planner.session;
+    let rows: Vec<(String, String)> = if rest.is_empty() {
+        session.conf().explicit().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    } else if let Some((k, v)) = rest.split_once('=') {
+        let (k, v) = (k.trim(), v.trim());
+        session.conf_set(k, v)?;
+        vec![(k.to_string(), v.to_string())]
+    } else {
+        let k = rest.trim();
+        vec![(k.to_string(), session.conf_get(k).unwrap_or_else(|| "<undefined>".into()))]
+    };
+    let schema = std::sync::Arc::new(Schema::new(vec![
+        Field::new("key", DataType::Utf8, false),
+        Field::new("value", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>())),
+            std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>())),
+        ],
+    )?;
+    planner.batches_plan(schema, vec![batch])
+}
+
+/// Parses one statement, with Spark's case-insensitive names: table and
+/// CTE names lower-cased (views are stored so), column names matched to
+/// the known columns' spelling, and `:name` / `?` parameters renamed to
+/// DataFusion's `$name` / `$n`.
+async fn parse(planner: &mut Planner<'_>, sql: &str) -> Result<DFStatement> {
+    let state = planner.session.ctx().state();
+    let dialect = state.config().options().sql_parser.dialect;
+    let mut stmt = state.sql_to_statement(sql, &dialect)?;
+    if let DFStatement::Statement(inner) = &mut stmt {
+        let mut columns = vec![];
+        let mut tables = vec![];
+        for name in crate::catalog::view_names(planner.session) {
+            if let Ok(t) = planner.session.ctx().table_provider(name.as_str()).await {
+                columns.extend(t.schema().fields().iter().map(|f| f.name().clone()));
+            }
+            tables.push(name);
+        }
+        let _ = inner.visit(&mut Lowercase);
+        crate::expr::fix_identifier_case(inner.as_mut(), &columns, &tables);
+        let mut n = 0;
+        let _ = inner.visit(&mut Placeholders { next: &mut n });
+    }
+    Ok(stmt)
+}
+
+struct Lowercase;
+
+impl VisitorMut for Lowercase {
+    type Break = ();
+    fn pre_visit_relation(&mut self, name: &mut ast::ObjectName) -> ControlFlow<()> {
+        for part in name.0.iter_mut() {
+            if let ast::ObjectNamePart::Identifier(i) = part {
+                i.value = i.value.to_lowercase();
+            }
+        }
+        ControlFlow::Continue(())
+    }
+    fn pre_visit_query(&mut self, q: &mut ast::Query) -> ControlFlow<()> {
+        if let Some(w) = &mut q.with {
+            for cte in w.cte_tables.iter_mut() {
+                cte.alias.name.value = cte.alias.name.value.to_lowercase();
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+struct Placeholders<'a> {
+    next: &'a mut usize,
+}
+
+impl VisitorMut for Placeholders<'_> {
+    type Break = ();
+    fn pre_visit_value(&mut self, v: &mut ast::ValueWithSpan) -> ControlFlow<()> {
+        if let Value::Placeholder(p) = &mut v.value {
+            if let Some(name) = p.strip_prefix(':') {
+                *p = format!("${name}");
+            } else if p == "?" {
+                *self.next += 1;
+                *p = format!("${}", self.next);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn parameters(planner: &mut Planner<'_>, s: &sc::Sql) -> Result<Option<ParamValues>> {
+    let tz = planner.session.time_zone();
+    let empty_schema = datafusion::common::DFSchema::empty();
+    let mut literal_of = |e: &sc::Expression| -> Result<ScalarValue> {
+        let n = planner.expr(e, &empty_schema)?;
+        match crate::expr::strip_alias(n.expr) {
+            datafusion::logical_expr::Expr::Literal(v, _) => Ok(v),
+            _ => Err(SparkError::analysis("[INVALID_SQL_ARG] SQL parameters must be literals").into()),
+        }
+    };
+    if !s.named_arguments.is_empty() {
+        let mut m = std::collections::HashMap::new();
+        for (k, v) in &s.named_arguments {
+            m.insert(k.clone(), literal_of(v)?.into());
+        }
+        return Ok(Some(ParamValues::Map(m)));
+    }
+    if !s.pos_arguments.is_empty() {
+        let v = s.pos_arguments.iter().map(|e| literal_of(e).map(Into::into)).collect::<Result<Vec<_>>>()?;
+        return Ok(Some(ParamValues::List(v)));
+    }
+    #[allow(deprecated)]
+    {
+        if !s.args.is_empty() {
+            let mut m = std::collections::HashMap::new();
+            for (k, v) in &s.args {
+                m.insert(k.clone(), crate::literal::literal(v, &tz)?.0.into());
+            }
+            return Ok(Some(ParamValues::Map(m)));
+        }
+        if !s.pos_args.is_empty() {
+            let v = s
+                .pos_args
+                .iter()
+                .map(|l| crate::literal::literal(l, &tz).map(|x| x.0.into()))
+                .collect::<datafusion::common::Result<Vec<_>>>()?;
+            return Ok(Some(ParamValues::List(v)));
+        }
+    }
+    Ok(None)
+}

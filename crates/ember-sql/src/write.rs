@@ -1,0 +1,246 @@
+//! `df.write`: parquet, csv, json and text output with Spark's save modes,
+//! committed atomically. Files are written to a staging directory next to
+//! the target and moved into place only when every task succeeded, so a
+//! failed write leaves what was there untouched.
+
+use std::path::{Path, PathBuf};
+
+use datafusion::config::{CsvOptions, TableParquetOptions};
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::logical_expr::LogicalPlan;
+use ember_common::{ExceptionClass, SparkError};
+use spark_connect_proto::WriteOperation;
+use spark_connect_proto::write_operation::{SaveMode, SaveType};
+
+use crate::error::{Result, analysis};
+use crate::plan::Planner;
+use crate::read::Options;
+use crate::session::SparkSession;
+
+pub async fn write(session: &SparkSession, w: &WriteOperation) -> Result<()> {
+    let mut planner = Planner::new(session);
+    let input = match &w.input {
+        Some(r) => planner.relation(r).await?,
+        None => return Err(analysis("write without input")),
+    };
+    let format = w
+        .source
+        .clone()
+        .or_else(|| session.conf_get("spark.sql.sources.default"))
+        .unwrap_or_else(|| "parquet".into())
+        .to_ascii_lowercase();
+    let opts = Options::new(&w.options);
+    let path = match &w.save_type {
+        Some(SaveType::Path(p)) => PathBuf::from(p.strip_prefix("file://").unwrap_or(p)),
+        Some(SaveType::Table(t)) => return save_as_table(session, input, &t.table_name, w, &format, &opts).await,
+        None => match opts.get("path") {
+            Some(p) => PathBuf::from(p),
+            None => return Err(analysis("Expected exactly one path to be specified, but got: ")),
+        },
+    };
+    write_path(session, input, &path, w.mode(), &w.partitioning_columns, &format, &opts).await
+}
+
+async fn write_path(
+    session: &SparkSession,
+    input: LogicalPlan,
+    path: &Path,
+    mode: SaveMode,
+    partition_by: &[String],
+    format: &str,
+    opts: &Options,
+) -> Result<()> {
+    let exists = path.exists();
+    match mode {
+        SaveMode::Unspecified | SaveMode::ErrorIfExists if exists => {
+            let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            return Err(SparkError::with_class(
+                ExceptionClass::Analysis,
+                "PATH_ALREADY_EXISTS",
+                "42K04",
+                format!(
+                    "Path file:{} already exists. Set mode as \"overwrite\" to overwrite the existing path.",
+                    abs.display()
+                ),
+            )
+            .into());
+        }
+        SaveMode::Ignore if exists => return Ok(()),
+        _ => {}
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "output".into());
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let staging = parent.join(format!(".{name}.ember-staging-{id}"));
+    std::fs::create_dir_all(&staging)?;
+    let result = write_files(session, input, &staging, partition_by, format, opts).await;
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    std::fs::write(staging.join("_SUCCESS"), b"")?;
+    let committed = commit(&staging, path, mode, parent, &name, &id);
+    if committed.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    committed
+}
+
+/// Moves staged output into place: a rename for new or overwritten
+/// output, a move of each file for append.
+fn commit(staging: &Path, path: &Path, mode: SaveMode, parent: &Path, name: &str, id: &str) -> Result<()> {
+    if !path.exists() {
+        std::fs::rename(staging, path)?;
+        return Ok(());
+    }
+    match mode {
+        SaveMode::Overwrite => {
+            let trash = parent.join(format!(".{name}.ember-trash-{id}"));
+            std::fs::rename(path, &trash)?;
+            if let Err(e) = std::fs::rename(staging, path) {
+                // Put the old output back: a failed write loses nothing.
+                let _ = std::fs::rename(&trash, path);
+                return Err(e.into());
+            }
+            if trash.is_dir() {
+                std::fs::remove_dir_all(&trash)?
+            } else {
+                std::fs::remove_file(&trash)?
+            }
+            Ok(())
+        }
+        _ => {
+            move_tree(staging, path)?;
+            std::fs::remove_dir_all(staging)?;
+            Ok(())
+        }
+    }
+}
+
+fn move_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            move_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::rename(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+async fn write_files(
+    session: &SparkSession,
+    input: LogicalPlan,
+    dir: &Path,
+    partition_by: &[String],
+    format: &str,
+    opts: &Options,
+) -> Result<()> {
+    let df = session.ctx().execute_logical_plan(input).await?;
+    // Spark names the partition columns as given; match them case-insensitively.
+    let cols: Vec<String> = partition_by
+        .iter()
+        .map(|p| {
+            df.schema()
+                .fields()
+                .iter()
+                .find(|f| f.name().eq_ignore_ascii_case(p))
+                .map(|f| f.name().clone())
+                .ok_or_else(|| SparkError::unresolved_column(p, &[]).into())
+        })
+        .collect::<Result<_>>()?;
+    let write_opts = DataFrameWriteOptions::new().with_partition_by(cols).with_single_file_output(false);
+    let target = format!("{}/", dir.display());
+    match format {
+        "parquet" => {
+            let mut p = TableParquetOptions::default();
+            p.global.compression = Some(opts.get("compression").unwrap_or("snappy").to_ascii_lowercase());
+            df.write_parquet(&target, write_opts, Some(p)).await?;
+        }
+        "csv" => {
+            let mut c = CsvOptions::default();
+            c.has_header = Some(opts.bool("header", false)?);
+            if let Some(d) = opts.char(&["sep", "delimiter"], Some(b','))? {
+                c.delimiter = d;
+            }
+            c.null_value = Some(opts.get("nullValue").unwrap_or("").to_string());
+            df.write_csv(&target, write_opts, Some(c)).await?;
+        }
+        "json" => {
+            df.write_json(&target, write_opts, None).await?;
+        }
+        "text" => {
+            if df.schema().fields().len() != 1 {
+                return Err(analysis(format!(
+                    "[_LEGACY_ERROR_TEMP_1289] Text data source supports only a single column, and you have {} columns.",
+                    df.schema().fields().len()
+                )));
+            }
+            let batches = df.collect().await?;
+            let mut text = String::new();
+            for b in &batches {
+                for r in 0..b.num_rows() {
+                    text.push_str(&crate::display::cell(b.column(0), r));
+                    text.push('\n');
+                }
+            }
+            std::fs::write(dir.join(format!("part-00000-{}.txt", uuid::Uuid::new_v4())), text)?;
+        }
+        other => {
+            return Err(SparkError::with_class(
+                ExceptionClass::Analysis,
+                "DATA_SOURCE_NOT_FOUND",
+                "42K02",
+                format!("Failed to find the data source: {other}."),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// `saveAsTable(name)`: parquet under `spark-warehouse/<name>`, registered
+/// as a view of that name.
+async fn save_as_table(
+    session: &SparkSession,
+    input: LogicalPlan,
+    name: &str,
+    w: &WriteOperation,
+    format: &str,
+    opts: &Options,
+) -> Result<()> {
+    let warehouse =
+        PathBuf::from(session.conf_get("spark.sql.warehouse.dir").unwrap_or_else(|| "spark-warehouse".into()));
+    let simple = crate::expr::parse_identifier(name)?.last().cloned().unwrap_or_default().to_lowercase();
+    let path = warehouse.join(&simple);
+    let exists = session.ctx().table_exist(crate::catalog::view_key(&simple).as_str())?;
+    if exists && matches!(w.mode(), SaveMode::Unspecified | SaveMode::ErrorIfExists) {
+        return Err(SparkError::with_class(
+            ExceptionClass::Analysis,
+            "TABLE_OR_VIEW_ALREADY_EXISTS",
+            "42P07",
+            format!("Cannot create table or view `{simple}` because it already exists."),
+        )
+        .into());
+    }
+    if exists && w.mode() == SaveMode::Ignore {
+        return Ok(());
+    }
+    let mode = if exists { w.mode() } else { SaveMode::Overwrite };
+    write_path(session, input, &path, mode, &w.partitioning_columns, format, opts).await?;
+    let mut planner = Planner::new(session);
+    let read = spark_connect_proto::Read {
+        read_type: Some(spark_connect_proto::read::ReadType::DataSource(spark_connect_proto::read::DataSource {
+            format: Some(format.to_string()),
+            paths: vec![path.display().to_string()],
+            ..Default::default()
+        })),
+        is_streaming: false,
+    };
+    let plan = crate::read::read(&mut planner, &read).await?;
+    crate::catalog::create_temp_view(session, &simple, plan, true)
+}

@@ -1,0 +1,254 @@
+"""Aggregation: groupBy/agg, result types, rollup/cube, pivot, global aggregates."""
+
+import decimal
+
+import pytest
+from pyspark.sql import functions as F
+from pyspark.sql.functions import col
+
+from ember_testutil import assert_df, assert_rows, assert_schema, rows_of
+
+D = decimal.Decimal
+
+
+@pytest.fixture(scope="module")
+def sales(spark):
+    return spark.createDataFrame(
+        [
+            ("east", "apple", 10, 1.5, D("2.50")),
+            ("east", "pear", 5, 2.0, D("1.25")),
+            ("east", "apple", 7, None, D("3.00")),
+            ("west", "apple", 3, 4.0, None),
+            ("west", "kiwi", None, 1.0, D("0.75")),
+        ],
+        "region string, product string, qty int, price double, fee decimal(10,2)",
+    )
+
+
+def test_group_by_count(sales):
+    df = sales.groupBy("region").count()
+    assert_df(df, [("region", "string"), ("count", "bigint")], [("east", 3), ("west", 2)])
+
+
+def test_sum_of_int_is_bigint(sales):
+    df = sales.groupBy("region").agg(F.sum("qty").alias("s"))
+    assert_df(df, [("region", "string"), ("s", "bigint")], [("east", 22), ("west", 3)])
+
+
+def test_avg_is_double(sales):
+    df = sales.groupBy("region").agg(F.avg("qty").alias("a"))
+    assert_df(df, [("region", "string"), ("a", "double")], [("east", 22 / 3), ("west", 3.0)])
+
+
+def test_min_max_keep_input_type(sales):
+    df = sales.groupBy("region").agg(F.min("qty").alias("lo"), F.max("price").alias("hi"))
+    assert_df(df, [("region", "string"), ("lo", "int"), ("hi", "double")], [("east", 5, 2.0), ("west", 3, 4.0)])
+
+
+def test_sum_of_decimal_widens_precision(sales):
+    df = sales.groupBy("region").agg(F.sum("fee").alias("s"))
+    assert_df(df, [("region", "string"), ("s", "decimal(20,2)")], [("east", D("6.75")), ("west", D("0.75"))])
+
+
+def test_avg_of_decimal_adds_scale(sales):
+    df = sales.groupBy("region").agg(F.avg("fee").alias("a"))
+    assert_df(df, [("region", "string"), ("a", "decimal(14,6)")], [("east", D("2.250000")), ("west", D("0.750000"))])
+
+
+def test_count_column_skips_nulls_count_star_does_not(sales):
+    df = sales.groupBy("region").agg(F.count("qty").alias("c"), F.count("*").alias("n"))
+    assert_df(df, [("region", "string"), ("c", "bigint"), ("n", "bigint")], [("east", 3, 3), ("west", 1, 2)])
+
+
+def test_count_distinct(sales):
+    df = sales.groupBy("region").agg(F.countDistinct("product").alias("d"))
+    assert_df(df, [("region", "string"), ("d", "bigint")], [("east", 2), ("west", 2)])
+
+
+def test_collect_list_sorted(sales):
+    df = sales.groupBy("region").agg(F.sort_array(F.collect_list("product")).alias("ps"))
+    assert_df(
+        df,
+        [("region", "string"), ("ps", "array<string>")],
+        [("east", ["apple", "apple", "pear"]), ("west", ["apple", "kiwi"])],
+    )
+
+
+def test_collect_set_sorted(sales):
+    df = sales.groupBy("region").agg(F.array_sort(F.collect_set("product")).alias("ps"))
+    assert_rows(df, [("east", ["apple", "pear"]), ("west", ["apple", "kiwi"])])
+
+
+def test_collect_list_skips_nulls(sales):
+    df = sales.where("region = 'west'").agg(F.collect_list("qty").alias("q"))
+    assert_rows(df, [([3],)])
+
+
+def test_first_ignore_nulls(spark):
+    df = spark.createDataFrame([(1, None), (1, "x")], "k int, v string").coalesce(1)
+    out = df.groupBy("k").agg(F.first("v", ignorenulls=True).alias("f"))
+    assert_df(out, [("k", "int"), ("f", "string")], [(1, "x")])
+
+
+def test_first_on_single_row_groups(sales):
+    df = sales.where("product != 'apple'").groupBy("product").agg(F.first("qty").alias("q"))
+    assert_rows(df, [("pear", 5), ("kiwi", None)])
+
+
+def test_agg_with_dict(sales):
+    df = sales.groupBy("region").agg({"qty": "sum", "price": "max"})
+    assert_schema(df, [("region", "string"), ("sum(qty)", "bigint"), ("max(price)", "double")])
+    assert_rows(df, [("east", 22, 2.0), ("west", 3, 4.0)])
+
+
+def test_default_aggregate_column_names(sales):
+    df = sales.groupBy("region").agg(F.sum("qty"), F.avg("qty"), F.count("*"), F.countDistinct("product"))
+    assert df.columns == ["region", "sum(qty)", "avg(qty)", "count(1)", "count(DISTINCT product)"]
+
+
+def test_group_by_shortcut_methods(sales):
+    assert_rows(sales.groupBy("region").sum("qty"), [("east", 22), ("west", 3)])
+    assert_rows(sales.groupBy("region").max("qty"), [("east", 10), ("west", 3)])
+    assert sales.groupBy("region").mean("qty").columns == ["region", "avg(qty)"]
+
+
+def test_group_by_multiple_keys(sales):
+    df = sales.groupBy("region", "product").agg(F.sum("qty").alias("q"))
+    assert_rows(df, [("east", "apple", 17), ("east", "pear", 5), ("west", "apple", 3), ("west", "kiwi", None)])
+
+
+def test_group_by_expression(spark):
+    df = spark.range(10).groupBy((col("id") % 3).alias("m")).agg(F.count("*").alias("n"))
+    assert_df(df, [("m", "bigint"), ("n", "bigint")], [(0, 4), (1, 3), (2, 3)])
+
+
+def test_group_by_null_key_forms_a_group(spark):
+    df = spark.createDataFrame([(None, 1), (None, 2), ("a", 3)], "k string, v int")
+    assert_rows(df.groupBy("k").agg(F.sum("v")), [(None, 3), ("a", 3)])
+
+
+def test_global_aggregate(sales):
+    df = sales.agg(F.sum("qty").alias("s"), F.count("*").alias("n"), F.max("region").alias("m"))
+    assert_df(df, [("s", "bigint"), ("n", "bigint"), ("m", "string")], [(25, 5, "west")])
+
+
+def test_global_aggregate_on_empty_input(spark):
+    df = spark.createDataFrame([], "x int").agg(F.count("x").alias("c"), F.sum("x").alias("s"))
+    assert_df(df, [("c", "bigint"), ("s", "bigint")], [(0, None)])
+
+
+def test_group_by_on_empty_input_gives_no_rows(spark):
+    assert spark.createDataFrame([], "k int, x int").groupBy("k").count().collect() == []
+
+
+def test_having_via_filter(sales):
+    df = sales.groupBy("product").agg(F.count("*").alias("n")).filter(col("n") > 1)
+    assert_rows(df, [("apple", 3)])
+
+
+def test_stddev_variance(spark):
+    df = spark.createDataFrame([(2.0,), (4.0,), (4.0,), (4.0,), (5.0,), (5.0,), (7.0,), (9.0,)], "x double")
+    out = df.agg(F.stddev_pop("x"), F.var_pop("x"), F.stddev("x"))
+    assert out.columns == ["stddev_pop(x)", "var_pop(x)", "stddev(x)"]
+    r = out.first()
+    assert r[0] == 2.0 and r[1] == 4.0
+    assert r[2] == pytest.approx(2.138089935299395, rel=1e-12)
+
+
+def test_sum_distinct_and_approx(spark):
+    df = spark.createDataFrame([(1,), (1,), (2,), (3,)], "x int")
+    out = df.agg(F.sum_distinct("x").alias("sd"), F.approx_count_distinct("x").alias("ad"))
+    assert_df(out, [("sd", "bigint"), ("ad", "bigint")], [(6, 3)])
+
+
+def test_rollup(sales):
+    df = sales.rollup("region", "product").agg(F.sum("qty").alias("q"))
+    assert_schema(df, [("region", "string"), ("product", "string"), ("q", "bigint")])
+    assert_rows(
+        df,
+        [
+            ("east", "apple", 17),
+            ("east", "pear", 5),
+            ("east", None, 22),
+            ("west", "apple", 3),
+            ("west", "kiwi", None),
+            ("west", None, 3),
+            (None, None, 25),
+        ],
+    )
+
+
+def test_cube_with_grouping_id(sales):
+    df = sales.cube("region", "product").agg(F.grouping_id().alias("g"), F.count("*").alias("n"))
+    assert_schema(df, [("region", "string"), ("product", "string"), ("g", "bigint"), ("n", "bigint")])
+    assert_rows(
+        df,
+        [
+            ("east", "apple", 0, 2),
+            ("east", "pear", 0, 1),
+            ("west", "apple", 0, 1),
+            ("west", "kiwi", 0, 1),
+            ("east", None, 1, 3),
+            ("west", None, 1, 2),
+            (None, "apple", 2, 3),
+            (None, "pear", 2, 1),
+            (None, "kiwi", 2, 1),
+            (None, None, 3, 5),
+        ],
+    )
+
+
+def test_grouping_function(sales):
+    df = sales.rollup("region").agg(F.grouping("region").alias("g"), F.sum("qty").alias("q"))
+    assert_df(df, [("region", "string"), ("g", "tinyint"), ("q", "bigint")], [("east", 0, 22), ("west", 0, 3), (None, 1, 25)])
+
+
+def test_pivot_with_values(sales):
+    df = sales.groupBy("region").pivot("product", ["apple", "pear"]).sum("qty")
+    assert_df(
+        df,
+        [("region", "string"), ("apple", "bigint"), ("pear", "bigint")],
+        [("east", 17, 5), ("west", 3, None)],
+    )
+
+
+def test_pivot_without_values_sorts_distinct_values(sales):
+    df = sales.groupBy("region").pivot("product").count()
+    assert df.columns == ["region", "apple", "kiwi", "pear"]
+    assert_rows(df, [("east", 2, None, 1), ("west", 1, 1, None)])
+
+
+def test_pivot_multiple_aggregates_names(sales):
+    df = sales.groupBy("region").pivot("product", ["apple"]).agg(F.sum("qty").alias("s"), F.max("price").alias("m"))
+    assert df.columns == ["region", "apple_s", "apple_m"]
+    assert_rows(df, [("east", 17, 1.5), ("west", 3, 4.0)])
+
+
+def test_agg_expression_over_aggregates(sales):
+    df = sales.groupBy("region").agg((F.sum("qty") * 2).alias("dbl"), (F.max("qty") - F.min("qty")).alias("rng"))
+    assert_df(df, [("region", "string"), ("dbl", "bigint"), ("rng", "int")], [("east", 44, 5), ("west", 6, 0)])
+
+
+def test_max_by_min_by(spark):
+    df = spark.createDataFrame([("a", 1), ("b", 3), ("c", 2)], "name string, score int")
+    out = df.agg(F.max_by("name", "score").alias("best"), F.min_by("name", "score").alias("worst"))
+    assert_rows(out, [("b", "a")])
+
+
+def test_bool_and_or(spark):
+    df = spark.createDataFrame([(True,), (False,), (True,)], "b boolean")
+    assert_rows(df.agg(F.bool_and("b"), F.bool_or("b")), [(False, True)])
+
+
+def test_sum_of_long_overflow_raises_in_ansi(spark):
+    from pyspark.errors import ArithmeticException
+
+    df = spark.createDataFrame([(9223372036854775807,), (1,)], "x bigint")
+    with pytest.raises(ArithmeticException) as ei:
+        df.agg(F.sum("x")).collect()
+    assert ei.value.getCondition() == "ARITHMETIC_OVERFLOW"
+
+
+def test_count_of_many_rows(spark):
+    df = spark.range(0, 100000, 1, 4).groupBy((col("id") % 10).alias("k")).count()
+    assert sorted(rows_of(df)) == [(k, 10000) for k in range(10)]

@@ -1,0 +1,794 @@
+"""Column expressions: arithmetic and type rules, casts, literals, conditionals, strings,
+math, dates, nested data, higher-order functions, selectExpr/expr, name resolution."""
+
+import datetime
+import decimal
+
+import pytest
+from pyspark.errors import AnalysisException, NumberFormatException, PySparkException
+from pyspark.sql import Row
+from pyspark.sql import functions as F
+from pyspark.sql.functions import col, lit
+
+from ember_testutil import assert_df, assert_rows, assert_schema, rows_of
+
+D = decimal.Decimal
+
+
+@pytest.fixture(scope="module")
+def nums(spark):
+    return spark.createDataFrame([(7, 2, 7.5, 10000000000)], "a int, b int, x double, big bigint")
+
+
+def one(df):
+    """The single value of a one-row, one-column result."""
+    rows = df.collect()
+    assert len(rows) == 1 and len(rows[0]) == 1, rows
+    return rows[0][0]
+
+
+# ---------------------------------------------------------------- arithmetic types
+
+
+def test_int_plus_int_is_int(nums):
+    assert_df(nums.select((col("a") + col("b")).alias("r")), [("r", "int")], [(9,)])
+
+
+def test_int_division_is_double(nums):
+    assert_df(nums.select((col("a") / col("b")).alias("r")), [("r", "double")], [(3.5,)])
+
+
+def test_int_div_operator_is_bigint(spark):
+    df = spark.sql("SELECT 7 div 2 AS q, -7 div 2 AS n")
+    assert_df(df, [("q", "bigint"), ("n", "bigint")], [(3, -3)])
+
+
+def test_int_modulo_and_pmod(spark):
+    df = spark.sql("SELECT 7 % 3 AS m, -7 % 3 AS neg, pmod(-7, 3) AS p")
+    assert_df(df, [("m", "int"), ("neg", "int"), ("p", "int")], [(1, -1, 2)])
+
+
+def test_int_plus_bigint_is_bigint(nums):
+    assert_df(nums.select((col("a") + col("big")).alias("r")), [("r", "bigint")], [(10000000007,)])
+
+
+def test_int_times_double_is_double(nums):
+    assert_df(nums.select((col("a") * col("x")).alias("r")), [("r", "double")], [(52.5,)])
+
+
+def test_int_plus_python_float_literal_is_double(nums):
+    assert_df(nums.select((col("a") + 0.5).alias("r")), [("r", "double")], [(7.5,)])
+
+
+def test_decimal_arithmetic_types(spark):
+    df = spark.sql(
+        "SELECT CAST(1.10 AS DECIMAL(5,2)) + CAST(2.205 AS DECIMAL(6,3)) AS s, "
+        "CAST(1.5 AS DECIMAL(3,1)) * CAST(2.25 AS DECIMAL(4,2)) AS p"
+    )
+    assert_df(df, [("s", "decimal(7,3)"), ("p", "decimal(8,3)")], [(D("3.305"), D("3.375"))])
+
+
+def test_decimal_literal_type_in_sql(spark):
+    assert_df(spark.sql("SELECT 12.345 AS d"), [("d", "decimal(5,3)")], [(D("12.345"),)])
+
+
+def test_decimal_division_type(spark):
+    df = spark.sql("SELECT CAST(1 AS DECIMAL(10,2)) / CAST(3 AS DECIMAL(10,2)) AS q")
+    assert_df(df, [("q", "decimal(23,13)")], [(D("0.3333333333333"),)])
+
+
+def test_int_overflow_raises_in_ansi(spark):
+    from pyspark.errors import ArithmeticException
+
+    with pytest.raises(ArithmeticException) as ei:
+        spark.sql("SELECT 2147483647 + 1").collect()
+    assert ei.value.getCondition() == "ARITHMETIC_OVERFLOW"
+
+
+def test_unary_minus_and_negative(nums):
+    assert_rows(nums.select(-col("a"), F.negative("x")), [(-7, -7.5)])
+
+
+def test_double_division_by_zero_is_error_in_ansi(spark):
+    from pyspark.errors import ArithmeticException
+
+    with pytest.raises(ArithmeticException) as ei:
+        spark.sql("SELECT 1.0D / 0").collect()
+    assert ei.value.getCondition() == "DIVIDE_BY_ZERO"
+
+
+def test_try_divide_by_zero_is_null(spark):
+    assert_df(spark.sql("SELECT try_divide(1, 0) AS r"), [("r", "double")], [(None,)])
+
+
+# ---------------------------------------------------------------- casts
+
+
+def test_cast_string_to_int(spark):
+    df = spark.createDataFrame([("42",), (" 7 ",)], "s string").select(col("s").cast("int").alias("i"))
+    assert_df(df, [("i", "int")], [(42,), (7,)])
+
+
+def test_invalid_cast_raises_cast_invalid_input(spark):
+    df = spark.createDataFrame([("abc",)], "s string").select(col("s").cast("int"))
+    with pytest.raises(NumberFormatException) as ei:
+        df.collect()
+    assert ei.value.getCondition() == "CAST_INVALID_INPUT"
+    assert "'abc'" in str(ei.value)
+
+
+def test_try_cast_invalid_is_null(spark):
+    df = spark.createDataFrame([("abc",), ("5",)], "s string").select(col("s").try_cast("int").alias("i"))
+    assert_df(df, [("i", "int")], [(None,), (5,)])
+
+
+def test_cast_double_to_int_truncates(spark):
+    assert_rows(spark.sql("SELECT CAST(2.9D AS INT), CAST(-2.9D AS INT)"), [(2, -2)])
+
+
+def test_cast_string_to_double_and_decimal(spark):
+    df = spark.sql("SELECT CAST('1.25' AS DOUBLE) AS d, CAST('1.255' AS DECIMAL(4,2)) AS m")
+    assert_df(df, [("d", "double"), ("m", "decimal(4,2)")], [(1.25, D("1.26"))])
+
+
+def test_cast_string_to_date_and_timestamp(spark):
+    df = spark.sql("SELECT CAST('2024-03-05' AS DATE) AS d, CAST('2024-03-05 10:11:12' AS TIMESTAMP) AS t")
+    assert_df(
+        df,
+        [("d", "date"), ("t", "timestamp")],
+        [(datetime.date(2024, 3, 5), datetime.datetime(2024, 3, 5, 10, 11, 12))],
+    )
+
+
+def test_cast_to_string(spark):
+    df = spark.sql(
+        "SELECT CAST(1.0D AS STRING), CAST(true AS STRING), CAST(DATE'2024-01-02' AS STRING), "
+        "CAST(CAST(1.50 AS DECIMAL(4,2)) AS STRING), CAST(1e20D AS STRING)"
+    )
+    assert_rows(df, [("1.0", "true", "2024-01-02", "1.50", "1.0E20")])
+
+
+def test_cast_bool_from_string(spark):
+    assert_rows(spark.sql("SELECT CAST('true' AS BOOLEAN), CAST('N' AS BOOLEAN), CAST('1' AS BOOLEAN)"), [(True, False, True)])
+
+
+def test_cast_with_datatype_object(spark):
+    from pyspark.sql.types import LongType
+
+    df = spark.createDataFrame([(1,)], "i int").select(col("i").cast(LongType()).alias("l"))
+    assert_schema(df, [("l", "bigint")])
+
+
+def test_cast_overflow_raises(spark):
+    from pyspark.errors import ArithmeticException
+
+    with pytest.raises(ArithmeticException) as ei:
+        spark.sql("SELECT CAST(3000000000 AS INT)").collect()
+    assert ei.value.getCondition() == "CAST_OVERFLOW"
+
+
+# ---------------------------------------------------------------- literals
+
+
+def test_literal_types(spark):
+    df = spark.range(1).select(
+        lit(True).alias("bool"),
+        lit(1).alias("int"),
+        lit(2**40).alias("long"),
+        lit(1.5).alias("double"),
+        lit(D("1.25")).alias("dec"),
+        lit("s").alias("str"),
+        lit(datetime.date(2024, 1, 2)).alias("date"),
+        lit(datetime.datetime(2024, 1, 2, 3, 4, 5)).alias("ts"),
+        lit(bytearray(b"\x01\x02")).alias("bin"),
+        lit(None).alias("nul"),
+    )
+    assert_schema(
+        df,
+        [
+            ("bool", "boolean"),
+            ("int", "int"),
+            ("long", "bigint"),
+            ("double", "double"),
+            ("dec", "decimal(10,2)"),
+            ("str", "string"),
+            ("date", "date"),
+            ("ts", "timestamp"),
+            ("bin", "binary"),
+            ("nul", "void"),
+        ],
+    )
+    assert_rows(
+        df,
+        [
+            (
+                True,
+                1,
+                2**40,
+                1.5,
+                D("1.25"),
+                "s",
+                datetime.date(2024, 1, 2),
+                datetime.datetime(2024, 1, 2, 3, 4, 5),
+                bytearray(b"\x01\x02"),
+                None,
+            )
+        ],
+    )
+
+
+def test_sql_literal_types(spark):
+    df = spark.sql(
+        "SELECT 1Y AS b, 2S AS s, 3 AS i, 4L AS l, 1.5F AS f, 2.5D AS d, 1.5 AS dec, "
+        "X'0A0B' AS bin, DATE'2020-02-29' AS dt, TIMESTAMP'2020-02-29 12:00:00' AS ts"
+    )
+    assert_schema(
+        df,
+        [
+            ("b", "tinyint"),
+            ("s", "smallint"),
+            ("i", "int"),
+            ("l", "bigint"),
+            ("f", "float"),
+            ("d", "double"),
+            ("dec", "decimal(2,1)"),
+            ("bin", "binary"),
+            ("dt", "date"),
+            ("ts", "timestamp"),
+        ],
+    )
+    assert_rows(
+        df,
+        [
+            (
+                1,
+                2,
+                3,
+                4,
+                1.5,
+                2.5,
+                D("1.5"),
+                bytearray(b"\x0a\x0b"),
+                datetime.date(2020, 2, 29),
+                datetime.datetime(2020, 2, 29, 12, 0),
+            )
+        ],
+    )
+
+
+def test_array_map_struct_literals(spark):
+    df = spark.range(1).select(
+        F.array(lit(1), lit(2)).alias("arr"),
+        F.create_map(lit("k"), lit(1.5)).alias("m"),
+        F.struct(lit(1).alias("a"), lit("x").alias("b")).alias("s"),
+    )
+    assert_schema(df, [("arr", "array<int>"), ("m", "map<string,double>"), ("s", "struct<a:int,b:string>")])
+    assert_rows(df, [([1, 2], {"k": 1.5}, (1, "x"))])
+
+
+def test_lit_of_python_list(spark):
+    df = spark.range(1).select(lit([1, 2, 3]).alias("a"))
+    assert_df(df, [("a", "array<int>")], [([1, 2, 3],)])
+
+
+def test_typed_lit(spark):
+    from pyspark.sql.types import ByteType
+
+    df = spark.range(1).select(lit(5).cast(ByteType()).alias("b"))
+    assert_df(df, [("b", "tinyint")], [(5,)])
+
+
+# ---------------------------------------------------------------- conditionals and null handling
+
+
+@pytest.fixture(scope="module")
+def vals(spark):
+    return spark.createDataFrame([(1, "a"), (5, None), (None, "c"), (10, "d")], "n int, s string")
+
+
+def test_when_otherwise(vals):
+    df = vals.select(F.when(col("n") < 3, "low").when(col("n") < 8, "mid").otherwise("high").alias("c"))
+    assert_df(df, [("c", "string")], [("low",), ("mid",), ("high",), ("high",)])
+
+
+def test_when_without_otherwise_gives_null(vals):
+    assert_rows(vals.select(F.when(col("n") > 4, col("n"))), [(None,), (5,), (None,), (10,)])
+
+
+def test_coalesce(vals):
+    df = vals.select(F.coalesce(col("s"), lit("none")).alias("c"))
+    assert_rows(df, [("a",), ("none",), ("c",), ("d",)])
+
+
+def test_isnull_isnotnull(vals):
+    df = vals.select(col("n").isNull().alias("a"), col("s").isNotNull().alias("b"), F.isnull("s").alias("c"))
+    assert_schema(df, [("a", "boolean"), ("b", "boolean"), ("c", "boolean")])
+    assert_rows(df, [(False, True, False), (False, False, True), (True, True, False), (False, True, False)])
+
+
+def test_isin(vals):
+    assert_rows(vals.where(col("n").isin(1, 10)).select("n"), [(1,), (10,)])
+    assert_rows(vals.where(col("s").isin(["a", "c"])).select("s"), [("a",), ("c",)])
+
+
+def test_between_inclusive(vals):
+    assert_rows(vals.where(col("n").between(1, 5)).select("n"), [(1,), (5,)])
+
+
+def test_null_in_boolean_logic(spark):
+    df = spark.sql("SELECT NULL AND false, NULL OR true, NULL AND true, NOT CAST(NULL AS BOOLEAN)")
+    assert_rows(df, [(False, True, None, None)])
+
+
+def test_nvl_ifnull_nullif(spark):
+    assert_rows(spark.sql("SELECT nvl(NULL, 2), ifnull(3, 4), nullif(5, 5), nullif(5, 6)"), [(2, 3, None, 5)])
+
+
+def test_like_and_rlike(spark):
+    df = spark.createDataFrame([("apple",), ("banana",), ("apricot",)], "s string")
+    assert_rows(df.where(col("s").like("ap%")), [("apple",), ("apricot",)])
+    assert_rows(df.where(col("s").like("_anana")), [("banana",)])
+    assert_rows(df.where(col("s").rlike("^a.*t$")), [("apricot",)])
+    assert_rows(df.where(col("s").ilike("AP%")), [("apple",), ("apricot",)])
+
+
+def test_startswith_endswith_contains(spark):
+    df = spark.createDataFrame([("apple",), ("banana",)], "s string")
+    assert_rows(df.select(col("s").startswith("ap"), col("s").endswith("na"), col("s").contains("nan")), [(True, False, False), (False, True, True)])
+
+
+# ---------------------------------------------------------------- strings
+
+
+@pytest.fixture(scope="module")
+def words(spark):
+    return spark.createDataFrame([("  Hello World  ", "a,b,,c")], "s string, csv string")
+
+
+def test_upper_lower(words):
+    assert_rows(words.select(F.upper("s"), F.lower("s")), [("  HELLO WORLD  ", "  hello world  ")])
+
+
+def test_trim_ltrim_rtrim(words):
+    assert_rows(words.select(F.trim("s"), F.ltrim("s"), F.rtrim("s")), [("Hello World", "Hello World  ", "  Hello World")])
+
+
+def test_substring_is_one_based(spark):
+    df = spark.range(1).select(
+        F.substring(lit("Spark SQL"), 1, 5).alias("a"),
+        F.substring(lit("Spark SQL"), -3, 3).alias("b"),
+        lit("Spark SQL").substr(7, 100).alias("c"),
+    )
+    assert_rows(df, [("Spark", "SQL", "SQL")])
+
+
+def test_concat_and_concat_ws(spark):
+    df = spark.createDataFrame([("a", None, "c")], "x string, y string, z string")
+    assert_rows(
+        df.select(F.concat("x", "z"), F.concat("x", "y"), F.concat_ws("-", "x", "y", "z")),
+        [("ac", None, "a-c")],
+    )
+
+
+def test_lpad_rpad(spark):
+    df = spark.range(1).select(F.lpad(lit("7"), 3, "0"), F.rpad(lit("ab"), 5, "xy"), F.lpad(lit("abcdef"), 3, "0"))
+    assert_rows(df, [("007", "abxyx", "abc")])
+
+
+def test_split(words):
+    df = words.select(F.split("csv", ",").alias("parts"))
+    assert_df(df, [("parts", "array<string>")], [(["a", "b", "", "c"],)])
+
+
+def test_split_regex_and_limit(spark):
+    df = spark.range(1).select(F.split(lit("a1b22c"), "[0-9]+").alias("r"), F.split(lit("a,b,c"), ",", 2).alias("l"))
+    assert_rows(df, [(["a", "b", "c"], ["a", "b,c"])])
+
+
+def test_regexp_replace_and_extract(spark):
+    df = spark.range(1).select(
+        F.regexp_replace(lit("2024-01-15"), "-", "/").alias("r"),
+        F.regexp_replace(lit("abc123def"), r"(\d+)", "<$1>").alias("g"),
+        F.regexp_extract(lit("id=42;x=7"), r"id=(\d+)", 1).alias("e"),
+    )
+    assert_rows(df, [("2024/01/15", "abc<123>def", "42")])
+
+
+def test_length_and_instr(spark):
+    df = spark.range(1).select(
+        F.length(lit("héllo")).alias("len"), F.instr(lit("hello"), "ll").alias("i"), F.instr(lit("hello"), "z").alias("z")
+    )
+    assert_df(df, [("len", "int"), ("i", "int"), ("z", "int")], [(5, 3, 0)])
+
+
+def test_string_misc(spark):
+    df = spark.range(1).select(
+        F.initcap(lit("hello wORLD")),
+        F.reverse(lit("abc")),
+        F.repeat(lit("ab"), 3),
+        F.translate(lit("abc"), "ab", "xy"),
+        F.locate("b", lit("abcb")),
+        F.ascii(lit("A")),
+    )
+    assert_rows(df, [("Hello World", "cba", "ababab", "xyc", 2, 65)])
+
+
+def test_format_string_and_number(spark):
+    df = spark.range(1).select(F.format_string("%s-%03d", lit("x"), lit(7)), F.format_number(lit(1234567.891), 2))
+    assert_rows(df, [("x-007", "1,234,567.89")])
+
+
+# ---------------------------------------------------------------- math
+
+
+def test_round_half_up(spark):
+    df = spark.sql("SELECT round(2.5), round(-2.5), round(0.125, 2), round(2.5D), round(1234, -2)")
+    assert_rows(df, [(D("3"), D("-3"), D("0.13"), 3.0, 1200)])
+
+
+def test_round_keeps_double_type(spark):
+    df = spark.range(1).select(F.round(lit(2.345), 2).alias("r"))
+    assert_df(df, [("r", "double")], [(2.35,)])
+
+
+def test_bround_half_even(spark):
+    assert_rows(spark.sql("SELECT bround(2.5D), bround(3.5D), bround(0.125D, 2)"), [(2.0, 4.0, 0.12)])
+
+
+def test_abs_sqrt_pow(spark):
+    df = spark.range(1).select(
+        F.abs(lit(-3)).alias("a"), F.sqrt(lit(16)).alias("s"), F.pow(lit(2), lit(10)).alias("p")
+    )
+    assert_df(df, [("a", "int"), ("s", "double"), ("p", "double")], [(3, 4.0, 1024.0)])
+
+
+def test_floor_ceil_types(spark):
+    df = spark.range(1).select(
+        F.floor(lit(2.7)).alias("f"), F.ceil(lit(2.1)).alias("c"), F.floor(lit(-2.5)).alias("n")
+    )
+    assert_df(df, [("f", "bigint"), ("c", "bigint"), ("n", "bigint")], [(2, 3, -3)])
+
+
+def test_floor_of_decimal_is_decimal(spark):
+    assert_df(spark.sql("SELECT floor(2.75) AS f"), [("f", "decimal(2,0)")], [(D("2"),)])
+
+
+def test_exp_log_and_trig(spark):
+    r = spark.range(1).select(F.exp(lit(0)), F.log(lit(1.0)), F.log10(lit(1000)), F.log2(lit(8)), F.sin(lit(0))).first()
+    assert tuple(r) == (1.0, 0.0, 3.0, 3.0, 0.0)
+
+
+def test_greatest_least(spark):
+    df = spark.range(1).select(F.greatest(lit(1), lit(5), lit(3)).alias("g"), F.least(lit(2.5), lit(1)).alias("l"))
+    assert_df(df, [("g", "int"), ("l", "double")], [(5, 1.0)])
+
+
+def test_signum_and_mod_double(spark):
+    assert_rows(spark.sql("SELECT signum(-3.5D), 7.5D % 2"), [(-1.0, 1.5)])
+
+
+# ---------------------------------------------------------------- dates and timestamps
+
+
+def test_to_date_with_pattern(spark):
+    df = spark.createDataFrame([("5-3-2024",), ("25-12-2023",)], "s string").select(F.to_date("s", "d-M-yyyy").alias("d"))
+    assert_df(df, [("d", "date")], [(datetime.date(2024, 3, 5),), (datetime.date(2023, 12, 25),)])
+
+
+def test_to_date_default_format(spark):
+    assert_rows(spark.range(1).select(F.to_date(lit("2024-02-29"))), [(datetime.date(2024, 2, 29),)])
+
+
+def test_date_format(spark):
+    df = spark.sql("SELECT date_format(DATE'2024-03-05', 'yyyy/MM/dd') AS a, date_format(TIMESTAMP'2024-03-05 14:07:09', 'HH:mm:ss EEE') AS b")
+    assert_df(df, [("a", "string"), ("b", "string")], [("2024/03/05", "14:07:09 Tue")])
+
+
+def test_add_months_clamps_to_month_end(spark):
+    df = spark.sql("SELECT add_months(DATE'2024-01-31', 1) AS a, add_months(DATE'2024-03-15', -3) AS b")
+    assert_df(df, [("a", "date"), ("b", "date")], [(datetime.date(2024, 2, 29), datetime.date(2023, 12, 15))])
+
+
+def test_datediff(spark):
+    df = spark.range(1).select(F.datediff(lit(datetime.date(2024, 3, 1)), lit(datetime.date(2024, 2, 1))).alias("d"))
+    assert_df(df, [("d", "int")], [(29,)])
+
+
+def test_year_month_dayofmonth(spark):
+    df = spark.range(1).select(
+        F.year(lit(datetime.date(2023, 7, 9))).alias("y"),
+        F.month(lit(datetime.date(2023, 7, 9))).alias("m"),
+        F.dayofmonth(lit(datetime.date(2023, 7, 9))).alias("d"),
+        F.dayofweek(lit(datetime.date(2023, 7, 9))).alias("w"),
+        F.quarter(lit(datetime.date(2023, 7, 9))).alias("q"),
+    )
+    assert_df(df, [("y", "int"), ("m", "int"), ("d", "int"), ("w", "int"), ("q", "int")], [(2023, 7, 9, 1, 3)])
+
+
+def test_current_date_and_timestamp_types(spark):
+    df = spark.range(1).select(F.current_date().alias("d"), F.current_timestamp().alias("t"))
+    assert_schema(df, [("d", "date"), ("t", "timestamp")])
+    d, t = df.first()
+    assert isinstance(d, datetime.date) and isinstance(t, datetime.datetime)
+    assert abs((d - datetime.date.today()).days) <= 1
+
+
+def test_date_add_date_sub(spark):
+    df = spark.range(1).select(
+        F.date_add(lit(datetime.date(2024, 2, 28)), 2).alias("a"),
+        F.date_sub(lit(datetime.date(2024, 3, 1)), 1).alias("s"),
+    )
+    assert_df(df, [("a", "date"), ("s", "date")], [(datetime.date(2024, 3, 1), datetime.date(2024, 2, 29))])
+
+
+def test_date_plus_interval_in_sql(spark):
+    df = spark.sql("SELECT DATE'1998-12-01' - INTERVAL '90' DAY AS d, DATE'2024-01-31' + INTERVAL '1' MONTH AS m")
+    assert_df(df, [("d", "date"), ("m", "date")], [(datetime.date(1998, 9, 2), datetime.date(2024, 2, 29))])
+
+
+def test_to_timestamp_with_pattern(spark):
+    df = spark.createDataFrame([("05/03/2024 13:45",)], "s string").select(F.to_timestamp("s", "dd/MM/yyyy HH:mm").alias("t"))
+    assert_df(df, [("t", "timestamp")], [(datetime.datetime(2024, 3, 5, 13, 45),)])
+
+
+def test_to_date_invalid_input_raises_in_ansi(spark):
+    from pyspark.errors import DateTimeException
+
+    df = spark.createDataFrame([("not a date",)], "s string").select(F.to_date("s", "yyyy-MM-dd"))
+    with pytest.raises(DateTimeException) as ei:
+        df.collect()
+    assert ei.value.getCondition() == "CANNOT_PARSE_TIMESTAMP"
+
+
+def test_hour_minute_second(spark):
+    df = spark.sql("SELECT hour(TIMESTAMP'2024-01-01 13:14:15'), minute(TIMESTAMP'2024-01-01 13:14:15'), second(TIMESTAMP'2024-01-01 13:14:15')")
+    assert_rows(df, [(13, 14, 15)])
+
+
+def test_trunc_and_date_trunc(spark):
+    df = spark.sql("SELECT trunc(DATE'2024-05-17', 'MM') AS a, date_trunc('year', TIMESTAMP'2024-05-17 10:00:00') AS b")
+    assert_df(df, [("a", "date"), ("b", "timestamp")], [(datetime.date(2024, 5, 1), datetime.datetime(2024, 1, 1))])
+
+
+def test_last_day_next_day_months_between(spark):
+    df = spark.sql("SELECT last_day(DATE'2023-02-10'), next_day(DATE'2024-03-05', 'Mon'), months_between(DATE'2024-03-31', DATE'2024-02-29')")
+    assert_rows(df, [(datetime.date(2023, 2, 28), datetime.date(2024, 3, 11), 1.0)])
+
+
+def test_unix_timestamp_roundtrip_utc(spark):
+    old = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    try:
+        df = spark.sql("SELECT unix_timestamp(TIMESTAMP'1970-01-02 00:00:00') AS u, from_unixtime(86400) AS f")
+        assert_df(df, [("u", "bigint"), ("f", "string")], [(86400, "1970-01-02 00:00:00")])
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", old)
+
+
+# ---------------------------------------------------------------- nested data
+
+
+@pytest.fixture(scope="module")
+def nested(spark):
+    return spark.createDataFrame(
+        [(1, (10, "x"), [1, 2, 3], {"k": 1, "j": 2}), (2, (20, "y"), [], {})],
+        "id int, s struct<a:int,b:string>, arr array<int>, m map<string,int>",
+    )
+
+
+def test_struct_field_dot_access(nested):
+    assert_df(nested.select(col("s.a")), [("a", "int")], [(10,), (20,)])
+
+
+def test_struct_get_field(nested):
+    assert_rows(nested.select(col("s").getField("b")), [("x",), ("y",)])
+
+
+def test_struct_star_expansion(nested):
+    assert nested.select("s.*").columns == ["a", "b"]
+
+
+def test_array_index_and_get_item(nested):
+    df = nested.where("id = 1").select(col("arr")[0].alias("first"), col("arr").getItem(2).alias("third"))
+    assert_df(df, [("first", "int"), ("third", "int")], [(1, 3)])
+
+
+def test_array_index_out_of_bounds_raises_in_ansi(nested):
+    from pyspark.errors import ArrayIndexOutOfBoundsException
+
+    with pytest.raises(ArrayIndexOutOfBoundsException) as ei:
+        nested.where("id = 2").select(col("arr")[0]).collect()
+    assert ei.value.getCondition() == "INVALID_ARRAY_INDEX"
+
+
+def test_try_element_at_out_of_bounds_is_null(spark):
+    assert_rows(spark.sql("SELECT try_element_at(array(1, 2), 5), get(array(1, 2), 5)"), [(None, None)])
+
+
+def test_element_at_out_of_bounds_raises_in_ansi(spark):
+    from pyspark.errors import ArrayIndexOutOfBoundsException
+
+    with pytest.raises(ArrayIndexOutOfBoundsException) as ei:
+        spark.sql("SELECT element_at(array(1, 2), 5)").collect()
+    assert ei.value.getCondition() == "INVALID_ARRAY_INDEX_IN_ELEMENT_AT"
+
+
+def test_map_access(nested):
+    df = nested.select(col("m")["k"].alias("k"), col("m").getItem("zz").alias("missing"))
+    assert_df(df, [("k", "int"), ("missing", "int")], [(1, None), (None, None)])
+
+
+def test_map_keys_values(nested):
+    df = nested.where("id = 1").select(F.sort_array(F.map_keys("m")), F.sort_array(F.map_values("m")))
+    assert_rows(df, [(["j", "k"], [1, 2])])
+
+
+def test_explode(nested):
+    df = nested.select("id", F.explode("arr").alias("v"))
+    assert_df(df, [("id", "int"), ("v", "int")], [(1, 1), (1, 2), (1, 3)])
+
+
+def test_explode_outer_keeps_empty(nested):
+    assert_rows(nested.select("id", F.explode_outer("arr")), [(1, 1), (1, 2), (1, 3), (2, None)])
+
+
+def test_explode_map(nested):
+    df = nested.where("id = 1").select(F.explode("m"))
+    assert df.columns == ["key", "value"]
+    assert_rows(df, [("j", 2), ("k", 1)])
+
+
+def test_posexplode(nested):
+    df = nested.where("id = 1").select(F.posexplode("arr"))
+    assert df.columns == ["pos", "col"]
+    assert_rows(df, [(0, 1), (1, 2), (2, 3)])
+
+
+def test_size(nested):
+    df = nested.select(F.size("arr").alias("n"), F.size("m").alias("k"))
+    assert_df(df, [("n", "int"), ("k", "int")], [(3, 2), (0, 0)])
+
+
+def test_array_contains(nested):
+    assert_rows(nested.select(F.array_contains("arr", 2)), [(True,), (False,)])
+
+
+def test_array_functions(spark):
+    df = spark.sql(
+        "SELECT array_distinct(array(1, 2, 2, 3)), array_union(array(1, 2), array(2, 3)), "
+        "array_intersect(array(1, 2), array(2, 3)), array_except(array(1, 2), array(2)), "
+        "array_join(array('a', 'b'), '-'), array_max(array(3, 9, 1)), flatten(array(array(1), array(2, 3))), "
+        "slice(array(1, 2, 3, 4), 2, 2), array_position(array(5, 6), 6), sequence(1, 5, 2)"
+    )
+    assert_rows(df, [([1, 2, 3], [1, 2, 3], [2], [1], "a-b", 9, [1, 2, 3], [2, 3], 2, [1, 3, 5])])
+
+
+def test_struct_construction_and_named_struct(spark):
+    df = spark.sql("SELECT named_struct('x', 1, 'y', 'a') AS s, struct(1 AS p, 2 AS q).q AS q")
+    assert_df(df, [("s", "struct<x:int,y:string>"), ("q", "int")], [((1, "a"), 2)])
+
+
+def test_with_field_and_drop_fields(nested):
+    df = nested.where("id = 1").select(col("s").withField("c", lit(True)).dropFields("a").alias("s2"))
+    assert_df(df, [("s2", "struct<b:string,c:boolean>")], [(("x", True),)])
+
+
+def test_row_struct_result_is_row(nested):
+    r = nested.where("id = 1").select("s").first()
+    assert r.s == Row(a=10, b="x")
+    assert r.s.b == "x"
+
+
+def test_map_from_arrays_and_str_to_map(spark):
+    df = spark.sql("SELECT map_from_arrays(array('a', 'b'), array(1, 2)) AS m, str_to_map('a:1,b:2') AS s")
+    assert_df(df, [("m", "map<string,int>"), ("s", "map<string,string>")], [({"a": 1, "b": 2}, {"a": "1", "b": "2"})])
+
+
+# ---------------------------------------------------------------- higher-order functions
+
+
+def test_transform(nested):
+    df = nested.select(F.transform("arr", lambda x: x * 10).alias("t"))
+    assert_df(df, [("t", "array<int>")], [([10, 20, 30],), ([],)])
+
+
+def test_transform_with_index(spark):
+    df = spark.range(1).select(F.transform(F.array(lit(5), lit(6)), lambda x, i: x + i).alias("t"))
+    assert_rows(df, [([5, 7],)])
+
+
+def test_filter_hof(nested):
+    assert_rows(nested.select(F.filter("arr", lambda x: x % 2 == 1)), [([1, 3],), ([],)])
+
+
+def test_aggregate_hof(nested):
+    df = nested.select(F.aggregate("arr", lit(0), lambda acc, x: acc + x).alias("s"))
+    assert_df(df, [("s", "int")], [(6,), (0,)])
+
+
+def test_aggregate_hof_with_finish(spark):
+    df = spark.range(1).select(
+        F.aggregate(F.array(lit(1.0), lit(2.0)), lit(0.0), lambda a, x: a + x, lambda a: a / 2).alias("r")
+    )
+    assert_rows(df, [(1.5,)])
+
+
+def test_exists_and_forall(nested):
+    df = nested.select(F.exists("arr", lambda x: x > 2).alias("e"), F.forall("arr", lambda x: x > 0).alias("f"))
+    assert_df(df, [("e", "boolean"), ("f", "boolean")], [(True, True), (False, True)])
+
+
+def test_hof_in_sql(spark):
+    df = spark.sql("SELECT transform(array(1, 2), x -> x + 1), filter(array(1, 2, 3), x -> x > 1), aggregate(array(1, 2, 3), 0, (a, x) -> a + x)")
+    assert_rows(df, [([2, 3], [2, 3], 6)])
+
+
+# ---------------------------------------------------------------- selectExpr / expr / names
+
+
+def test_select_expr(nums):
+    df = nums.selectExpr("a * 2 AS dbl", "b", "a > b AS gt", "cast(x AS int) AS xi")
+    assert_df(df, [("dbl", "int"), ("b", "int"), ("gt", "boolean"), ("xi", "int")], [(14, 2, True, 7)])
+
+
+def test_expr_function(nums):
+    df = nums.select(F.expr("a + b").alias("s"), F.expr("upper('q')"))
+    assert df.columns == ["s", "upper(q)"]
+    assert_rows(df, [(9, "Q")])
+
+
+def test_expr_in_filter_and_with_column(nums):
+    df = nums.withColumn("c", F.expr("CASE WHEN a > 5 THEN 'big' ELSE 'small' END")).where(F.expr("b = 2"))
+    assert_rows(df.select("c"), [("big",)])
+
+
+def test_case_insensitive_column_names(spark):
+    df = spark.createDataFrame([(1, "x")], "id int, name string")
+    out = df.select("NAME", col("Id"))
+    assert out.columns == ["NAME", "Id"]
+    assert_rows(out, [("x", 1)])
+
+
+def test_case_insensitive_in_filter_and_sql_expr(spark):
+    df = spark.createDataFrame([(1, "x"), (2, "y")], "id int, name string")
+    assert_rows(df.where("ID = 2").select("Name"), [("y",)])
+
+
+def test_backtick_quoted_names(spark):
+    df = spark.createDataFrame([(1, 2)], "`a b` int, `c.d` int")
+    assert df.columns == ["a b", "c.d"]
+    assert_rows(df.select(col("`a b`"), col("`c.d`")), [(1, 2)])
+    assert_rows(df.selectExpr("`a b` + `c.d`"), [(3,)])
+
+
+def test_col_with_unknown_name_fails(spark):
+    with pytest.raises(AnalysisException) as ei:
+        spark.range(1).select("nope").collect()
+    assert ei.value.getCondition() == "UNRESOLVED_COLUMN.WITH_SUGGESTION"
+
+
+def test_column_alias_with_metadata_name(spark):
+    df = spark.range(3).select(col("id").alias("x"), col("id").name("y"))
+    assert df.columns == ["x", "y"]
+
+
+def test_hash_functions_are_stable(spark):
+    df = spark.sql("SELECT md5('abc'), sha1('abc'), crc32('abc'), hash('abc')")
+    assert_rows(
+        df,
+        [("900150983cd24fb0d6963f7d28e17f72", "a9993e364706816aba3e25717850c26c9cd0d89d", 891568578, 1322437556)],
+    )
+
+
+def test_base64_and_hex(spark):
+    assert_rows(spark.sql("SELECT base64('hi'), hex('hi'), unhex('6869'), hex(255)"), [("aGk=", "6869", bytearray(b"hi"), "FF")])
+
+
+def test_bitwise_ops(spark):
+    df = spark.range(1).select(lit(12).bitwiseAND(10), lit(12).bitwiseOR(3), lit(12).bitwiseXOR(10), F.shiftleft(lit(1), 4))
+    assert_rows(df, [(8, 15, 6, 16)])
+
+
+def test_monotonically_increasing_id_unique(spark):
+    ids = [r[0] for r in spark.range(50).repartition(3).select(F.monotonically_increasing_id()).collect()]
+    assert len(set(ids)) == 50

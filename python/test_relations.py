@@ -1,0 +1,728 @@
+"""DataFrame relations: construction, projection, filtering, set operations, display."""
+
+import datetime
+
+import pandas as pd
+import pytest
+from pyspark.sql import Row
+from pyspark.sql import functions as F
+from pyspark.sql.functions import col
+from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+from pyspark.storagelevel import StorageLevel
+from pyspark.testing import assertSchemaEqual
+
+from ember_testutil import assert_df, assert_rows, assert_schema, rows_of
+
+PEOPLE_SCHEMA = "id int, name string, age int, city string"
+PEOPLE = [
+    (1, "Alice", 34, "NY"),
+    (2, "Bob", 45, "SF"),
+    (3, "Carol", None, "NY"),
+    (4, "Dan", 23, None),
+]
+
+
+@pytest.fixture(scope="module")
+def people(spark):
+    return spark.createDataFrame(PEOPLE, PEOPLE_SCHEMA)
+
+
+# ---------------------------------------------------------------- construction
+
+
+def test_create_from_tuples_with_ddl_schema(people):
+    assert_df(
+        people,
+        [("id", "int"), ("name", "string"), ("age", "int"), ("city", "string")],
+        PEOPLE,
+    )
+
+
+def test_create_from_tuples_with_column_names_infers_types(spark):
+    df = spark.createDataFrame([(1, "a", 1.5, True), (2, "b", 2.5, False)], ["i", "s", "d", "b"])
+    assert_df(
+        df,
+        [("i", "bigint"), ("s", "string"), ("d", "double"), ("b", "boolean")],
+        [(1, "a", 1.5, True), (2, "b", 2.5, False)],
+    )
+
+
+def test_create_from_rows(spark):
+    df = spark.createDataFrame([Row(a=1, b="x"), Row(a=2, b=None)])
+    assert_df(df, [("a", "bigint"), ("b", "string")], [(1, "x"), (2, None)])
+
+
+def test_create_from_rows_keeps_nested_struct(spark):
+    df = spark.createDataFrame([Row(id=1, p=Row(x=1.0, y=2.0))])
+    assert_schema(df, [("id", "bigint"), ("p", "struct<x:double,y:double>")])
+    assert df.first().p.y == 2.0
+
+
+def test_create_from_dicts(spark):
+    df = spark.createDataFrame([{"b": "x", "a": 1}, {"b": "y", "a": 2}])
+    # dict keys are sorted into columns
+    assert_df(df, [("a", "bigint"), ("b", "string")], [(1, "x"), (2, "y")])
+
+
+def test_create_with_struct_type_schema(spark):
+    schema = StructType([StructField("k", StringType(), False), StructField("v", DoubleType(), True)])
+    df = spark.createDataFrame([("a", 1.0), ("b", None)], schema)
+    assertSchemaEqual(df.schema, schema)
+    assert df.schema.fields[0].nullable is False
+    assert df.collect() == [Row(k="a", v=1.0), Row(k="b", v=None)]
+
+
+def test_create_from_pandas(spark):
+    pdf = pd.DataFrame({"a": [1, 2, 3], "b": [1.5, 2.5, None], "c": ["x", "y", None]})
+    df = spark.createDataFrame(pdf)
+    # pandas' NaN/None arrive as SQL NULL (not NaN)
+    assert_df(df, [("a", "bigint"), ("b", "double"), ("c", "string")], [(1, 1.5, "x"), (2, 2.5, "y"), (3, None, None)])
+    assert df.where("b IS NULL").count() == 1
+
+
+def test_create_empty_with_schema(spark):
+    df = spark.createDataFrame([], "a int, b string")
+    assert_schema(df, [("a", "int"), ("b", "string")])
+    assert df.count() == 0
+    assert df.collect() == []
+
+
+def test_create_with_dates_and_decimals(spark):
+    import decimal
+
+    df = spark.createDataFrame(
+        [(datetime.date(2024, 2, 29), decimal.Decimal("12.50"))], "d date, m decimal(10,2)"
+    )
+    assert_df(df, [("d", "date"), ("m", "decimal(10,2)")], [(datetime.date(2024, 2, 29), decimal.Decimal("12.50"))])
+
+
+def test_range_single_arg(spark):
+    assert_df(spark.range(5), [("id", "bigint")], [(0,), (1,), (2,), (3,), (4,)], ordered=True)
+
+
+def test_range_start_end_step(spark):
+    assert_rows(spark.range(1, 10, 3), [(1,), (4,), (7,)], ordered=True)
+
+
+def test_range_negative_step(spark):
+    assert_rows(spark.range(5, 0, -2), [(5,), (3,), (1,)], ordered=True)
+
+
+def test_range_empty(spark):
+    assert spark.range(3, 3).count() == 0
+
+
+# ---------------------------------------------------------------- projection
+
+
+def test_select_alias_keeps_int_type(people):
+    df = people.select(col("id").alias("i"), "name")
+    assert_df(df, [("i", "int"), ("name", "string")], [(1, "Alice"), (2, "Bob"), (3, "Carol"), (4, "Dan")])
+
+
+def test_select_arithmetic_on_int_stays_int(people):
+    df = people.select((col("age") + 1).alias("next_age"))
+    assert_df(df, [("next_age", "int")], [(35,), (46,), (None,), (24,)])
+
+
+def test_select_star_and_expression(people):
+    df = people.select("*", (col("id") * 10).alias("id10")).where("id = 2")
+    assert_df(
+        df,
+        [("id", "int"), ("name", "string"), ("age", "int"), ("city", "string"), ("id10", "int")],
+        [(2, "Bob", 45, "SF", 20)],
+    )
+
+
+def test_select_column_attribute_and_item_access(people):
+    df = people.select(people.name, people["age"]).where(people.id == 1)
+    assert_rows(df, [("Alice", 34)])
+
+
+def test_unaliased_expression_column_name(people):
+    df = people.select(col("age") + 1, F.upper("name"), F.lit(5))
+    assert df.columns == ["(age + 1)", "upper(name)", "5"]
+
+
+# ---------------------------------------------------------------- filter
+
+
+def test_filter_column_expression(people):
+    assert_rows(people.filter(col("age") > 30).select("name"), [("Alice",), ("Bob",)])
+
+
+def test_where_sql_string(people):
+    assert_rows(people.where("age > 30 AND city = 'NY'").select("id"), [(1,)])
+
+
+def test_filter_drops_null_comparisons(people):
+    assert people.filter(col("age") != 34).count() == 2
+
+
+def test_filter_is_null(people):
+    assert_rows(people.filter(col("city").isNull()).select("name"), [("Dan",)])
+
+
+def test_filter_chained(people):
+    df = people.filter(col("age") > 20).filter(col("city") == "NY")
+    assert_rows(df.select("name"), [("Alice",)])
+
+
+# ---------------------------------------------------------------- withColumn / rename / drop
+
+
+def test_with_column_appends(people):
+    df = people.withColumn("age2", col("age") * 2).select("id", "age2")
+    assert_df(df, [("id", "int"), ("age2", "int")], [(1, 68), (2, 90), (3, None), (4, 46)])
+
+
+def test_with_column_replaces_in_place(people):
+    df = people.withColumn("age", F.coalesce(col("age"), F.lit(0)))
+    assert df.columns == ["id", "name", "age", "city"]
+    assert_rows(df.select("id", "age"), [(1, 34), (2, 45), (3, 0), (4, 23)])
+
+
+def test_with_columns_dict(people):
+    df = people.withColumns({"a": F.lit(1), "b": col("id") + 100}).select("id", "a", "b")
+    assert_df(df, [("id", "int"), ("a", "int"), ("b", "int")], [(1, 1, 101), (2, 1, 102), (3, 1, 103), (4, 1, 104)])
+
+
+def test_with_column_renamed(people):
+    df = people.withColumnRenamed("name", "full_name")
+    assert df.columns == ["id", "full_name", "age", "city"]
+
+
+def test_with_column_renamed_missing_is_noop(people):
+    assert people.withColumnRenamed("nope", "x").columns == ["id", "name", "age", "city"]
+
+
+def test_with_columns_renamed(people):
+    df = people.withColumnsRenamed({"id": "key", "city": "town"})
+    assert df.columns == ["key", "name", "age", "town"]
+
+
+def test_drop_single_and_multiple(people):
+    assert people.drop("age").columns == ["id", "name", "city"]
+    assert people.drop("age", "city").columns == ["id", "name"]
+
+
+def test_drop_missing_column_is_noop(people):
+    assert people.drop("nope").columns == ["id", "name", "age", "city"]
+
+
+def test_drop_by_column_object(spark):
+    df = spark.createDataFrame(PEOPLE, PEOPLE_SCHEMA)
+    assert df.drop(df.name).columns == ["id", "age", "city"]
+
+
+def test_to_df_renames_all(people):
+    df = people.toDF("a", "b", "c", "d")
+    assert_schema(df, [("a", "int"), ("b", "string"), ("c", "int"), ("d", "string")])
+
+
+# ---------------------------------------------------------------- limit / offset / tail
+
+
+def test_limit(people):
+    assert_rows(people.orderBy("id").limit(2).select("id"), [(1,), (2,)], ordered=True)
+
+
+def test_limit_zero(people):
+    assert people.limit(0).collect() == []
+
+
+def test_offset(people):
+    assert_rows(people.orderBy("id").offset(1).select("id"), [(2,), (3,), (4,)], ordered=True)
+
+
+def test_limit_then_offset(spark):
+    assert_rows(spark.range(10).orderBy("id").offset(3).limit(2), [(3,), (4,)], ordered=True)
+
+
+def test_tail(spark):
+    rows = spark.range(10).orderBy("id").tail(3)
+    assert [r.id for r in rows] == [7, 8, 9]
+
+
+# ---------------------------------------------------------------- ordering
+
+
+def test_order_by_default_asc_nulls_first(people):
+    assert [r.age for r in people.orderBy("age").collect()] == [None, 23, 34, 45]
+
+
+def test_order_by_desc_nulls_last(people):
+    assert [r.age for r in people.orderBy(col("age").desc()).collect()] == [45, 34, 23, None]
+
+
+def test_order_by_asc_nulls_last(people):
+    assert [r.age for r in people.orderBy(col("age").asc_nulls_last()).collect()] == [23, 34, 45, None]
+
+
+def test_order_by_desc_nulls_first(people):
+    assert [r.age for r in people.orderBy(col("age").desc_nulls_first()).collect()] == [None, 45, 34, 23]
+
+
+def test_order_by_multiple_keys_ascending_flags(people):
+    df = people.orderBy(["city", "id"], ascending=[False, True]).select("city", "id")
+    assert rows_of(df) == [("SF", 2), ("NY", 1), ("NY", 3), (None, 4)]
+
+
+def test_sort_alias_and_string_desc(people):
+    assert [r.id for r in people.sort(F.desc("id")).collect()] == [4, 3, 2, 1]
+
+
+def test_sort_within_partitions_single_partition(spark):
+    df = spark.createDataFrame([(3,), (1,), (2,)], "x int").coalesce(1).sortWithinPartitions("x")
+    assert [r.x for r in df.collect()] == [1, 2, 3]
+
+
+# ---------------------------------------------------------------- distinct / dedup
+
+
+def test_distinct(spark):
+    df = spark.createDataFrame([(1, "a"), (1, "a"), (2, "b"), (2, None), (2, None)], "k int, v string")
+    assert_rows(df.distinct(), [(1, "a"), (2, "b"), (2, None)])
+
+
+def test_drop_duplicates_subset(people):
+    df = people.dropDuplicates(["city"])
+    assert df.count() == 3
+    assert sorted(rows_of(df.select("city")), key=lambda r: (r[0] is not None, r[0])) == [(None,), ("NY",), ("SF",)]
+
+
+def test_drop_duplicates_all_columns(spark):
+    df = spark.createDataFrame([(1, 2), (1, 2), (1, 3)], "a int, b int").dropDuplicates()
+    assert_rows(df, [(1, 2), (1, 3)])
+
+
+# ---------------------------------------------------------------- set operations
+
+
+def test_union_is_positional_and_keeps_duplicates(spark):
+    a = spark.createDataFrame([(1, "x")], "id int, v string")
+    b = spark.createDataFrame([("y", 2), ("y", 2)], "v string, id int")
+    u = a.union(b.select("id", "v"))
+    assert_df(u, [("id", "int"), ("v", "string")], [(1, "x"), (2, "y"), (2, "y")])
+
+
+def test_union_takes_first_sides_column_names(spark):
+    a = spark.createDataFrame([(1,)], "a int")
+    b = spark.createDataFrame([(2,)], "b int")
+    u = a.union(b)
+    assert u.columns == ["a"]
+    assert_rows(u, [(1,), (2,)])
+
+
+def test_union_widens_types(spark):
+    a = spark.createDataFrame([(1,)], "x int")
+    b = spark.createDataFrame([(2.5,)], "x double")
+    assert_df(a.union(b), [("x", "double")], [(1.0,), (2.5,)])
+
+
+def test_union_by_name(spark):
+    a = spark.createDataFrame([(1, "x")], "id int, v string")
+    b = spark.createDataFrame([("y", 2)], "v string, id int")
+    assert_df(a.unionByName(b), [("id", "int"), ("v", "string")], [(1, "x"), (2, "y")])
+
+
+def test_union_by_name_allow_missing_columns(spark):
+    a = spark.createDataFrame([(1, "x")], "id int, v string")
+    b = spark.createDataFrame([(2, True)], "id int, flag boolean")
+    u = a.unionByName(b, allowMissingColumns=True)
+    assert_df(
+        u,
+        [("id", "int"), ("v", "string"), ("flag", "boolean")],
+        [(1, "x", None), (2, None, True)],
+    )
+
+
+def test_intersect_is_distinct(spark):
+    a = spark.createDataFrame([(1,), (1,), (2,), (3,)], "x int")
+    b = spark.createDataFrame([(1,), (1,), (3,), (4,)], "x int")
+    assert_rows(a.intersect(b), [(1,), (3,)])
+
+
+def test_intersect_all_keeps_duplicates(spark):
+    a = spark.createDataFrame([(1,), (1,), (1,), (2,)], "x int")
+    b = spark.createDataFrame([(1,), (1,), (2,), (2,)], "x int")
+    assert_rows(a.intersectAll(b), [(1,), (1,), (2,)])
+
+
+def test_except_all_keeps_duplicates(spark):
+    a = spark.createDataFrame([(1,), (1,), (1,), (2,), (3,)], "x int")
+    b = spark.createDataFrame([(1,), (3,)], "x int")
+    assert_rows(a.exceptAll(b), [(1,), (1,), (2,)])
+
+
+def test_subtract_is_distinct(spark):
+    a = spark.createDataFrame([(1,), (1,), (2,), (3,)], "x int")
+    b = spark.createDataFrame([(3,)], "x int")
+    assert_rows(a.subtract(b), [(1,), (2,)])
+
+
+def test_union_all_alias(spark):
+    a = spark.createDataFrame([(1,)], "x int")
+    assert a.unionAll(a).count() == 2
+
+
+# ---------------------------------------------------------------- partitioning
+
+
+def test_repartition_keeps_rows(spark):
+    df = spark.range(100).repartition(5)
+    assert sorted(r.id for r in df.collect()) == list(range(100))
+
+
+def test_repartition_gives_n_partitions(spark):
+    df = spark.range(100).repartition(5).select(F.spark_partition_id().alias("p"))
+    assert sorted(r.p for r in df.distinct().collect()) == [0, 1, 2, 3, 4]
+
+
+def test_repartition_by_column_keeps_rows(spark):
+    df = spark.range(20).withColumn("k", col("id") % 3).repartition(4, "k")
+    assert df.count() == 20
+    assert sorted(r.id for r in df.collect()) == list(range(20))
+
+
+def test_coalesce_to_one_partition(spark):
+    df = spark.range(0, 50, 1, 4).coalesce(1).select(F.spark_partition_id().alias("p"))
+    assert {r.p for r in df.collect()} == {0}
+    assert df.count() == 50
+
+
+def test_spark_partition_id_type(spark):
+    assert_schema(spark.range(1).select(F.spark_partition_id().alias("p")), [("p", "int")])
+
+
+# ---------------------------------------------------------------- sample
+
+
+def test_sample_fraction_bounds_and_subset(spark):
+    df = spark.range(1000).sample(fraction=0.5, seed=42)
+    ids = [r.id for r in df.collect()]
+    assert 400 < len(ids) < 600
+    assert len(set(ids)) == len(ids)
+    assert all(0 <= i < 1000 for i in ids)
+
+
+def test_sample_same_seed_same_rows(spark):
+    base = spark.range(200)
+    a = sorted(r.id for r in base.sample(fraction=0.3, seed=7).collect())
+    b = sorted(r.id for r in base.sample(fraction=0.3, seed=7).collect())
+    assert a == b
+    assert 0 < len(a) < 200
+
+
+def test_sample_fraction_zero_and_one(spark):
+    assert spark.range(100).sample(fraction=0.0, seed=1).count() == 0
+    assert spark.range(100).sample(fraction=1.0, seed=1).count() == 100
+
+
+# ---------------------------------------------------------------- na functions
+
+
+def test_na_fill_number_only_touches_numeric_columns(people):
+    df = people.na.fill(0)
+    assert_rows(
+        df,
+        [(1, "Alice", 34, "NY"), (2, "Bob", 45, "SF"), (3, "Carol", 0, "NY"), (4, "Dan", 23, None)],
+    )
+    assert_schema(df, [("id", "int"), ("name", "string"), ("age", "int"), ("city", "string")])
+
+
+def test_na_fill_string_only_touches_string_columns(people):
+    df = people.na.fill("?")
+    assert_rows(df.select("age", "city"), [(34, "NY"), (45, "SF"), (None, "NY"), (23, "?")])
+
+
+def test_na_fill_dict(people):
+    df = people.na.fill({"age": -1, "city": "none"})
+    assert_rows(df.select("id", "age", "city"), [(1, 34, "NY"), (2, 45, "SF"), (3, -1, "NY"), (4, 23, "none")])
+
+
+def test_fillna_subset(people):
+    df = people.fillna(99, subset=["age"])
+    assert_rows(df.select("age"), [(34,), (45,), (99,), (23,)])
+
+
+def test_na_drop_any(people):
+    assert_rows(people.na.drop().select("id"), [(1,), (2,)])
+
+
+def test_na_drop_subset(people):
+    assert_rows(people.na.drop(subset=["age"]).select("id"), [(1,), (2,), (4,)])
+
+
+def test_na_drop_how_all(spark):
+    df = spark.createDataFrame([(1, None), (None, None), (None, "x")], "a int, b string")
+    assert_rows(df.na.drop(how="all"), [(1, None), (None, "x")])
+
+
+def test_na_drop_thresh(spark):
+    df = spark.createDataFrame([(1, None, None), (1, 2, None), (1, 2, 3)], "a int, b int, c int")
+    assert_rows(df.na.drop(thresh=2), [(1, 2, None), (1, 2, 3)])
+
+
+def test_na_replace(people):
+    df = people.na.replace("NY", "New York", subset=["city"])
+    assert_rows(df.select("id", "city"), [(1, "New York"), (2, "SF"), (3, "New York"), (4, None)])
+
+
+def test_replace_numbers_dict(spark):
+    df = spark.createDataFrame([(1,), (2,), (3,)], "x int").replace({1: 10, 3: 30})
+    assert_df(df, [("x", "int")], [(10,), (2,), (30,)])
+
+
+# ---------------------------------------------------------------- describe / summary
+
+
+def test_describe_numeric_column(people):
+    df = people.describe("age")
+    assert_schema(df, [("summary", "string"), ("age", "string")])
+    assert rows_of(df) == [
+        ("count", "3"),
+        ("mean", "34.0"),
+        ("stddev", "11.0"),
+        ("min", "23"),
+        ("max", "45"),
+    ]
+
+
+def test_describe_string_column(people):
+    assert rows_of(people.describe("name")) == [
+        ("count", "4"),
+        ("mean", None),
+        ("stddev", None),
+        ("min", "Alice"),
+        ("max", "Dan"),
+    ]
+
+
+def test_summary_selected_statistics(people):
+    df = people.select("id", "age").summary("count", "min", "max")
+    assert_schema(df, [("summary", "string"), ("id", "string"), ("age", "string")])
+    assert rows_of(df) == [("count", "4", "3"), ("min", "1", "23"), ("max", "4", "45")]
+
+
+def test_summary_percentiles(spark):
+    df = spark.range(1, 101).summary("25%", "50%", "75%")
+    assert rows_of(df) == [("25%", "25"), ("50%", "50"), ("75%", "75")]
+
+
+# ---------------------------------------------------------------- unpivot
+
+
+def test_unpivot(spark):
+    df = spark.createDataFrame([(1, 11, 12), (2, 21, 22)], "id int, a int, b int")
+    out = df.unpivot("id", ["a", "b"], "var", "val")
+    assert_df(
+        out,
+        [("id", "int"), ("var", "string"), ("val", "int")],
+        [(1, "a", 11), (1, "b", 12), (2, "a", 21), (2, "b", 22)],
+    )
+
+
+def test_melt_widens_value_type(spark):
+    df = spark.createDataFrame([(1, 11, 1.5)], "id int, a int, b double")
+    out = df.melt(["id"], ["a", "b"], "var", "val")
+    assert_df(out, [("id", "int"), ("var", "string"), ("val", "double")], [(1, "a", 11.0), (1, "b", 1.5)])
+
+
+# ---------------------------------------------------------------- hints and caching
+
+
+def test_hint_broadcast_same_result(spark, people):
+    cities = spark.createDataFrame([("NY", "East"), ("SF", "West")], "city string, coast string")
+    df = people.join(cities.hint("broadcast"), "city").select("name", "coast")
+    assert_rows(df, [("Alice", "East"), ("Bob", "West"), ("Carol", "East")])
+
+
+def test_repartition_hint_in_sql(spark):
+    assert spark.sql("SELECT /*+ REPARTITION(3) */ * FROM range(10)").count() == 10
+
+
+def test_cache_and_unpersist(spark):
+    df = spark.range(10).withColumn("sq", col("id") * col("id"))
+    df.cache()
+    assert df.count() == 10
+    assert df.storageLevel == StorageLevel.MEMORY_AND_DISK_DESER
+    df.unpersist()
+    assert df.storageLevel == StorageLevel.NONE
+    assert df.agg(F.sum("sq")).first()[0] == 285
+
+
+def test_persist_with_level(spark):
+    df = spark.range(5)
+    df.persist(StorageLevel.MEMORY_ONLY)
+    try:
+        assert df.storageLevel == StorageLevel.MEMORY_ONLY
+        assert df.count() == 5
+    finally:
+        df.unpersist()
+
+
+# ---------------------------------------------------------------- actions
+
+
+def test_count(people):
+    assert people.count() == 4
+
+
+def test_first_and_head(people):
+    ordered = people.orderBy("id")
+    assert ordered.first() == Row(id=1, name="Alice", age=34, city="NY")
+    assert ordered.head() == Row(id=1, name="Alice", age=34, city="NY")
+    assert [r.id for r in ordered.head(2)] == [1, 2]
+
+
+def test_first_on_empty_is_none(spark):
+    assert spark.range(0).first() is None
+
+
+def test_take(people):
+    assert [r.name for r in people.orderBy("id").take(3)] == ["Alice", "Bob", "Carol"]
+
+
+def test_is_empty(spark, people):
+    assert people.isEmpty() is False
+    assert people.filter("id > 100").isEmpty() is True
+
+
+def test_row_field_access(people):
+    r = people.where("id = 2").first()
+    assert r.name == "Bob" and r["age"] == 45 and r[3] == "SF"
+    assert r.asDict() == {"id": 2, "name": "Bob", "age": 45, "city": "SF"}
+
+
+def test_columns_and_dtypes(people):
+    assert people.columns == ["id", "name", "age", "city"]
+    assert people.dtypes == [("id", "int"), ("name", "string"), ("age", "int"), ("city", "string")]
+
+
+def test_to_pandas(people):
+    pdf = people.orderBy("id").toPandas()
+    assert list(pdf.columns) == ["id", "name", "age", "city"]
+    assert list(pdf["name"]) == ["Alice", "Bob", "Carol", "Dan"]
+    assert len(pdf) == 4
+
+
+def test_local_iterator(spark):
+    assert [r.id for r in spark.range(5).orderBy("id").toLocalIterator()] == [0, 1, 2, 3, 4]
+
+
+# ---------------------------------------------------------------- show / printSchema text
+
+
+def test_show_default(capsys, people):
+    people.orderBy("id").show()
+    assert capsys.readouterr().out == (
+        "+---+-----+----+----+\n"
+        "| id| name| age|city|\n"
+        "+---+-----+----+----+\n"
+        "|  1|Alice|  34|  NY|\n"
+        "|  2|  Bob|  45|  SF|\n"
+        "|  3|Carol|NULL|  NY|\n"
+        "|  4|  Dan|  23|NULL|\n"
+        "+---+-----+----+----+\n"
+        "\n"
+    )
+
+
+def test_show_n_rows_footer(capsys, spark):
+    spark.range(5).show(2)
+    assert capsys.readouterr().out == (
+        "+---+\n"
+        "| id|\n"
+        "+---+\n"
+        "|  0|\n"
+        "|  1|\n"
+        "+---+\n"
+        "only showing top 2 rows\n"
+    )
+
+
+def test_show_truncates_long_strings(capsys, spark):
+    df = spark.createDataFrame([("abcdefghijklmnopqrstuvwxyz", 1)], "s string, n int")
+    df.show()
+    assert capsys.readouterr().out == (
+        "+--------------------+---+\n"
+        "|                   s|  n|\n"
+        "+--------------------+---+\n"
+        "|abcdefghijklmnopq...|  1|\n"
+        "+--------------------+---+\n"
+        "\n"
+    )
+
+
+def test_show_no_truncate(capsys, spark):
+    df = spark.createDataFrame([("abcdefghijklmnopqrstuvwxyz",)], "s string")
+    df.show(truncate=False)
+    assert capsys.readouterr().out == (
+        "+--------------------------+\n"
+        "|s                         |\n"
+        "+--------------------------+\n"
+        "|abcdefghijklmnopqrstuvwxyz|\n"
+        "+--------------------------+\n"
+        "\n"
+    )
+
+
+def test_show_vertical(capsys, spark):
+    df = spark.createDataFrame([(1, "a"), (2, None)], "id int, v string")
+    df.show(vertical=True)
+    assert capsys.readouterr().out == (
+        "-RECORD 0---\n"
+        " id  | 1    \n"
+        " v   | a    \n"
+        "-RECORD 1---\n"
+        " id  | 2    \n"
+        " v   | NULL \n"
+        "\n"
+    )
+
+
+def test_show_types_rendering(capsys, spark):
+    df = spark.sql(
+        "SELECT 1.5D AS d, CAST(2.50 AS DECIMAL(5,2)) AS m, true AS b, DATE'2024-01-02' AS dt, "
+        "array(1, 2) AS arr, map('k', 1) AS mp, named_struct('a', 1, 'b', 'x') AS st"
+    )
+    df.show()
+    assert capsys.readouterr().out == (
+        "+---+----+----+----------+------+--------+------+\n"
+        "|  d|   m|   b|        dt|   arr|      mp|    st|\n"
+        "+---+----+----+----------+------+--------+------+\n"
+        "|1.5|2.50|true|2024-01-02|[1, 2]|{k -> 1}|{1, x}|\n"
+        "+---+----+----+----------+------+--------+------+\n"
+        "\n"
+    )
+
+
+def test_show_empty(capsys, spark):
+    spark.createDataFrame([], "a int, b string").show()
+    assert capsys.readouterr().out == "+---+---+\n|  a|  b|\n+---+---+\n+---+---+\n\n"
+
+
+def test_print_schema(capsys, spark):
+    df = spark.createDataFrame(
+        [], "id bigint not null, name string, tags array<string>, props map<string,int>, s struct<a:int,b:double>"
+    )
+    df.printSchema()
+    assert capsys.readouterr().out == (
+        "root\n"
+        " |-- id: long (nullable = false)\n"
+        " |-- name: string (nullable = true)\n"
+        " |-- tags: array (nullable = true)\n"
+        " |    |-- element: string (containsNull = true)\n"
+        " |-- props: map (nullable = true)\n"
+        " |    |-- key: string\n"
+        " |    |-- value: integer (valueContainsNull = true)\n"
+        " |-- s: struct (nullable = true)\n"
+        " |    |-- a: integer (nullable = true)\n"
+        " |    |-- b: double (nullable = true)\n"
+        "\n"
+    )
+
+
+def test_schema_simple_string(people):
+    assert people.schema.simpleString() == "struct<id:int,name:string,age:int,city:string>"

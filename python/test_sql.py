@@ -1,0 +1,261 @@
+"""spark.sql: temp views, CTEs, subqueries, parameters, catalog basics."""
+
+import datetime
+
+import pytest
+from pyspark.errors import AnalysisException
+from pyspark.sql import functions as F
+
+from ember_testutil import assert_df, assert_rows, assert_schema
+
+
+@pytest.fixture(scope="module")
+def views(spark):
+    spark.createDataFrame(
+        [(1, "Alice", 10, 1000.0), (2, "Bob", 20, 1500.0), (3, "Carol", 10, 1200.0), (4, "Dan", None, 800.0)],
+        "id int, name string, dept_id int, salary double",
+    ).createOrReplaceTempView("sql_emp")
+    spark.createDataFrame([(10, "Eng"), (20, "Sales"), (30, "Ops")], "dept_id int, dept string").createOrReplaceTempView(
+        "sql_dept"
+    )
+    yield
+    spark.catalog.dropTempView("sql_emp")
+    spark.catalog.dropTempView("sql_dept")
+
+
+def test_select_from_temp_view(spark, views):
+    df = spark.sql("SELECT id, name FROM sql_emp WHERE salary > 1000 ORDER BY id")
+    assert_df(df, [("id", "int"), ("name", "string")], [(2, "Bob"), (3, "Carol")], ordered=True)
+
+
+def test_sql_result_is_a_dataframe(spark, views):
+    df = spark.sql("SELECT * FROM sql_emp").where(F.col("dept_id") == 10).select("name")
+    assert_rows(df, [("Alice",), ("Carol",)])
+
+
+def test_create_or_replace_temp_view_replaces(spark):
+    spark.range(3).createOrReplaceTempView("sql_replace_me")
+    assert spark.sql("SELECT count(*) FROM sql_replace_me").first()[0] == 3
+    spark.range(7).createOrReplaceTempView("sql_replace_me")
+    assert spark.sql("SELECT count(*) FROM sql_replace_me").first()[0] == 7
+    spark.catalog.dropTempView("sql_replace_me")
+
+
+def test_create_temp_view_on_existing_name_errors(spark):
+    spark.range(1).createTempView("sql_dup_view")
+    try:
+        with pytest.raises(AnalysisException) as ei:
+            spark.range(2).createTempView("sql_dup_view")
+        assert ei.value.getCondition() == "TEMP_TABLE_OR_VIEW_ALREADY_EXISTS"
+    finally:
+        spark.catalog.dropTempView("sql_dup_view")
+
+
+def test_temp_view_names_are_case_insensitive(spark, views):
+    assert spark.sql("SELECT count(*) FROM SQL_EMP").first()[0] == 4
+
+
+def test_spark_table(spark, views):
+    df = spark.table("sql_dept")
+    assert_df(df, [("dept_id", "int"), ("dept", "string")], [(10, "Eng"), (20, "Sales"), (30, "Ops")])
+
+
+def test_spark_read_table(spark, views):
+    assert spark.read.table("sql_dept").count() == 3
+
+
+def test_count_star_type_and_name(spark, views):
+    df = spark.sql("SELECT count(*) FROM sql_emp")
+    assert_df(df, [("count(1)", "bigint")], [(4,)])
+
+
+def test_group_by_having_order(spark, views):
+    df = spark.sql(
+        "SELECT dept_id, count(*) AS n, avg(salary) AS avg_sal FROM sql_emp "
+        "GROUP BY dept_id HAVING count(*) >= 1 ORDER BY dept_id NULLS LAST"
+    )
+    assert_df(
+        df,
+        [("dept_id", "int"), ("n", "bigint"), ("avg_sal", "double")],
+        [(10, 2, 1100.0), (20, 1, 1500.0), (None, 1, 800.0)],
+        ordered=True,
+    )
+
+
+def test_join_in_sql(spark, views):
+    df = spark.sql("SELECT e.name, d.dept FROM sql_emp e LEFT JOIN sql_dept d ON e.dept_id = d.dept_id")
+    assert_rows(df, [("Alice", "Eng"), ("Bob", "Sales"), ("Carol", "Eng"), ("Dan", None)])
+
+
+def test_join_using_in_sql(spark, views):
+    df = spark.sql("SELECT * FROM sql_emp JOIN sql_dept USING (dept_id)")
+    assert df.columns == ["dept_id", "id", "name", "salary", "dept"]
+
+
+def test_cte(spark, views):
+    df = spark.sql(
+        "WITH big AS (SELECT * FROM sql_emp WHERE salary >= 1200), "
+        "names AS (SELECT name FROM big) SELECT * FROM names ORDER BY name"
+    )
+    assert_rows(df, [("Bob",), ("Carol",)], ordered=True)
+
+
+def test_scalar_subquery(spark, views):
+    df = spark.sql("SELECT name FROM sql_emp WHERE salary > (SELECT avg(salary) FROM sql_emp)")
+    assert_rows(df, [("Bob",), ("Carol",)])
+
+
+def test_in_subquery(spark, views):
+    df = spark.sql("SELECT name FROM sql_emp WHERE dept_id IN (SELECT dept_id FROM sql_dept WHERE dept = 'Eng')")
+    assert_rows(df, [("Alice",), ("Carol",)])
+
+
+def test_not_in_subquery(spark, views):
+    df = spark.sql("SELECT dept FROM sql_dept WHERE dept_id NOT IN (SELECT dept_id FROM sql_emp WHERE dept_id IS NOT NULL)")
+    assert_rows(df, [("Ops",)])
+
+
+def test_exists_correlated_subquery(spark, views):
+    df = spark.sql("SELECT dept FROM sql_dept d WHERE NOT EXISTS (SELECT 1 FROM sql_emp e WHERE e.dept_id = d.dept_id)")
+    assert_rows(df, [("Ops",)])
+
+
+def test_correlated_scalar_subquery(spark, views):
+    df = spark.sql(
+        "SELECT d.dept, (SELECT max(salary) FROM sql_emp e WHERE e.dept_id = d.dept_id) AS top FROM sql_dept d"
+    )
+    assert_df(df, [("dept", "string"), ("top", "double")], [("Eng", 1200.0), ("Sales", 1500.0), ("Ops", None)])
+
+
+def test_subquery_in_from(spark, views):
+    df = spark.sql("SELECT max(n) FROM (SELECT dept_id, count(*) AS n FROM sql_emp GROUP BY dept_id) t")
+    assert_rows(df, [(2,)])
+
+
+def test_named_parameters(spark, views):
+    df = spark.sql("SELECT name FROM sql_emp WHERE id > :p ORDER BY id", args={"p": 2})
+    assert_rows(df, [("Carol",), ("Dan",)], ordered=True)
+
+
+def test_named_parameters_of_several_types(spark):
+    df = spark.sql(
+        "SELECT :i + 1 AS i, :s AS s, :d AS d, :f AS f",
+        args={"i": 41, "s": "x", "d": datetime.date(2024, 1, 2), "f": 0.5},
+    )
+    assert_df(
+        df,
+        [("i", "int"), ("s", "string"), ("d", "date"), ("f", "double")],
+        [(42, "x", datetime.date(2024, 1, 2), 0.5)],
+    )
+
+
+def test_positional_parameters(spark, views):
+    df = spark.sql("SELECT name FROM sql_emp WHERE id BETWEEN ? AND ?", args=[2, 3])
+    assert_rows(df, [("Bob",), ("Carol",)])
+
+
+def test_unbound_parameter_errors(spark):
+    with pytest.raises(AnalysisException) as ei:
+        spark.sql("SELECT :missing", args={"other": 1}).collect()
+    assert ei.value.getCondition() == "UNBOUND_SQL_PARAMETER"
+
+
+def test_dataframe_as_sql_format_argument(spark):
+    df = spark.createDataFrame([(1,), (2,), (3,)], "x int")
+    out = spark.sql("SELECT sum(x) AS s FROM {t} WHERE x > {lo}", t=df, lo=1)
+    assert_df(out, [("s", "bigint")], [(5,)])
+
+
+def test_values_clause(spark):
+    df = spark.sql("SELECT * FROM VALUES (1, 'a'), (2, 'b') AS t(n, s)")
+    assert_df(df, [("n", "int"), ("s", "string")], [(1, "a"), (2, "b")])
+
+
+def test_range_table_function(spark):
+    df = spark.sql("SELECT * FROM range(2, 8, 3)")
+    assert_df(df, [("id", "bigint")], [(2,), (5,)])
+
+
+def test_union_all_and_union_in_sql(spark):
+    assert spark.sql("SELECT 1 UNION ALL SELECT 1").count() == 2
+    assert spark.sql("SELECT 1 UNION SELECT 1").count() == 1
+
+
+def test_intersect_except_in_sql(spark):
+    assert_rows(spark.sql("SELECT * FROM VALUES 1, 2, 3 AS t(x) INTERSECT SELECT * FROM VALUES 2, 3, 4 AS u(x)"), [(2,), (3,)])
+    assert_rows(spark.sql("SELECT * FROM VALUES 1, 2, 3 AS t(x) EXCEPT SELECT * FROM VALUES 2 AS u(x)"), [(1,), (3,)])
+
+
+def test_case_expression_and_string_concat(spark, views):
+    df = spark.sql(
+        "SELECT name || '!' AS shout, CASE WHEN salary >= 1200 THEN 'high' ELSE 'low' END AS band "
+        "FROM sql_emp WHERE id <= 3"
+    )
+    assert_rows(df, [("Alice!", "low"), ("Bob!", "high"), ("Carol!", "high")])
+
+
+def test_order_by_ordinal_and_limit(spark, views):
+    df = spark.sql("SELECT name, salary FROM sql_emp ORDER BY 2 DESC LIMIT 2")
+    assert_rows(df, [("Bob", 1500.0), ("Carol", 1200.0)], ordered=True)
+
+
+def test_group_by_all(spark, views):
+    df = spark.sql("SELECT dept_id, sum(salary) AS s FROM sql_emp GROUP BY ALL")
+    assert_rows(df, [(10, 2200.0), (20, 1500.0), (None, 800.0)])
+
+
+def test_create_temp_view_in_sql_and_drop(spark):
+    spark.sql("CREATE OR REPLACE TEMP VIEW sql_made_in_sql AS SELECT 1 AS one")
+    assert_rows(spark.table("sql_made_in_sql"), [(1,)])
+    spark.sql("DROP VIEW sql_made_in_sql")
+    with pytest.raises(AnalysisException) as ei:
+        spark.table("sql_made_in_sql").collect()
+    assert ei.value.getCondition() == "TABLE_OR_VIEW_NOT_FOUND"
+
+
+def test_catalog_drop_temp_view_returns_flag(spark):
+    spark.range(1).createOrReplaceTempView("sql_drop_flag")
+    assert spark.catalog.dropTempView("sql_drop_flag") is True
+    assert spark.catalog.dropTempView("sql_drop_flag") is False
+
+
+def test_catalog_list_tables_includes_temp_view(spark, views):
+    tables = {t.name: t for t in spark.catalog.listTables()}
+    assert "sql_emp" in tables
+    assert tables["sql_emp"].isTemporary is True
+    assert tables["sql_emp"].tableType == "TEMPORARY"
+
+
+def test_catalog_table_exists(spark, views):
+    assert spark.catalog.tableExists("sql_emp") is True
+    assert spark.catalog.tableExists("sql_no_such_view") is False
+
+
+def test_catalog_current_database(spark):
+    assert spark.catalog.currentDatabase() == "default"
+
+
+def test_show_tables_lists_temp_views(spark, views):
+    df = spark.sql("SHOW TABLES")
+    assert df.columns == ["namespace", "tableName", "isTemporary"]
+    rows = {r.tableName: r for r in df.collect()}
+    assert rows["sql_emp"].isTemporary is True
+
+
+def test_global_temp_view(spark):
+    spark.range(4).createOrReplaceGlobalTempView("sql_global_v")
+    try:
+        assert spark.sql("SELECT count(*) FROM global_temp.sql_global_v").first()[0] == 4
+    finally:
+        spark.catalog.dropGlobalTempView("sql_global_v")
+
+
+def test_sql_comments_and_trailing_semicolon(spark):
+    df = spark.sql("-- leading comment\nSELECT /* inline */ 1 AS x;")
+    assert_rows(df, [(1,)])
+
+
+def test_set_command_returns_key_value(spark):
+    df = spark.sql("SET spark.sql.shuffle.partitions")
+    assert_schema(df, [("key", "string"), ("value", "string")])
+    assert df.first().key == "spark.sql.shuffle.partitions"
