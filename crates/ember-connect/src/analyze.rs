@@ -113,7 +113,14 @@ pub async fn analyze(session: &Session, a: &Analyze) -> ember_sql::Result<res::R
         Analyze::GetStorageLevel(g) => {
             let rel =
                 g.relation.clone().ok_or_else(|| ember_sql::error::analysis("getStorageLevel without a relation"))?;
-            let level = spark.cache.storage_level(&rel).map(|s| decode_level(&s)).unwrap_or_default();
+            // Not cached: Spark's StorageLevel.NONE (replication 1).
+            let level = spark.cache.storage_level(&rel).map(|s| decode_level(&s)).unwrap_or(StorageLevel {
+                use_disk: false,
+                use_memory: false,
+                use_off_heap: false,
+                deserialized: false,
+                replication: 1,
+            });
             res::Result::GetStorageLevel(res::GetStorageLevel { storage_level: Some(level) })
         }
         Analyze::JsonToDdl(j) => {

@@ -10,9 +10,15 @@ pub fn config(session: &Session, op: &OpType) -> ember_sql::Result<(Vec<KeyValue
     let kv = |key: &str, value: Option<String>| KeyValue { key: key.to_string(), value };
     Ok(match op {
         OpType::Set(s) => {
+            // A silent set (the session builder's options) skips what
+            // cannot change, as Spark does.
+            let silent = s.silent.unwrap_or(false);
             for p in &s.pairs {
                 match &p.value {
-                    Some(v) => spark.conf_set(&p.key, v)?,
+                    Some(v) => match spark.conf_set(&p.key, v) {
+                        Err(_) if silent => {}
+                        other => other?,
+                    },
                     None => spark.conf_unset(&p.key),
                 }
             }

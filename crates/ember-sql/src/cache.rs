@@ -19,6 +19,8 @@ use crate::session::SparkSession;
 pub struct Cache {
     /// Encoded relation → the table holding its rows, and its storage level.
     entries: Mutex<HashMap<Vec<u8>, (String, String)>>,
+    /// `spark.catalog.cacheTable`: view name → the view it replaced.
+    tables: Mutex<HashMap<String, Arc<dyn datafusion::catalog::TableProvider>>>,
 }
 
 pub fn cached_table_name(id: &str) -> String {
@@ -66,6 +68,50 @@ impl Cache {
         let removed = self.entries.lock().ok().and_then(|mut e| e.remove(&key));
         if let Some((name, _)) = removed {
             session.ctx().deregister_table(name.as_str())?;
+        }
+        Ok(())
+    }
+
+    pub fn is_table_cached(&self, name: &str) -> bool {
+        self.tables.lock().map(|t| t.contains_key(name)).unwrap_or(false)
+    }
+
+    /// Replaces a view by its computed rows (`CACHE TABLE`).
+    pub async fn cache_table(&self, session: &SparkSession, name: &str) -> Result<()> {
+        if self.is_table_cached(name) {
+            return Ok(());
+        }
+        let ctx = session.ctx();
+        let provider = ctx.table_provider(name).await.map_err(|_| ember_common::SparkError::table_not_found(name))?;
+        let df = ctx.table(name).await?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        let partitions = df.collect_partitioned().await?;
+        ctx.deregister_table(name)?;
+        ctx.register_table(name, Arc::new(MemTable::try_new(schema, partitions)?))?;
+        if let Ok(mut t) = self.tables.lock() {
+            t.insert(name.to_string(), provider);
+        }
+        Ok(())
+    }
+
+    pub fn uncache_table(&self, session: &SparkSession, name: &str) -> Result<()> {
+        let original = self.tables.lock().ok().and_then(|mut t| t.remove(name));
+        if let Some(p) = original {
+            session.ctx().deregister_table(name)?;
+            session.ctx().register_table(name, p)?;
+        }
+        Ok(())
+    }
+
+    pub fn clear(&self, session: &SparkSession) -> Result<()> {
+        let names: Vec<String> = self.tables.lock().map(|t| t.keys().cloned().collect()).unwrap_or_default();
+        for n in names {
+            self.uncache_table(session, &n)?;
+        }
+        let entries: Vec<String> =
+            self.entries.lock().map(|mut e| e.drain().map(|(_, (t, _))| t).collect()).unwrap_or_default();
+        for t in entries {
+            session.ctx().deregister_table(t.as_str())?;
         }
         Ok(())
     }

@@ -87,6 +87,13 @@ fn value(array: &ArrayRef, row: usize) -> String {
         DataType::Timestamp(TimeUnit::Microsecond, tz) => {
             timestamp_us(array.as_primitive::<t::TimestampMicrosecondType>().value(row), tz.as_deref())
         }
+        DataType::Timestamp(_, tz) => {
+            let target = DataType::Timestamp(TimeUnit::Microsecond, tz.clone());
+            match arrow::compute::cast(&array.slice(row, 1), &target) {
+                Ok(a) => timestamp_us(a.as_primitive::<t::TimestampMicrosecondType>().value(0), tz.as_deref()),
+                Err(_) => String::new(),
+            }
+        }
         DataType::Binary => {
             let b = array.as_binary::<i32>().value(row);
             format!("[{}]", b.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(" "))
@@ -184,7 +191,7 @@ pub fn show_string(
     }
     if has_more {
         let noun = if num_rows == 1 { "row" } else { "rows" };
-        out.push_str(&format!("only showing top {num_rows} {noun}\n"));
+        out.push_str(&format!("only showing top {num_rows} {noun}"));
     }
     Ok(out)
 }
@@ -263,7 +270,7 @@ mod tests {
              |   1|               alice|  1.5|\n\
              |NULL|a very long name ...|  2.0|\n\
              +----+--------------------+-----+\n\
-             only showing top 2 rows\n"
+             only showing top 2 rows"
         );
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod expr;
 pub mod functions;
 pub mod literal;
+pub mod literal_suffix;
 pub mod plan;
 pub mod read;
 pub mod session;

@@ -15,7 +15,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::common::{Column, ScalarValue};
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::file_format::options::JsonReadOptions;
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, ScalarUDF, cast, lit, try_cast};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, ScalarUDF, lit, try_cast};
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions};
 use ember_common::{ExceptionClass, SparkError};
 use spark_connect_proto::Read;
@@ -349,7 +349,24 @@ async fn read_csv(
     let string_schema = Schema::new(names.iter().map(|n| Field::new(n, DataType::Utf8, true)).collect::<Vec<_>>());
     o.schema = Some(&string_schema);
     let raw = planner.session.ctx().read_csv(paths.to_vec(), o.clone()).await?.into_unoptimized_plan();
-    let raw = LogicalPlanBuilder::from(raw).alias(planner.fresh_alias())?.build()?;
+    // nullValue (default "") marks nulls; DataFusion's null_regex leaves
+    // string columns alone, so apply it here to every read column.
+    let nulled: Vec<Expr> = raw
+        .schema()
+        .columns()
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let name = c.name.clone();
+            let e = Expr::Column(c);
+            if i < n_cols {
+                datafusion::functions::core::expr_fn::nullif(e, lit(null_value.clone())).alias(name)
+            } else {
+                e
+            }
+        })
+        .collect();
+    let raw = LogicalPlanBuilder::from(raw).project(nulled)?.alias(planner.fresh_alias())?.build()?;
     let raw_cols: Vec<Column> = raw.schema().columns();
 
     let tz = planner.session.time_zone();
@@ -452,7 +469,7 @@ async fn infer_csv_types(
     let mut aggs = vec![];
     for c in cols {
         let src = Expr::Column(c.clone());
-        aggs.push(planner.aggregate_call("count", vec![src.clone()], false)?);
+        aggs.push(planner.aggregate_call("count", vec![src.clone()], false)?.alias(format!("n{}", aggs.len())));
         for t in &candidates {
             let mut ok = convert(src.clone(), t, &no_opts).is_not_null();
             if matches!(t, DataType::Date32) {
@@ -467,15 +484,13 @@ async fn infer_csv_types(
                     None,
                 ));
             }
-            aggs.push(planner.aggregate_call(
-                "count",
-                vec![Expr::Case(datafusion::logical_expr::expr::Case::new(
-                    None,
-                    vec![(Box::new(ok), Box::new(lit(1i32)))],
-                    None,
-                ))],
-                false,
-            )?);
+            let n = aggs.len();
+            let hit = Expr::Case(datafusion::logical_expr::expr::Case::new(
+                None,
+                vec![(Box::new(ok), Box::new(lit(1i32)))],
+                None,
+            ));
+            aggs.push(planner.aggregate_call("count", vec![hit], false)?.alias(format!("n{n}")));
         }
     }
     let plan = LogicalPlanBuilder::from(raw.clone()).aggregate(Vec::<Expr>::new(), aggs)?.build()?;
@@ -507,6 +522,5 @@ async fn infer_csv_types(
         };
         fields.push(Field::new(c.name.clone(), t, true));
     }
-    let _ = cast(lit(1), DataType::Int32);
     Ok(fields)
 }

@@ -52,6 +52,8 @@ impl SparkSession {
         // Spark's string type is one type: never hand view types to clients.
         opts.execution.parquet.schema_force_view_types = false;
         opts.sql_parser.map_string_types_to_utf8view = false;
+        // `1.5` is a decimal in Spark SQL, not a double.
+        opts.sql_parser.parse_float_as_decimal = true;
         opts.execution.time_zone = Some(tz.clone());
         opts.execution.parquet.pushdown_filters = false;
 

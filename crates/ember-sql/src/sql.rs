@@ -68,7 +68,25 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
             let name = cv.name.0.last().map(|p| p.to_string()).unwrap_or_default();
             let name = name.trim_matches('`').trim_matches('"').to_string();
             let query = DFStatement::Statement(Box::new(ast::Statement::Query(cv.query.clone())));
-            let plan = planner.session.ctx().state().statement_to_plan(query).await?;
+            let mut plan = planner.session.ctx().state().statement_to_plan(query).await?;
+            // `CREATE VIEW v (a, b) AS ...` names the view's columns.
+            if !cv.columns.is_empty() {
+                let cols = plan.schema().columns();
+                if cols.len() != cv.columns.len() {
+                    return Err(SparkError::analysis(format!(
+                        "[CREATE_VIEW_COLUMN_ARITY_MISMATCH] Cannot create view `{name}`: {} columns named, the query returns {}.",
+                        cv.columns.len(),
+                        cols.len()
+                    ))
+                    .into());
+                }
+                let exprs: Vec<datafusion::logical_expr::Expr> = cols
+                    .into_iter()
+                    .zip(&cv.columns)
+                    .map(|(c, def)| datafusion::logical_expr::Expr::Column(c).alias(def.name.value.clone()))
+                    .collect();
+                plan = datafusion::logical_expr::LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+            }
             crate::catalog::create_temp_view(planner.session, &name, plan, cv.or_replace)?;
             Ok(SqlOutcome::Done(empty(planner)?))
         }
@@ -133,7 +151,8 @@ fn set_command(planner: &mut Planner<'_>, rest: &str) -> Result<LogicalPlan> {
 async fn parse(planner: &mut Planner<'_>, sql: &str) -> Result<DFStatement> {
     let state = planner.session.ctx().state();
     let dialect = state.config().options().sql_parser.dialect;
-    let mut stmt = state.sql_to_statement(sql, &dialect)?;
+    let sql = crate::literal_suffix::rewrite(sql);
+    let mut stmt = state.sql_to_statement(&sql, &dialect)?;
     if let DFStatement::Statement(inner) = &mut stmt {
         let mut columns = vec![];
         let mut tables = vec![];

@@ -303,6 +303,13 @@ impl Planner<'_> {
                 distinct,
             },
         }));
+        // Spark's ranking functions return int; DataFusion's return unsigned.
+        let expr = match &expr {
+            Expr::WindowFunction(w) if matches!(w.fun.name(), "row_number" | "rank" | "dense_rank" | "ntile") => {
+                datafusion::logical_expr::cast(expr, datafusion::arrow::datatypes::DataType::Int32)
+            }
+            _ => expr,
+        };
         let mut spec = vec![];
         if !part_names.is_empty() {
             spec.push(format!("PARTITION BY {}", part_names.join(", ")));

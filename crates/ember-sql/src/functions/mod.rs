@@ -2,6 +2,7 @@
 //! expression builders that give Spark's semantics (division, casts, map
 //! lookup, regex split).
 
+pub mod datetime;
 mod divide;
 mod failfast;
 mod sample;
@@ -20,7 +21,8 @@ use crate::error::Result;
 
 /// Registers ember's functions in a session (over DataFusion's and
 /// datafusion-spark's of the same name).
-pub fn register(ctx: &SessionContext, _time_zone: &str) -> Result<()> {
+pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
+    datetime::register(ctx, time_zone)?;
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::new()));
     ctx.register_udf(ScalarUDF::from(split::SplitRegex::new()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
@@ -73,6 +75,12 @@ pub fn sample_udf() -> ScalarUDF {
 
 /// Parses strings with a Java datetime pattern into a date or timestamp,
 /// null where they do not parse (CSV `dateFormat`/`timestampFormat`).
-pub fn try_parse_datetime(src: Expr, _pattern: &str, target: DataType) -> Expr {
-    try_cast(src, target)
+pub fn try_parse_datetime(src: Expr, pattern: &str, target: DataType) -> Expr {
+    match &target {
+        DataType::Date32 => ScalarUDF::from(datetime::ToDate::new_try(None)).call(vec![src, lit(pattern)]),
+        DataType::Timestamp(_, tz) => {
+            cast(ScalarUDF::from(datetime::ToTimestamp::new_try(tz.clone())).call(vec![src, lit(pattern)]), target)
+        }
+        _ => try_cast(src, target),
+    }
 }

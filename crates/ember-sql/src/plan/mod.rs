@@ -7,6 +7,7 @@
 
 mod aggregate;
 mod basic;
+mod catalog;
 mod join;
 mod local;
 mod setop;
@@ -112,6 +113,7 @@ impl<'a> Planner<'a> {
             RelType::Describe(d) => self.describe(d).await,
             RelType::Summary(s) => self.summary(s).await,
             RelType::WithRelations(w) => self.with_relations(w).await,
+            RelType::Catalog(c) => self.catalog(c).await,
             RelType::CachedRemoteRelation(c) => {
                 let name = crate::cache::cached_table_name(&c.relation_id);
                 let table =

@@ -1,0 +1,88 @@
+//! Spark's datetime functions that take Java `DateTimeFormatter` patterns,
+//! with Spark 4's semantics (ANSI mode by default):
+//!
+//! | function | result |
+//! | --- | --- |
+//! | `to_date(str[, fmt])`, `try_to_date` | DATE |
+//! | `to_timestamp(str[, fmt])`, `try_to_timestamp` | TIMESTAMP (session zone) |
+//! | `date_format(ts, fmt)` | STRING |
+//! | `unix_timestamp(x[, fmt])`, `to_unix_timestamp` | BIGINT seconds |
+//! | `from_unixtime(secs[, fmt])` | STRING |
+//!
+//! A string that does not match its pattern raises `CANNOT_PARSE_TIMESTAMP`
+//! (the `try_` forms give null); without a pattern strings are cast as
+//! Spark casts them (`CAST_INVALID_INPUT` when they are malformed). A bad
+//! pattern raises Spark's pattern error (`INVALID_DATETIME_PATTERN.*`,
+//! `INCONSISTENT_BEHAVIOR_CROSS_VERSION.*`) as a DataFusion plan error —
+//! while planning when the pattern is a literal.
+//!
+//! [`pattern`] tokenizes patterns; `parse.rs` and `format.rs` apply them
+//! with `java.time`'s rules; `cast.rs` is Spark's pattern-less string
+//! parsing; `zone.rs` is Java's zone handling.
+
+mod cast;
+mod format;
+mod parse;
+pub mod pattern;
+mod udf;
+mod zone;
+
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::logical_expr::ScalarUDF;
+use datafusion::prelude::SessionContext;
+
+pub use pattern::{DateTimePattern, Mode, PatternError};
+pub use udf::{DateFormat, FromUnixTime, ToDate, ToTimestamp, UnixTimestamp};
+
+/// Registers the functions for a session whose `spark.sql.session.timeZone`
+/// is `time_zone`, over DataFusion's functions of the same names.
+pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
+    for f in udfs(time_zone, true)? {
+        ctx.register_udf(f);
+    }
+    Ok(())
+}
+
+/// The functions for a session zone; `ansi` false makes the non-`try_`
+/// functions give null for bad input too (`spark.sql.ansi.enabled=false`).
+pub fn udfs(time_zone: &str, ansi: bool) -> Result<Vec<ScalarUDF>> {
+    if zone::Zone::parse(time_zone).is_none() {
+        return Err(DataFusionError::Plan(format!(
+            "[INVALID_CONF_VALUE.TIME_ZONE] The value '{time_zone}' in the config \"spark.sql.session.timeZone\" is invalid. Cannot resolve the given timezone. SQLSTATE: 22022"
+        )));
+    }
+    let tz: Option<Arc<str>> = Some(time_zone.into());
+    Ok(vec![
+        ScalarUDF::from(ToDate::new(tz.clone()).with_fail_on_error(ansi)),
+        ScalarUDF::from(ToDate::new_try(tz.clone())),
+        ScalarUDF::from(ToTimestamp::new(tz.clone()).with_fail_on_error(ansi)),
+        ScalarUDF::from(ToTimestamp::new_try(tz.clone())),
+        ScalarUDF::from(DateFormat::new(tz.clone()).with_fail_on_error(ansi)),
+        ScalarUDF::from(UnixTimestamp::new(tz.clone()).with_fail_on_error(ansi)),
+        ScalarUDF::from(UnixTimestamp::named_to_unix_timestamp(tz.clone()).with_fail_on_error(ansi)),
+        ScalarUDF::from(FromUnixTime::new(tz)),
+    ])
+}
+
+/// Microseconds since the epoch as a UTC date-time (None out of range).
+fn micros_to_utc(micros: i64) -> Option<NaiveDateTime> {
+    chrono::DateTime::from_timestamp_micros(micros).map(|d| d.naive_utc())
+}
+
+/// A value outside the range ember's dates and times hold.
+fn overflow() -> DataFusionError {
+    DataFusionError::Execution(
+        "[DATETIME_OVERFLOW] Datetime operation overflow: long overflow. SQLSTATE: 22008".to_string(),
+    )
+}
+
+fn pattern_error(e: PatternError) -> DataFusionError {
+    DataFusionError::Plan(e.message)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests;

@@ -1,0 +1,109 @@
+//! Spark SQL's typed numeric literals — `10L`, `1Y`, `2S`, `1.5D`, `2F`,
+//! `1.50BD` — which DataFusion's parser does not know, rewritten to casts
+//! before parsing. Text inside quotes and identifiers is left alone.
+
+/// Rewrites suffixed numeric literals in `sql` to `CAST(... AS type)`.
+pub fn rewrite(sql: &str) -> String {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = String::with_capacity(sql.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' || c == '"' || c == '`' {
+            let start = i;
+            i += 1;
+            while i < chars.len() && chars[i] != c {
+                if chars[i] == '\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i = (i + 1).min(chars.len());
+            out.extend(&chars[start..i]);
+            continue;
+        }
+        let ident_before = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+        if c.is_ascii_digit() && !ident_before {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i < chars.len() && chars[i] == '.' {
+                i += 1;
+                while i < chars.len() && chars[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
+            if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
+                let save = i;
+                i += 1;
+                if i < chars.len() && (chars[i] == '+' || chars[i] == '-') {
+                    i += 1;
+                }
+                if i < chars.len() && chars[i].is_ascii_digit() {
+                    while i < chars.len() && chars[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                } else {
+                    i = save;
+                }
+            }
+            let number: String = chars[start..i].iter().collect();
+            let mut j = i;
+            while j < chars.len() && chars[j].is_ascii_alphabetic() {
+                j += 1;
+            }
+            let suffix: String = chars[i..j].iter().collect::<String>().to_ascii_uppercase();
+            let ends = j >= chars.len() || !(chars[j].is_alphanumeric() || chars[j] == '_');
+            let target = match suffix.as_str() {
+                "L" => Some("BIGINT".to_string()),
+                "S" => Some("SMALLINT".to_string()),
+                "Y" => Some("TINYINT".to_string()),
+                "D" => Some("DOUBLE".to_string()),
+                "F" => Some("FLOAT".to_string()),
+                "BD" => Some(decimal_type(&number)),
+                _ => None,
+            };
+            match target {
+                Some(t) if ends => {
+                    out.push_str(&format!("CAST('{number}' AS {t})"));
+                    i = j;
+                }
+                _ => out.push_str(&number),
+            }
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// The decimal type of a literal's digits: `1.50` is decimal(3,2).
+fn decimal_type(number: &str) -> String {
+    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
+    let int = int.trim_start_matches('0');
+    let scale = frac.len();
+    let precision = (int.len() + scale).max(1).max(scale);
+    format!("DECIMAL({precision},{scale})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewrite;
+
+    #[test]
+    fn suffixed_literals_become_casts() {
+        assert_eq!(
+            rewrite("SELECT 1.5D, 10L, 1Y"),
+            "SELECT CAST('1.5' AS DOUBLE), CAST('10' AS BIGINT), CAST('1' AS TINYINT)"
+        );
+        assert_eq!(rewrite("SELECT 1.50BD"), "SELECT CAST('1.50' AS DECIMAL(3,2))");
+    }
+
+    #[test]
+    fn strings_identifiers_and_plain_numbers_stay() {
+        assert_eq!(rewrite("SELECT '10L', c1d, 10, `2D` FROM t2"), "SELECT '10L', c1d, 10, `2D` FROM t2");
+        assert_eq!(rewrite("SELECT 1e5, 2 DIV 1"), "SELECT 1e5, 2 DIV 1");
+    }
+}

@@ -1,0 +1,234 @@
+//! `spark.catalog.*`: temp views in the `default` database of the
+//! `spark_catalog` catalog, with the result rows the client reads.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, BooleanArray, ListBuilder, RecordBatch, StringArray, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::LogicalPlan;
+use ember_common::SparkError;
+use spark_connect_proto::Catalog;
+use spark_connect_proto::catalog::CatType;
+
+use super::Planner;
+use crate::catalog::{drop_temp_view, view_key, view_names};
+use crate::error::{Result, analysis};
+
+const CATALOG: &str = "spark_catalog";
+const DATABASE: &str = "default";
+
+fn strings(v: Vec<Option<String>>) -> ArrayRef {
+    Arc::new(StringArray::from(v))
+}
+
+fn bools(v: Vec<bool>) -> ArrayRef {
+    Arc::new(BooleanArray::from(v))
+}
+
+/// `pattern` as Spark's catalog matches it: `*` any, `|` alternatives, case-insensitive.
+fn matches(pattern: Option<&str>, name: &str) -> bool {
+    let Some(p) = pattern else { return true };
+    p.split('|').any(|alt| {
+        let re = format!("(?i)^{}$", regex::escape(alt.trim()).replace("\\*", ".*"));
+        regex::Regex::new(&re).is_ok_and(|r| r.is_match(name))
+    })
+}
+
+impl Planner<'_> {
+    pub(super) async fn catalog(&mut self, c: &Catalog) -> Result<LogicalPlan> {
+        let Some(t) = &c.cat_type else {
+            return Err(analysis("catalog request without a type"));
+        };
+        let single_bool = |p: &mut Self, name: &str, v: bool| {
+            p.rows(vec![Field::new(name, DataType::Boolean, false)], vec![bools(vec![v])])
+        };
+        match t {
+            CatType::CurrentDatabase(_) => self.string_plan("current_database()", DATABASE.into()),
+            CatType::CurrentCatalog(_) => self.string_plan("current_catalog()", CATALOG.into()),
+            CatType::SetCurrentDatabase(s) if s.db_name.eq_ignore_ascii_case(DATABASE) => self.rows(vec![], vec![]),
+            CatType::SetCurrentCatalog(s) if s.catalog_name.eq_ignore_ascii_case(CATALOG) => self.rows(vec![], vec![]),
+            CatType::SetCurrentDatabase(s) => Err(no_such_namespace(&s.db_name)),
+            CatType::ListCatalogs(l) => {
+                let show = matches(l.pattern.as_deref(), CATALOG);
+                self.rows(
+                    vec![Field::new("name", DataType::Utf8, false), Field::new("description", DataType::Utf8, true)],
+                    vec![
+                        strings(if show { vec![Some(CATALOG.into())] } else { vec![] }),
+                        strings(if show { vec![None] } else { vec![] }),
+                    ],
+                )
+            }
+            CatType::ListDatabases(l) => {
+                let show = matches(l.pattern.as_deref(), DATABASE);
+                let one = |v: Option<String>| if show { vec![v] } else { vec![] };
+                self.rows(
+                    vec![
+                        Field::new("name", DataType::Utf8, false),
+                        Field::new("catalog", DataType::Utf8, true),
+                        Field::new("description", DataType::Utf8, true),
+                        Field::new("locationUri", DataType::Utf8, true),
+                    ],
+                    vec![
+                        strings(one(Some(DATABASE.into()))),
+                        strings(one(Some(CATALOG.into()))),
+                        strings(one(Some("default database".into()))),
+                        strings(one(Some(warehouse_uri(self)))),
+                    ],
+                )
+            }
+            CatType::DatabaseExists(d) => single_bool(self, "value", d.db_name.eq_ignore_ascii_case(DATABASE)),
+            CatType::ListTables(l) => {
+                let names: Vec<String> = view_names(self.session)
+                    .into_iter()
+                    .filter(|n| !n.starts_with("__ember") && matches(l.pattern.as_deref(), n))
+                    .collect();
+                self.tables_plan(names)
+            }
+            CatType::GetTable(g) => {
+                let name = simple_name(&g.table_name)?;
+                if !self.session.ctx().table_exist(view_key(&name).as_str())? {
+                    return Err(SparkError::table_not_found(&g.table_name).into());
+                }
+                self.tables_plan(vec![view_key(&name)])
+            }
+            CatType::TableExists(t) => {
+                let name = simple_name(&t.table_name)?;
+                let exists = self.session.ctx().table_exist(view_key(&name).as_str())?;
+                single_bool(self, "value", exists)
+            }
+            CatType::ListColumns(l) => {
+                let name = simple_name(&l.table_name)?;
+                let provider = self
+                    .session
+                    .ctx()
+                    .table_provider(view_key(&name).as_str())
+                    .await
+                    .map_err(|_| SparkError::table_not_found(&l.table_name))?;
+                let schema = provider.schema();
+                let n = schema.fields().len();
+                self.rows(
+                    vec![
+                        Field::new("name", DataType::Utf8, false),
+                        Field::new("description", DataType::Utf8, true),
+                        Field::new("dataType", DataType::Utf8, false),
+                        Field::new("nullable", DataType::Boolean, false),
+                        Field::new("isPartition", DataType::Boolean, false),
+                        Field::new("isBucket", DataType::Boolean, false),
+                        Field::new("isCluster", DataType::Boolean, false),
+                    ],
+                    vec![
+                        strings(schema.fields().iter().map(|f| Some(f.name().clone())).collect()),
+                        strings(vec![None; n]),
+                        strings(
+                            schema.fields().iter().map(|f| Some(crate::types::simple_string(f.data_type()))).collect(),
+                        ),
+                        bools(schema.fields().iter().map(|f| f.is_nullable()).collect()),
+                        bools(vec![false; n]),
+                        bools(vec![false; n]),
+                        bools(vec![false; n]),
+                    ],
+                )
+            }
+            CatType::FunctionExists(f) => {
+                let ctx = self.session.ctx();
+                let n = f.function_name.to_lowercase();
+                let exists = ctx.udf(&n).is_ok() || ctx.udaf(&n).is_ok() || ctx.udwf(&n).is_ok();
+                single_bool(self, "value", exists)
+            }
+            CatType::DropTempView(d) => {
+                let dropped = drop_temp_view(self.session, &d.view_name)?;
+                single_bool(self, "value", dropped)
+            }
+            CatType::DropGlobalTempView(d) => {
+                let dropped = drop_temp_view(self.session, &d.view_name)?;
+                single_bool(self, "value", dropped)
+            }
+            CatType::DropView(d) => {
+                let dropped = drop_temp_view(self.session, &d.view_name)?;
+                if !dropped && !d.if_exists {
+                    return Err(SparkError::table_not_found(&d.view_name).into());
+                }
+                self.rows(vec![], vec![])
+            }
+            CatType::IsCached(i) => {
+                let name = view_key(&simple_name(&i.table_name)?);
+                single_bool(self, "value", self.session.cache.is_table_cached(&name))
+            }
+            CatType::CacheTable(c) => {
+                let name = view_key(&simple_name(&c.table_name)?);
+                self.session.cache.cache_table(self.session, &name).await?;
+                self.rows(vec![], vec![])
+            }
+            CatType::UncacheTable(u) => {
+                let name = view_key(&simple_name(&u.table_name)?);
+                self.session.cache.uncache_table(self.session, &name)?;
+                self.rows(vec![], vec![])
+            }
+            CatType::ClearCache(_) => {
+                self.session.cache.clear(self.session)?;
+                self.rows(vec![], vec![])
+            }
+            CatType::RefreshTable(_) | CatType::RefreshByPath(_) | CatType::RecoverPartitions(_) => {
+                self.rows(vec![], vec![])
+            }
+            other => {
+                let dbg = format!("{other:?}");
+                Err(SparkError::unsupported(format!("spark.catalog.{}", dbg.split('(').next().unwrap_or("?"))).into())
+            }
+        }
+    }
+
+    /// Rows of `listTables` / `getTable` for temp views.
+    fn tables_plan(&mut self, names: Vec<String>) -> Result<LogicalPlan> {
+        let n = names.len();
+        let mut namespace = ListBuilder::new(StringBuilder::new());
+        for _ in 0..n {
+            namespace.append(true);
+        }
+        self.rows(
+            vec![
+                Field::new("name", DataType::Utf8, false),
+                Field::new("catalog", DataType::Utf8, true),
+                Field::new("namespace", DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))), true),
+                Field::new("description", DataType::Utf8, true),
+                Field::new("tableType", DataType::Utf8, false),
+                Field::new("isTemporary", DataType::Boolean, false),
+            ],
+            vec![
+                strings(names.into_iter().map(Some).collect()),
+                strings(vec![None; n]),
+                Arc::new(namespace.finish()),
+                strings(vec![None; n]),
+                strings(vec![Some("TEMPORARY".into()); n]),
+                bools(vec![true; n]),
+            ],
+        )
+    }
+
+    fn rows(&mut self, fields: Vec<Field>, columns: Vec<ArrayRef>) -> Result<LogicalPlan> {
+        let schema = Arc::new(Schema::new(fields));
+        let batches = if columns.is_empty() { vec![] } else { vec![RecordBatch::try_new(schema.clone(), columns)?] };
+        self.batches_plan(schema, batches)
+    }
+}
+
+fn simple_name(name: &str) -> Result<String> {
+    Ok(crate::expr::parse_identifier(name)?.last().cloned().unwrap_or_default())
+}
+
+fn warehouse_uri(p: &Planner<'_>) -> String {
+    let dir = p.session.conf_get("spark.sql.warehouse.dir").unwrap_or_else(|| "spark-warehouse".into());
+    let abs = std::path::absolute(&dir).map(|a| a.display().to_string()).unwrap_or(dir);
+    format!("file:{abs}")
+}
+
+fn no_such_namespace(name: &str) -> crate::error::Error {
+    SparkError::with_class(
+        ember_common::ExceptionClass::Analysis,
+        "SCHEMA_NOT_FOUND",
+        "42704",
+        format!("The schema `{name}` cannot be found. Verify the spelling and correctness of the schema and catalog."),
+    )
+    .into()
+}
