@@ -206,3 +206,28 @@ def tpch_data() -> Path:
             pytrace=False,
         )
     return root
+
+
+# --- known gaps ---------------------------------------------------------------
+# python/known_gaps.txt lists tests of Spark behaviour ember does not match
+# yet; they run as xfail so the suite stays a truthful record: a gap shows as
+# XFAIL (not a pass), and a closed gap shows as XPASS until its line goes.
+def _known_gaps() -> dict[str, str]:
+    gaps = {}
+    path = Path(__file__).with_name("known_gaps.txt")
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        nodeid, _, why = line.partition("  # ")
+        gaps[nodeid.strip()] = why.strip() or "known gap"
+    return gaps
+
+
+def pytest_collection_modifyitems(config, items):
+    gaps = _known_gaps()
+    if not os.environ.get("EMBER_BIN"):
+        return  # against Apache Spark itself every test must pass
+    for item in items:
+        nodeid = item.nodeid.split("python/", 1)[-1]
+        if nodeid in gaps:
+            item.add_marker(pytest.mark.xfail(reason=f"ember gap: {gaps[nodeid]}", strict=False))
