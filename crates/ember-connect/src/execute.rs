@@ -114,6 +114,15 @@ fn send_batches(
     batches: Vec<RecordBatch>,
     offset: i64,
 ) -> ember_sql::Result<i64> {
+    // The client needs one batch even for zero rows.
+    let batches = if batches.is_empty() {
+        let s = std::sync::Arc::new(arrow::datatypes::Schema::new(
+            schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>(),
+        ));
+        vec![RecordBatch::new_empty(s)]
+    } else {
+        batches
+    };
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
     let batch_schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| schema.clone());
     let batches =

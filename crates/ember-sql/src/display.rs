@@ -152,14 +152,15 @@ pub fn show_string(
     let names: Vec<String> = names.iter().map(|n| truncate_cell(n.clone(), truncate)).collect();
     let mut out = String::new();
     if vertical {
-        let name_w = names.iter().map(|n| width(n)).max().unwrap_or(0);
-        let data_w = rows.iter().flatten().map(|c| width(c)).max().unwrap_or(0);
+        // Spark's layout: columns at least 3 wide, " name | value " lines.
+        let name_w = names.iter().map(|n| width(n)).fold(3, usize::max);
+        let data_w = rows.iter().flatten().map(|c| width(c)).fold(3, usize::max);
         for (i, row) in rows.iter().enumerate() {
             let head = format!("-RECORD {i}");
-            let fill = (name_w + data_w + 3).saturating_sub(width(&head));
+            let fill = (name_w + data_w + 5).saturating_sub(width(&head));
             out.push_str(&format!("{head}{}\n", "-".repeat(fill)));
             for (n, v) in names.iter().zip(row) {
-                out.push_str(&format!("{} | {}\n", pad_right(n, name_w), pad_right(v, data_w)));
+                out.push_str(&format!(" {} | {} \n", pad_right(n, name_w), pad_right(v, data_w)));
             }
         }
         if rows.is_empty() {

@@ -66,12 +66,21 @@ pub fn classify_datafusion(e: &DataFusionError) -> SparkError {
             if msg.starts_with('[') {
                 SparkError::new(ExceptionClass::Parse, msg).with_error_class_from_message()
             } else {
+                // sqlparser says "Expected: X, found: TOKEN at Line: l, Column: c".
+                let found =
+                    msg.split("found: ").nth(1).map(|r| r.split(" at Line").next().unwrap_or(r).trim().to_string());
+                let error = match found.as_deref() {
+                    Some("EOF") | None => "end of input".to_string(),
+                    Some(t) => format!("'{t}'"),
+                };
                 SparkError::with_class(
                     ExceptionClass::Parse,
                     "PARSE_SYNTAX_ERROR",
                     "42601",
-                    format!("Syntax error: {msg}."),
+                    format!("Syntax error at or near {error}. ({msg})"),
                 )
+                .param("error", error)
+                .param("hint", "")
             }
         }
         DataFusionError::SchemaError(s, _) => {
@@ -93,8 +102,19 @@ pub fn classify_datafusion(e: &DataFusionError) -> SparkError {
         DataFusionError::Plan(m) => {
             let s = SparkError::analysis(strip_df_prefix(m));
             if m.contains("table") && m.contains("not found") {
-                let name = m.split('\'').nth(1).unwrap_or(m);
+                let qualified = m.split('\'').nth(1).unwrap_or(m);
+                let name = qualified.rsplit('.').next().unwrap_or(qualified);
                 return SparkError::table_not_found(name);
+            }
+            if let Some(rest) = m.strip_prefix("Invalid function '") {
+                let name = rest.split('\'').next().unwrap_or(rest);
+                return SparkError::with_class(
+                    ExceptionClass::Analysis,
+                    "UNRESOLVED_ROUTINE",
+                    "42883",
+                    format!("Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`]."),
+                )
+                .param("routineName", format!("`{name}`"));
             }
             s.with_error_class_from_message()
         }

@@ -82,9 +82,19 @@ impl Planner<'_> {
 
     pub(super) async fn filter(&mut self, f: &sc::Filter) -> Result<LogicalPlan> {
         let input = self.input(&f.input).await?;
-        let cond = match &f.condition {
-            Some(c) => self.expr(c, input.schema())?,
-            None => return Err(analysis("filter without a condition")),
+        let Some(c) = &f.condition else {
+            return Err(analysis("filter without a condition"));
+        };
+        let cond = match self.expr(c, input.schema()) {
+            Ok(cond) => cond,
+            // `df.select(a).where(df.b > 1)`: Spark resolves b below the projection.
+            Err(e) => match self.below_projection(&input, |p, schema| p.expr(c, schema)) {
+                Some((inner, cond)) => {
+                    let filtered = LogicalPlanBuilder::from(inner.1).filter(strip_alias(cond.expr))?.build()?;
+                    return Ok(LogicalPlanBuilder::from(filtered).project(inner.0)?.build()?);
+                }
+                None => return Err(e),
+            },
         };
         let t = cond.expr.get_type(input.schema())?;
         if t != DataType::Boolean && t != DataType::Null {
@@ -107,10 +117,43 @@ impl Planner<'_> {
     pub(super) async fn sort(&mut self, s: &sc::Sort) -> Result<LogicalPlan> {
         let input = self.input(&s.input).await?;
         let mut keys = vec![];
+        let mut failed = None;
         for o in &s.order {
-            keys.push(self.sort_order(o, input.schema())?.0);
+            match self.sort_order(o, input.schema()) {
+                Ok(k) => keys.push(k.0),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
         }
-        Ok(LogicalPlanBuilder::from(input).sort(keys)?.build()?)
+        let Some(e) = failed else {
+            return Ok(LogicalPlanBuilder::from(input).sort(keys)?.build()?);
+        };
+        // `df.select(a).orderBy(df.b)`: sort below the projection, as Spark does.
+        let resolved = self.below_projection(&input, |p, schema| {
+            s.order.iter().map(|o| p.sort_order(o, schema).map(|k| k.0)).collect::<Result<Vec<_>>>()
+        });
+        match resolved {
+            Some(((exprs, inner), keys)) => {
+                let sorted = LogicalPlanBuilder::from(inner).sort(keys)?.build()?;
+                Ok(LogicalPlanBuilder::from(sorted).project(exprs)?.build()?)
+            }
+            None => Err(e),
+        }
+    }
+
+    /// When `input` is a projection, runs `resolve` against the projection's
+    /// input instead; returns (the projection's expressions and input, result).
+    fn below_projection<T>(
+        &mut self,
+        input: &LogicalPlan,
+        resolve: impl FnOnce(&mut Self, &datafusion::common::DFSchema) -> Result<T>,
+    ) -> Option<((Vec<Expr>, LogicalPlan), T)> {
+        let LogicalPlan::Projection(p) = input else { return None };
+        let inner = p.input.as_ref().clone();
+        let value = resolve(self, inner.schema()).ok()?;
+        Some(((p.expr.clone(), inner), value))
     }
 
     /// `df.tail(n)`: the last `n` rows, computed now.
