@@ -27,10 +27,50 @@ pub async fn query_plan(planner: &mut Planner<'_>, s: &sc::Sql) -> Result<Logica
     let mut stmt = parse(planner, &s.query).await?;
     let params = parameters(planner, s)?;
     let plan = planner.session.ctx().state().statement_to_plan(std::mem::replace(&mut stmt, empty_stmt())).await?;
-    Ok(match params {
+    let plan = match params {
         Some(p) => plan.with_param_values(p)?,
         None => plan,
-    })
+    };
+    spark_output_names(plan)
+}
+
+/// Spark names SQL result columns without qualifiers (`sum(l_quantity)`,
+/// not `sum(lineitem.l_quantity)`) and counts rows as `count(1)`.
+fn spark_output_names(plan: LogicalPlan) -> Result<LogicalPlan> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    let mut qualifiers: Vec<String> = vec![];
+    let _ = plan.apply(|p| {
+        match p {
+            LogicalPlan::TableScan(t) => qualifiers.push(t.table_name.table().to_string()),
+            LogicalPlan::SubqueryAlias(a) => qualifiers.push(a.alias.table().to_string()),
+            _ => {}
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    let rename = |name: &str| -> String {
+        if !name.contains('(') {
+            return name.to_string();
+        }
+        let mut n = name.replace("count(*)", "count(1)");
+        for q in &qualifiers {
+            n = n.replace(&format!("{q}."), "");
+        }
+        n
+    };
+    let fields: Vec<(Option<datafusion::common::TableReference>, String)> =
+        plan.schema().iter().map(|(q, f)| (q.cloned(), f.name().clone())).collect();
+    if fields.iter().all(|(_, n)| rename(n) == *n) {
+        return Ok(plan);
+    }
+    let exprs: Vec<datafusion::logical_expr::Expr> = fields
+        .into_iter()
+        .map(|(q, n)| {
+            let new = rename(&n);
+            let c = datafusion::logical_expr::Expr::Column(datafusion::common::Column::new(q, n.clone()));
+            if new == n { c } else { c.alias(new) }
+        })
+        .collect();
+    Ok(datafusion::logical_expr::LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
 }
 
 fn empty_stmt() -> DFStatement {

@@ -23,6 +23,9 @@ use crate::error::Result;
 /// datafusion-spark's of the same name).
 pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     datetime::register(ctx, time_zone)?;
+    // Spark's avg of decimal(p,s) is decimal(p+4,s+4) — DataFusion's own avg,
+    // not datafusion-spark's (which returns double).
+    ctx.register_udaf(datafusion::functions_aggregate::average::avg_udaf().as_ref().clone());
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::new()));
     ctx.register_udf(ScalarUDF::from(split::SplitRegex::new()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
