@@ -2,6 +2,7 @@
 //! expression builders that give Spark's semantics (division, casts, map
 //! lookup, regex split).
 
+mod avg;
 pub mod datetime;
 mod divide;
 mod failfast;
@@ -23,9 +24,9 @@ use crate::error::Result;
 /// datafusion-spark's of the same name).
 pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     datetime::register(ctx, time_zone)?;
-    // Spark's avg of decimal(p,s) is decimal(p+4,s+4) — DataFusion's own avg,
-    // not datafusion-spark's (which returns double).
-    ctx.register_udaf(datafusion::functions_aggregate::average::avg_udaf().as_ref().clone());
+    // Spark's avg of decimal(p,s) is decimal(p+4,s+4), rounded half-up
+    // (datafusion-spark's returns double, DataFusion's truncates).
+    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(avg::SparkAvg::new()));
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::new()));
     ctx.register_udf(ScalarUDF::from(split::SplitRegex::new()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
