@@ -23,7 +23,7 @@ pub async fn analyze(session: &Session, a: &Analyze) -> ember_sql::Result<res::R
     Ok(match a {
         Analyze::Schema(s) => {
             let rel = plan_of(&s.plan)?;
-            let plan = ember_sql::Planner::new(spark).relation(&rel).await?;
+            let plan = spark.analyzed(ember_sql::Planner::new(spark).relation(&rel).await?)?;
             let schema = crate::arrow_out::client_schema(plan.schema().as_arrow(), &tz);
             res::Result::Schema(res::Schema { schema: Some(ember_sql::types::schema_to_spark(&schema)?) })
         }
@@ -47,7 +47,7 @@ pub async fn analyze(session: &Session, a: &Analyze) -> ember_sql::Result<res::R
         }
         Analyze::TreeString(t) => {
             let rel = plan_of(&t.plan)?;
-            let plan = ember_sql::Planner::new(spark).relation(&rel).await?;
+            let plan = spark.analyzed(ember_sql::Planner::new(spark).relation(&rel).await?)?;
             let level = t.level.and_then(|l| usize::try_from(l).ok()).filter(|l| *l > 0);
             let schema = crate::arrow_out::client_schema(plan.schema().as_arrow(), &tz);
             res::Result::TreeString(res::TreeString { tree_string: ember_sql::types::tree_string(&schema, level) })

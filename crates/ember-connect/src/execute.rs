@@ -74,7 +74,7 @@ async fn run_command(r: &Responder, cmd: &spark_connect_proto::Command) -> ember
 async fn stream_relation(r: &Responder, rel: &spark_connect_proto::Relation) -> ember_sql::Result<()> {
     let spark = &r.session.spark;
     let mut planner = ember_sql::Planner::new(spark);
-    let plan = planner.relation(rel).await?;
+    let plan = spark.analyzed(planner.relation(rel).await?)?;
     let tz = spark.time_zone();
     let schema = arrow_out::client_schema(plan.schema().as_arrow(), &tz);
     r.send(None, Some(ember_sql::types::schema_to_spark(&schema)?));

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod catalog;
 pub mod command;
+pub mod decimal_divide;
 pub mod display;
 pub mod error;
 pub mod expr;

@@ -69,6 +69,7 @@ impl SparkSession {
             .with_spark_features()
             .build();
         let ctx = SessionContext::new_with_state(state);
+        ctx.add_analyzer_rule(Arc::new(crate::decimal_divide::SparkDecimalDivide));
         crate::functions::register(&ctx, &tz)?;
         Ok(Arc::new(Self {
             session_id: session_id.into(),
@@ -82,6 +83,16 @@ impl SparkSession {
 
     pub fn ctx(&self) -> &SessionContext {
         &self.ctx
+    }
+
+    /// The plan after DataFusion's and ember's analyzer rules: its schema
+    /// is the one results have (type coercion, Spark's decimal division).
+    pub fn analyzed(
+        &self,
+        plan: datafusion::logical_expr::LogicalPlan,
+    ) -> Result<datafusion::logical_expr::LogicalPlan> {
+        let state = self.ctx.state();
+        Ok(state.analyzer().execute_and_check(plan, state.config_options(), |_, _| {})?)
     }
 
     /// The number of tasks that run at once (`N` of `local[N]`).
