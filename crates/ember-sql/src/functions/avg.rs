@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Decimal128Array, Int64Array};
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, Field, FieldRef, Int64Type};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::functions_aggregate::average::avg_udaf;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, GroupsAccumulator, Signature};
+use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature};
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct SparkAvg {
@@ -77,12 +77,19 @@ impl AggregateUDFImpl for SparkAvg {
     }
 
     fn groups_accumulator_supported(&self, args: AccumulatorArgs) -> bool {
-        decimal_input(args.expr_fields, args.is_distinct).is_none()
-            && avg_udaf().inner().groups_accumulator_supported(args)
+        match decimal_input(args.expr_fields, args.is_distinct) {
+            Some(_) => true,
+            None => avg_udaf().inner().groups_accumulator_supported(args),
+        }
     }
 
     fn create_groups_accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
-        avg_udaf().inner().create_groups_accumulator(args)
+        match decimal_input(args.expr_fields, args.is_distinct) {
+            Some((p, s)) => {
+                Ok(Box::new(DecimalAvgGroups { sums: vec![], counts: vec![], input_precision: p, input_scale: s }))
+            }
+            None => avg_udaf().inner().create_groups_accumulator(args),
+        }
     }
 }
 
@@ -132,17 +139,115 @@ impl Accumulator for DecimalAvg {
         if self.count == 0 {
             return Ok(ScalarValue::Decimal128(None, p, s));
         }
-        // sum * 10^4 / count, rounded half away from zero (Spark's HALF_UP).
-        let scaled = self.sum.checked_mul(10_000).ok_or_else(overflow)?;
-        let n = i128::from(self.count);
-        let q = scaled / n;
-        let r = scaled % n;
-        let q = if r.abs() * 2 >= n { q + scaled.signum() } else { q };
-        Ok(ScalarValue::Decimal128(Some(q), p, s))
+        Ok(ScalarValue::Decimal128(Some(average(self.sum, self.count)?), p, s))
     }
 
     fn size(&self) -> usize {
         std::mem::size_of::<Self>()
+    }
+}
+
+/// `sum * 10^4 / count` rounded half away from zero (Spark's HALF_UP).
+fn average(sum: i128, count: i64) -> Result<i128> {
+    let scaled = sum.checked_mul(10_000).ok_or_else(overflow)?;
+    let n = i128::from(count);
+    let (q, r) = (scaled / n, scaled % n);
+    Ok(if r.abs() * 2 >= n { q + scaled.signum() } else { q })
+}
+
+/// The grouped form of [`DecimalAvg`] (one sum and count per group), so
+/// `GROUP BY` with many groups stays vectorized.
+#[derive(Debug)]
+struct DecimalAvgGroups {
+    sums: Vec<i128>,
+    counts: Vec<i64>,
+    input_precision: u8,
+    input_scale: i8,
+}
+
+impl DecimalAvgGroups {
+    fn grow(&mut self, n: usize) {
+        if self.sums.len() < n {
+            self.sums.resize(n, 0);
+            self.counts.resize(n, 0);
+        }
+    }
+}
+
+fn selected(filter: Option<&BooleanArray>, i: usize) -> bool {
+    filter.is_none_or(|f| f.is_valid(i) && f.value(i))
+}
+
+impl GroupsAccumulator for DecimalAvgGroups {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        groups: &[usize],
+        filter: Option<&BooleanArray>,
+        total: usize,
+    ) -> Result<()> {
+        self.grow(total);
+        let Some(v) = values.first() else { return Ok(()) };
+        let a = v.as_primitive::<Decimal128Type>();
+        for (i, g) in groups.iter().enumerate() {
+            if a.is_valid(i) && selected(filter, i) {
+                self.sums[*g] = self.sums[*g].checked_add(a.value(i)).ok_or_else(overflow)?;
+                self.counts[*g] += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn merge_batch(&mut self, values: &[ArrayRef], groups: &[usize], total: usize) -> Result<()> {
+        self.grow(total);
+        let [counts, sums] = values else {
+            return exec_err!("avg state needs count and sum");
+        };
+        let counts = counts.as_primitive::<Int64Type>();
+        let sums = sums.as_primitive::<Decimal128Type>();
+        for (i, g) in groups.iter().enumerate() {
+            if counts.is_valid(i) && sums.is_valid(i) {
+                self.counts[*g] += counts.value(i);
+                self.sums[*g] = self.sums[*g].checked_add(sums.value(i)).ok_or_else(overflow)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let sums = emit_to.take_needed(&mut self.sums);
+        let counts = emit_to.take_needed(&mut self.counts);
+        let DataType::Decimal128(p, s) = result_decimal(self.input_precision, self.input_scale) else {
+            return exec_err!("avg result type");
+        };
+        let values = sums
+            .into_iter()
+            .zip(counts)
+            .map(|(sum, n)| if n == 0 { Ok(None) } else { average(sum, n).map(Some) })
+            .collect::<Result<Decimal128Array>>()?;
+        Ok(Arc::new(values.with_precision_and_scale(p, s)?))
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        let sums = emit_to.take_needed(&mut self.sums);
+        let counts = emit_to.take_needed(&mut self.counts);
+        Ok(vec![
+            Arc::new(Int64Array::from(counts)),
+            Arc::new(Decimal128Array::from(sums).with_precision_and_scale(38, self.input_scale)?),
+        ])
+    }
+
+    fn convert_to_state(&self, values: &[ArrayRef], filter: Option<&BooleanArray>) -> Result<Vec<ArrayRef>> {
+        let Some(v) = values.first() else { return exec_err!("avg needs one argument") };
+        let a = v.as_primitive::<Decimal128Type>();
+        let keep = |i: usize| a.is_valid(i) && selected(filter, i);
+        let counts: Int64Array = (0..a.len()).map(|i| Some(i64::from(keep(i)))).collect();
+        let sums: Decimal128Array = (0..a.len()).map(|i| Some(if keep(i) { a.value(i) } else { 0 })).collect();
+        Ok(vec![Arc::new(counts), Arc::new(sums.with_precision_and_scale(38, self.input_scale)?)])
+    }
+
+    fn size(&self) -> usize {
+        self.sums.capacity() * 16 + self.counts.capacity() * 8
     }
 }
 
@@ -155,8 +260,6 @@ fn overflow() -> datafusion::common::DataFusionError {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use datafusion::arrow::array::Decimal128Array;
-
     use super::*;
 
     #[test]
@@ -184,6 +287,17 @@ mod tests {
         // 1/8 = 0.125 → 0.1250 exactly; and the state round-trips through merge.
         assert_eq!(c.evaluate().unwrap(), ScalarValue::Decimal128(Some(1250), 14, 4));
         let state: Vec<ArrayRef> = c.state().unwrap().iter().map(|s| s.to_array().unwrap()).collect();
+        // The grouped accumulator gives the same per-group answers.
+        let mut g = DecimalAvgGroups { sums: vec![], counts: vec![], input_precision: 15, input_scale: 2 };
+        let v: ArrayRef = Arc::new(
+            Decimal128Array::from(vec![Some(5), Some(1), Some(5), Some(6), None])
+                .with_precision_and_scale(15, 2)
+                .unwrap(),
+        );
+        g.update_batch(&[v], &[0, 1, 0, 0, 1], None, 2).unwrap();
+        let out = g.evaluate(EmitTo::All).unwrap();
+        let out = out.as_primitive::<Decimal128Type>();
+        assert_eq!((out.value(0), out.value(1), out.precision(), out.scale()), (53333, 10000, 19, 6));
         let mut d = DecimalAvg { sum: 0, count: 0, input_precision: 10, input_scale: 0 };
         d.merge_batch(&state).unwrap();
         assert_eq!(d.evaluate().unwrap(), c.evaluate().unwrap());
