@@ -143,7 +143,7 @@ clean-data:
 run: setup build $(FLIGHTS_DATA)/.complete
 	$(VENV_ENV) "$(EMBER_RELEASE)" submit examples/flights_delays.py "$(FLIGHTS_DATA)"
 
-test: setup $(DATA)/tpch-sf0.1/.complete
+test: setup $(DATA)/tpch-sf0.1/.complete $(FLIGHTS_DATA)/.complete
 	EMBER_TPCH_DATA="$(ROOT)/$(DATA)/tpch-sf0.1" $(CARGO) test --workspace
 	@# The same (dev) profile as the tests, so the dependency stack compiles once.
 	$(CARGO) build -p ember-cli
