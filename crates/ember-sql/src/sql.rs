@@ -47,16 +47,8 @@ fn spark_output_names(plan: LogicalPlan) -> Result<LogicalPlan> {
         }
         Ok(TreeNodeRecursion::Continue)
     });
-    let rename = |name: &str| -> String {
-        if !name.contains('(') {
-            return name.to_string();
-        }
-        let mut n = name.replace("count(*)", "count(1)");
-        for q in &qualifiers {
-            n = n.replace(&format!("{q}."), "");
-        }
-        n
-    };
+    let pattern = qualifier_pattern(&qualifiers);
+    let rename = |name: &str| spark_name(name, pattern.as_ref());
     let fields: Vec<(Option<datafusion::common::TableReference>, String)> =
         plan.schema().iter().map(|(q, f)| (q.cloned(), f.name().clone())).collect();
     if fields.iter().all(|(_, n)| rename(n) == *n) {
@@ -71,6 +63,28 @@ fn spark_output_names(plan: LogicalPlan) -> Result<LogicalPlan> {
         })
         .collect();
     Ok(datafusion::logical_expr::LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
+}
+
+/// Matches `q.` for any of `qualifiers`, only where `q` is a whole word
+/// (with a table `t`, the `t.` inside `at.x` is not a qualifier).
+fn qualifier_pattern(qualifiers: &[String]) -> Option<regex::Regex> {
+    if qualifiers.is_empty() {
+        return None;
+    }
+    let alternatives: Vec<String> = qualifiers.iter().map(|q| regex::escape(q)).collect();
+    regex::Regex::new(&format!(r"\b(?:{})\.", alternatives.join("|"))).ok()
+}
+
+/// Spark's name for a SQL result column DataFusion named `name`.
+fn spark_name(name: &str, qualifiers: Option<&regex::Regex>) -> String {
+    if !name.contains('(') {
+        return name.to_string();
+    }
+    let n = name.replace("count(*)", "count(1)");
+    match qualifiers {
+        Some(re) => re.replace_all(&n, "").into_owned(),
+        None => n,
+    }
 }
 
 fn empty_stmt() -> DFStatement {
@@ -291,4 +305,18 @@ fn parameters(planner: &mut Planner<'_>, s: &sc::Sql) -> Result<Option<ParamValu
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{qualifier_pattern, spark_name};
+
+    #[test]
+    fn result_names_drop_whole_word_qualifiers_only() {
+        let re = qualifier_pattern(&["lineitem".to_string(), "t".to_string()]);
+        assert_eq!(spark_name("sum(lineitem.l_quantity)", re.as_ref()), "sum(l_quantity)");
+        assert_eq!(spark_name("sum(at.x) + max(t.y)", re.as_ref()), "sum(at.x) + max(y)");
+        assert_eq!(spark_name("count(*)", re.as_ref()), "count(1)");
+        assert_eq!(spark_name("t.plain", re.as_ref()), "t.plain");
+    }
 }
