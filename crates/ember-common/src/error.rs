@@ -125,6 +125,19 @@ impl SparkError {
             .param("proposal", list)
     }
 
+    /// A function name that resolves to no function (`UNRESOLVED_ROUTINE`).
+    pub fn unresolved_routine(name: &str) -> Self {
+        Self::with_class(
+            ExceptionClass::Analysis,
+            "UNRESOLVED_ROUTINE",
+            "42883",
+            format!(
+                "Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`]."
+            ),
+        )
+        .param("routineName", format!("`{name}`"))
+    }
+
     pub fn table_not_found(name: &str) -> Self {
         Self::with_class(
             ExceptionClass::Analysis,

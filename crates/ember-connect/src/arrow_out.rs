@@ -49,6 +49,13 @@ pub fn client_schema(s: &Schema, tz: &str) -> SchemaRef {
     ))
 }
 
+/// The schema result batches carry: every field nullable, so all batches of
+/// a result share one schema (the declared nullability travels in the
+/// Spark schema message).
+pub fn batch_schema(schema: &SchemaRef) -> SchemaRef {
+    Arc::new(Schema::new(schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>()))
+}
+
 /// Converts a batch to the client schema.
 pub fn to_client(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, ArrowError> {
     let cols: Vec<ArrayRef> = batch
@@ -57,11 +64,8 @@ pub fn to_client(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch,
         .zip(schema.fields())
         .map(|(c, f)| if c.data_type() == f.data_type() { Ok(c.clone()) } else { cast(c, f.data_type()) })
         .collect::<Result<_, _>>()?;
-    // Batches carry nullable fields, so every batch of a result has one
-    // schema; the declared nullability travels in the Spark schema.
-    let fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect();
     RecordBatch::try_new_with_options(
-        Arc::new(Schema::new(fields)),
+        batch_schema(schema),
         cols,
         &arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
     )

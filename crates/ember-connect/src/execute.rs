@@ -115,14 +115,8 @@ fn send_batches(
     offset: i64,
 ) -> ember_sql::Result<i64> {
     // The client needs one batch even for zero rows.
-    let batches = if batches.is_empty() {
-        let s = std::sync::Arc::new(arrow::datatypes::Schema::new(
-            schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>(),
-        ));
-        vec![RecordBatch::new_empty(s)]
-    } else {
-        batches
-    };
+    let batches =
+        if batches.is_empty() { vec![RecordBatch::new_empty(arrow_out::batch_schema(schema))] } else { batches };
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
     let batch_schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| schema.clone());
     let batches =

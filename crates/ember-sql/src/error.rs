@@ -108,13 +108,7 @@ pub fn classify_datafusion(e: &DataFusionError) -> SparkError {
             }
             if let Some(rest) = m.strip_prefix("Invalid function '") {
                 let name = rest.split('\'').next().unwrap_or(rest);
-                return SparkError::with_class(
-                    ExceptionClass::Analysis,
-                    "UNRESOLVED_ROUTINE",
-                    "42883",
-                    format!("Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`]."),
-                )
-                .param("routineName", format!("`{name}`"));
+                return SparkError::unresolved_routine(name);
             }
             s.with_error_class_from_message()
         }

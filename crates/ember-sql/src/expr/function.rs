@@ -346,16 +346,7 @@ impl Planner<'_> {
         if let Ok(f) = ctx.udwf(name) {
             return Ok(NamedExpr::new(Expr::from(WindowFunction::new(f, args)), display));
         }
-        Err(SparkError::with_class(
-            ExceptionClass::Analysis,
-            "UNRESOLVED_ROUTINE",
-            "42883",
-            format!(
-                "Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`]."
-            ),
-        )
-        .param("routineName", format!("`{name}`"))
-        .into())
+        Err(SparkError::unresolved_routine(name).into())
     }
 
     pub(crate) fn aggregate_call(&self, name: &str, args: Vec<Expr>, distinct: bool) -> Result<Expr> {

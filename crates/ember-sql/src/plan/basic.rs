@@ -89,9 +89,9 @@ impl Planner<'_> {
             Ok(cond) => cond,
             // `df.select(a).where(df.b > 1)`: Spark resolves b below the projection.
             Err(e) => match self.below_projection(&input, |p, schema| p.expr(c, schema)) {
-                Some((inner, cond)) => {
-                    let filtered = LogicalPlanBuilder::from(inner.1).filter(strip_alias(cond.expr))?.build()?;
-                    return Ok(LogicalPlanBuilder::from(filtered).project(inner.0)?.build()?);
+                Some(((exprs, below), cond)) => {
+                    let filtered = LogicalPlanBuilder::from(below).filter(strip_alias(cond.expr))?.build()?;
+                    return Ok(LogicalPlanBuilder::from(filtered).project(exprs)?.build()?);
                 }
                 None => return Err(e),
             },
