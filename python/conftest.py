@@ -210,8 +210,9 @@ def tpch_data() -> Path:
 
 # --- known gaps ---------------------------------------------------------------
 # python/known_gaps.txt lists tests of Spark behaviour ember does not match
-# yet; they run as xfail so the suite stays a truthful record: a gap shows as
-# XFAIL (not a pass), and a closed gap shows as XPASS until its line goes.
+# yet; they run as strict xfail so the suite stays a truthful record: a gap
+# shows as XFAIL (never a pass), and a closed gap fails the run until its line
+# is removed.
 def _known_gaps() -> dict[str, str]:
     gaps = {}
     path = Path(__file__).with_name("known_gaps.txt")
@@ -230,4 +231,4 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         nodeid = item.nodeid.split("python/", 1)[-1]
         if nodeid in gaps:
-            item.add_marker(pytest.mark.xfail(reason=f"ember gap: {gaps[nodeid]}", strict=False))
+            item.add_marker(pytest.mark.xfail(reason=f"ember gap: {gaps[nodeid]}", strict=True))
