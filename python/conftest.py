@@ -67,8 +67,9 @@ def _tail(path: Path, n: int = 40) -> str:
 class _EmberServer:
     """One ``ember connect`` process, owned by the test session."""
 
-    def __init__(self, binary: str):
+    def __init__(self, binary: str, extra_args: tuple[str, ...] = ()):
         self.binary = binary
+        self.extra_args = list(extra_args)
         self.port = _free_port()
         self.log_dir = Path(tempfile.mkdtemp(prefix="ember-connect-"))
         self.log_path = self.log_dir / "server.log"
@@ -83,7 +84,7 @@ class _EmberServer:
             pytest.fail(f"EMBER_BIN={self.binary!r} is not an executable file", pytrace=False)
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [self.binary, "connect", "--host", "127.0.0.1", "--port", str(self.port)],
+            [self.binary, "connect", "--host", "127.0.0.1", "--port", str(self.port), *self.extra_args],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

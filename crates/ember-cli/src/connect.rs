@@ -17,14 +17,19 @@ pub struct ConnectArgs {
 }
 
 pub async fn run(a: ConnectArgs) -> Result<u8, String> {
-    let conf = a.common.spark_conf()?;
+    let mut conf = a.common.spark_conf()?;
+    let driver = crate::cluster::start(&mut conf).await?;
     let addr: SocketAddr =
         format!("{}:{}", a.host, a.port).parse().map_err(|e| format!("invalid address {}:{}: {e}", a.host, a.port))?;
     let listener = ember_connect::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let token = std::env::var("SPARK_CONNECT_AUTHENTICATE_TOKEN").ok().filter(|t| !t.is_empty());
     eprintln!("ember: Spark Connect server listening on sc://{local}");
-    ember_connect::serve(listener, conf, token, shutdown_signal()).await.map_err(|e| e.to_string())?;
+    let served = ember_connect::serve(listener, conf, token, crate::cluster::runner(&driver), shutdown_signal()).await;
+    if let Some(d) = &driver {
+        d.stop().await;
+    }
+    served.map_err(|e| e.to_string())?;
     Ok(0)
 }
 

@@ -1,6 +1,8 @@
 //! `ember`: submit PySpark applications, serve Spark Connect, run SQL.
 
+mod cluster;
 mod connect;
+mod executor;
 mod sql;
 mod submit;
 
@@ -21,6 +23,11 @@ enum Command {
     Connect(connect::ConnectArgs),
     /// Run Spark SQL statements.
     Sql(sql::SqlArgs),
+    /// Run an executor for a driver (what local-cluster processes and pods run).
+    Executor(executor::ExecutorArgs),
+    /// Run an application's driver (what `submit --deploy-mode cluster` starts).
+    #[command(hide = true)]
+    Driver(submit::SubmitArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -40,6 +47,8 @@ fn main() -> std::process::ExitCode {
             Command::Submit(a) => submit::run(a).await,
             Command::Connect(a) => connect::run(a).await,
             Command::Sql(a) => sql::run(a).await,
+            Command::Executor(a) => executor::run(a).await,
+            Command::Driver(a) => submit::run_driver(a).await,
         }
     });
     match code {
@@ -54,7 +63,7 @@ fn main() -> std::process::ExitCode {
 /// Options every mode shares: master, config, memory.
 #[derive(clap::Args, Debug, Clone)]
 pub struct CommonArgs {
-    /// local, local[N] or local[*] (the default).
+    /// local, local[N], local[*] (the default) or local-cluster[N,C,M].
     #[arg(long)]
     pub master: Option<String>,
     /// A name for the application (spark.app.name).
@@ -105,8 +114,8 @@ impl CommonArgs {
             conf.set(k, v);
         }
         let master = conf.get("spark.master").unwrap_or_default();
-        ember_common::conf::local_parallelism(&master)
-            .map_err(|e| format!("{e}. ember supports local, local[N] and local[*] masters"))?;
+        ember_common::conf::Master::parse(&master)
+            .map_err(|e| format!("{e}. ember supports local, local[N], local[*] and local-cluster[N,C,M] masters"))?;
         if self.verbose {
             eprintln!("Spark properties used, including those specified through --conf:");
             for (k, v) in conf.explicit() {

@@ -26,11 +26,88 @@ pub struct SubmitArgs {
 }
 
 pub async fn run(a: SubmitArgs) -> Result<u8, String> {
-    if let Some(mode) = a.deploy_mode.as_deref() {
-        if mode != "client" {
-            return Err(format!("deploy mode '{mode}' is not supported for local masters; use client"));
-        }
+    match a.deploy_mode.as_deref() {
+        None | Some("client") => run_driver(a).await,
+        Some("cluster") => run_cluster(a).await,
+        Some(other) => Err(format!("deploy mode should be client or cluster, but was '{other}'")),
     }
+}
+
+/// Cluster deploy mode: the driver runs as its own process (`ember driver`
+/// with the same arguments); submit reports its state every
+/// `spark.kubernetes.report.interval` and exits with the application's
+/// code, or returns at once when `spark.kubernetes.submission.waitAppCompletion=false`.
+async fn run_cluster(a: SubmitArgs) -> Result<u8, String> {
+    let conf = a.common.spark_conf()?;
+    let wait =
+        conf.get("spark.kubernetes.submission.waitAppCompletion").is_none_or(|v| !v.eq_ignore_ascii_case("false"));
+    let interval = conf.get_millis("spark.kubernetes.report.interval", 1).map_err(|e| e.message)?.unwrap_or(1000);
+    let name = conf.get("spark.app.name").unwrap_or_else(|| {
+        a.app
+            .first()
+            .map(|p| PathBuf::from(p))
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().to_string()))
+            .unwrap_or_default()
+    });
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find the ember binary: {e}"))?;
+    let args = driver_args(std::env::args().skip(1));
+    let mut child =
+        tokio::process::Command::new(exe).args(&args).spawn().map_err(|e| format!("cannot start the driver: {e}"))?;
+    let pid = child.id().unwrap_or_default();
+    eprintln!("ember: submitted application {name} in cluster mode; driver process {pid}");
+    if !wait {
+        eprintln!(
+            "ember: not waiting for application {name} to complete (spark.kubernetes.submission.waitAppCompletion=false)"
+        );
+        return Ok(0);
+    }
+    let status = loop {
+        tokio::select! {
+            s = child.wait() => break s.map_err(|e| format!("cannot wait for the driver: {e}"))?,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(interval.max(100))) => {
+                eprintln!("ember: application status for {name} (phase: Running)");
+            }
+        }
+    };
+    let code = exit_code(status);
+    let state = if code == 0 { "Succeeded" } else { "Failed" };
+    eprintln!("ember: application {name} finished with state {state} (exit code {code})");
+    Ok(code)
+}
+
+/// The submit arguments for the driver process: `driver` in place of
+/// `submit`, without the deploy mode.
+fn driver_args(args: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out = vec![];
+    let mut skip_next = false;
+    let mut replaced = false;
+    for arg in args {
+        if skip_next {
+            skip_next = false;
+            continue;
+        }
+        if !replaced && arg == "submit" {
+            out.push("driver".to_string());
+            out.push("--conf".into());
+            out.push("spark.submit.deployMode=cluster".into());
+            replaced = true;
+            continue;
+        }
+        if arg == "--deploy-mode" {
+            skip_next = true;
+            continue;
+        }
+        if arg.starts_with("--deploy-mode=") {
+            continue;
+        }
+        out.push(arg);
+    }
+    out
+}
+
+/// Runs the application's driver here: the Spark Connect endpoint, the
+/// executors its master asks for, and the application under Python.
+pub async fn run_driver(a: SubmitArgs) -> Result<u8, String> {
     let mut conf = a.common.spark_conf()?;
     let (app, app_args) = a.app.split_first().ok_or("no application given")?;
     let app_path = PathBuf::from(app.strip_prefix("local://").unwrap_or(app));
@@ -55,16 +132,20 @@ pub async fn run(a: SubmitArgs) -> Result<u8, String> {
         let stem = app_path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "ember".into());
         conf.set("spark.app.name", stem);
     }
-    conf.set("spark.submit.deployMode", "client");
+    if conf.get_explicit("spark.submit.deployMode").is_none() {
+        conf.set("spark.submit.deployMode", "client");
+    }
+    let driver = crate::cluster::start(&mut conf).await?;
 
     let listener = ember_connect::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .map_err(|e| format!("cannot start the driver: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(ember_connect::serve(listener, conf.clone(), None, async {
-        let _ = stop_rx.await;
-    }));
+    let server =
+        tokio::spawn(ember_connect::serve(listener, conf.clone(), None, crate::cluster::runner(&driver), async {
+            let _ = stop_rx.await;
+        }));
 
     let python = python_interpreter(&conf);
     let mut cmd = tokio::process::Command::new(&python);
@@ -83,9 +164,13 @@ pub async fn run(a: SubmitArgs) -> Result<u8, String> {
         }
         cmd.env("PYTHONPATH", paths.join(":"));
     }
-    let status = cmd.status().await.map_err(|e| format!("cannot run {python}: {e}"))?;
+    let status = cmd.status().await;
     let _ = stop_tx.send(());
     let _ = server.await;
+    if let Some(d) = &driver {
+        d.stop().await;
+    }
+    let status = status.map_err(|e| format!("cannot run {python}: {e}"))?;
     Ok(exit_code(status))
 }
 

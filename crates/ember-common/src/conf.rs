@@ -48,6 +48,19 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("spark.sql.session.localRelationChunkSizeBytes", "16777216"),
     ("spark.sql.session.localRelationBatchOfChunksSizeBytes", "134217728"),
     ("spark.sql.warehouse.dir", "spark-warehouse"),
+    // The distributed runtime (Spark's core and scheduler keys).
+    ("spark.submit.deployMode", "client"),
+    ("spark.executor.cores", "1"),
+    ("spark.task.cpus", "1"),
+    ("spark.task.maxFailures", "4"),
+    ("spark.stage.maxConsecutiveAttempts", "4"),
+    ("spark.executor.heartbeatInterval", "10s"),
+    ("spark.network.timeout", "120s"),
+    ("spark.scheduler.minRegisteredResourcesRatio", "0.8"),
+    ("spark.scheduler.maxRegisteredResourcesWaitingTime", "30s"),
+    ("spark.shuffle.compress", "true"),
+    ("spark.io.compression.codec", "lz4"),
+    ("spark.authenticate", "false"),
 ];
 
 /// Static keys cannot change once the session exists (`ConfigRequest.IsModifiable` = false).
@@ -114,6 +127,19 @@ impl SparkConf {
             .transpose()
     }
 
+    /// A duration in milliseconds (`10s`, `100ms`, `2min`, `1h`); a bare
+    /// number means `default_unit_ms` milliseconds per unit (Spark's `TimeUnit`).
+    pub fn get_millis(&self, key: &str, default_unit_ms: u64) -> Result<Option<u64>, SparkError> {
+        self.get(key)
+            .map(|v| parse_millis(&v, default_unit_ms).ok_or_else(|| invalid_conf(key, &v, "a duration such as 10s")))
+            .transpose()
+    }
+
+    /// A floating-point setting (`spark.scheduler.minRegisteredResourcesRatio`).
+    pub fn get_f64(&self, key: &str) -> Result<Option<f64>, SparkError> {
+        self.get(key).map(|v| v.trim().parse::<f64>().map_err(|_| invalid_conf(key, &v, "a number"))).transpose()
+    }
+
     /// Parses `--conf` style `key=value`.
     pub fn parse_pair(pair: &str) -> Result<(String, String), SparkError> {
         match pair.split_once('=') {
@@ -175,6 +201,66 @@ pub fn parse_bytes(value: &str, default_unit: ByteUnit) -> Option<u64> {
     n.checked_mul(mult)
 }
 
+/// Parses Spark's duration strings: `100ms`, `10s`, `2m`/`2min`, `1h`, `1d`;
+/// a bare number is in `default_unit_ms` (1000 for seconds).
+pub fn parse_millis(value: &str, default_unit_ms: u64) -> Option<u64> {
+    let v = value.trim().to_ascii_lowercase();
+    let digits_end = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(digits_end);
+    let n: u64 = num.parse().ok()?;
+    let mult: u64 = match unit.trim() {
+        "" => default_unit_ms,
+        "ms" => 1,
+        "s" => 1000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+/// Where an application's executors come from (`--master`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Master {
+    /// `local`, `local[N]`, `local[*]`: tasks run on N threads in the driver.
+    Local { threads: usize },
+    /// `local-cluster[N,C,M]`: N executor processes with C cores and M MiB each.
+    LocalCluster { executors: usize, cores: usize, memory_mib: u64 },
+    /// `k8s://URL`: executors are pods.
+    Kubernetes { api_server: String },
+}
+
+impl Master {
+    pub fn parse(master: &str) -> Result<Self, SparkError> {
+        let m = master.trim();
+        if let Some(url) = m.strip_prefix("k8s://") {
+            return Ok(Self::Kubernetes { api_server: url.to_string() });
+        }
+        if let Some(inner) = m.strip_prefix("local-cluster[").and_then(|r| r.strip_suffix(']')) {
+            let bad = || SparkError::illegal_argument(format!("Could not parse Master URL: '{master}'"));
+            let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
+            let [n, c, mem] = parts.as_slice() else { return Err(bad()) };
+            let executors = n.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(bad)?;
+            let cores = c.parse::<usize>().ok().filter(|c| *c > 0).ok_or_else(bad)?;
+            // Spark reads M in MiB; ember also accepts sizes such as 2g.
+            let memory_mib = parse_bytes(mem, ByteUnit::MiB).map(|b| b >> 20).filter(|m| *m > 0).ok_or_else(bad)?;
+            return Ok(Self::LocalCluster { executors, cores, memory_mib });
+        }
+        Ok(Self::Local { threads: local_parallelism(m)? })
+    }
+
+    /// The default parallelism: threads, or the executors' total cores.
+    pub fn parallelism(&self) -> usize {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        match self {
+            Self::Local { threads } => *threads,
+            Self::LocalCluster { executors, cores, .. } => executors * cores,
+            Self::Kubernetes { .. } => cores,
+        }
+    }
+}
+
 /// Parses the master URL's parallelism: `local` → 1, `local[N]` → N, `local[*]` → cores.
 pub fn local_parallelism(master: &str) -> Result<usize, SparkError> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
@@ -223,6 +309,34 @@ mod tests {
         assert!(local_parallelism("local[*]").unwrap() >= 1);
         assert!(local_parallelism("local[0]").is_err());
         assert!(local_parallelism("yarn").is_err());
+    }
+
+    #[test]
+    fn local_cluster_masters() {
+        assert_eq!(
+            Master::parse("local-cluster[3,2,2g]").unwrap(),
+            Master::LocalCluster { executors: 3, cores: 2, memory_mib: 2048 }
+        );
+        assert_eq!(
+            Master::parse("local-cluster[2, 1, 1024]").unwrap(),
+            Master::LocalCluster { executors: 2, cores: 1, memory_mib: 1024 }
+        );
+        assert_eq!(Master::parse("local-cluster[2,1,1024]").unwrap().parallelism(), 2);
+        assert!(Master::parse("local-cluster[0,1,1024]").is_err());
+        assert!(Master::parse("local-cluster[2,1]").is_err());
+        assert_eq!(Master::parse("local[2]").unwrap(), Master::Local { threads: 2 });
+        assert!(matches!(Master::parse("k8s://https://api:6443").unwrap(), Master::Kubernetes { .. }));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_millis("10s", 1000), Some(10_000));
+        assert_eq!(parse_millis("100ms", 1000), Some(100));
+        assert_eq!(parse_millis("2min", 1000), Some(120_000));
+        assert_eq!(parse_millis("30", 1000), Some(30_000));
+        assert_eq!(parse_millis("soon", 1000), None);
+        let c = SparkConf::new();
+        assert_eq!(c.get_millis("spark.network.timeout", 1000).unwrap(), Some(120_000));
     }
 
     #[test]

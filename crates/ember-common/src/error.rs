@@ -22,6 +22,25 @@ pub enum ExceptionClass {
 }
 
 impl ExceptionClass {
+    pub const ALL: [Self; 10] = [
+        Self::Analysis,
+        Self::Parse,
+        Self::Arithmetic,
+        Self::NumberFormat,
+        Self::DateTime,
+        Self::Runtime,
+        Self::IllegalArgument,
+        Self::UnsupportedOperation,
+        Self::ArrayIndexOutOfBounds,
+        Self::NoSuchElement,
+    ];
+
+    /// The class whose most specific JVM name is `name` (errors that crossed
+    /// a process boundary), else a runtime error.
+    pub fn from_jvm_class(name: &str) -> Self {
+        Self::ALL.into_iter().find(|c| c.jvm_classes().first() == Some(&name)).unwrap_or(Self::Runtime)
+    }
+
     /// The JVM class names, most specific first (Spark sends the class hierarchy).
     pub fn jvm_classes(self) -> &'static [&'static str] {
         match self {

@@ -79,9 +79,8 @@ async fn stream_relation(r: &Responder, rel: &spark_connect_proto::Relation) -> 
     let schema = arrow_out::client_schema(plan.schema().as_arrow(), &tz);
     r.send(None, Some(ember_sql::types::schema_to_spark(&schema)?));
 
-    let df = spark.ctx().execute_logical_plan(plan).await?;
     // Spark returns rows in partition order: merge partitions in order.
-    let mut stream = df.execute_stream().await?;
+    let mut stream = spark.execute(plan).await?;
     let mut offset: i64 = 0;
     let mut pending: Vec<RecordBatch> = vec![];
     let mut pending_rows = 0usize;

@@ -22,8 +22,8 @@ pub struct SparkConnect {
 }
 
 impl SparkConnect {
-    pub fn new(conf: ember_common::SparkConf) -> Self {
-        Self { sessions: SessionManager::new(conf) }
+    pub fn new(conf: ember_common::SparkConf, runner: Option<Arc<dyn ember_sql::JobRunner>>) -> Self {
+        Self { sessions: SessionManager::new(conf, runner) }
     }
 
     fn session(
@@ -54,14 +54,16 @@ impl SparkConnect {
 }
 
 /// Serves Spark Connect on `listener` until `shutdown` resolves. With a
-/// `token`, every call must carry `authorization: Bearer <token>`.
+/// `token`, every call must carry `authorization: Bearer <token>`; with a
+/// `runner`, queries run as jobs on a cluster's executors.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     conf: ember_common::SparkConf,
     token: Option<String>,
+    runner: Option<Arc<dyn ember_sql::JobRunner>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
-    let svc = SparkConnect::new(conf).into_service();
+    let svc = SparkConnect::new(conf, runner).into_service();
     let auth = move |req: Request<()>| -> Result<Request<()>, Status> {
         if let Some(t) = &token {
             let ok = req

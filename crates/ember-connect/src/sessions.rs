@@ -42,12 +42,15 @@ impl Session {
 /// Every live session of this server.
 pub struct SessionManager {
     base_conf: SparkConf,
+    runner: Option<Arc<dyn ember_sql::JobRunner>>,
     sessions: Mutex<HashMap<(String, String), Arc<Session>>>,
 }
 
 impl SessionManager {
-    pub fn new(base_conf: SparkConf) -> Self {
-        Self { base_conf, sessions: Mutex::new(HashMap::new()) }
+    /// Sessions over `base_conf`; with a `runner`, their queries run as
+    /// jobs on the cluster's executors.
+    pub fn new(base_conf: SparkConf, runner: Option<Arc<dyn ember_sql::JobRunner>>) -> Self {
+        Self { base_conf, runner, sessions: Mutex::new(HashMap::new()) }
     }
 
     /// The session for a request, created on first use. A client that saw
@@ -81,8 +84,9 @@ impl SessionManager {
             }
             return Ok(s.clone());
         }
-        let spark = ember_sql::SparkSession::try_new(session_id, self.base_conf.clone())
-            .map_err(|e| crate::status::from_sql(&e))?;
+        let spark =
+            ember_sql::SparkSession::try_new_with_runner(session_id, self.base_conf.clone(), self.runner.clone())
+                .map_err(|e| crate::status::from_sql(&e))?;
         let s = Arc::new(Session {
             session_id: session_id.to_string(),
             server_side_session_id: uuid::Uuid::new_v4().to_string(),

@@ -22,4 +22,4 @@ pub mod write;
 pub use error::{Error, Result};
 pub use plan::Planner;
 
-pub use session::SparkSession;
+pub use session::{JobRunner, SparkSession};

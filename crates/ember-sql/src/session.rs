@@ -13,7 +13,7 @@ use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion_spark::SessionStateBuilderSpark;
-use ember_common::conf::{ByteUnit, local_parallelism};
+use ember_common::conf::{ByteUnit, Master};
 use ember_common::{SparkConf, SparkError};
 
 use crate::error::Result;
@@ -31,13 +31,42 @@ pub struct SparkSession {
     pub cache: crate::cache::Cache,
     /// Artifacts the client uploaded (`AddArtifacts`), by name.
     pub artifacts: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
+    /// Runs physical plans on a cluster's executors; `None` runs them here.
+    runner: Option<Arc<dyn JobRunner>>,
+}
+
+/// Runs a query's physical plan as a job on executors (the distributed
+/// runtime); without one, a session runs plans in-process (local mode).
+#[async_trait::async_trait]
+pub trait JobRunner: Send + Sync {
+    /// Runs `plan` and streams its rows in partition order.
+    async fn run_job(
+        &self,
+        plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+        spark: &SparkSession,
+    ) -> Result<datafusion::physical_plan::SendableRecordBatchStream>;
 }
 
 impl SparkSession {
     /// A session for `conf`, whose `spark.master` picks the parallelism.
     pub fn try_new(session_id: impl Into<String>, conf: SparkConf) -> Result<Arc<Self>> {
+        Self::try_new_with_runner(session_id, conf, None)
+    }
+
+    /// A session whose queries run as jobs through `runner` (when given).
+    pub fn try_new_with_runner(
+        session_id: impl Into<String>,
+        conf: SparkConf,
+        runner: Option<Arc<dyn JobRunner>>,
+    ) -> Result<Arc<Self>> {
         let master = conf.get("spark.master").unwrap_or_else(|| "local[*]".into());
-        let parallelism = local_parallelism(&master)?;
+        let mut parallelism = Master::parse(&master)?.parallelism();
+        if runner.is_some()
+            && let Some(n) = conf.get_explicit("spark.sql.shuffle.partitions").and_then(|n| n.trim().parse().ok())
+        {
+            // On a cluster, exchanges have spark.sql.shuffle.partitions partitions.
+            parallelism = n;
+        }
         let memory = conf.get_bytes("spark.driver.memory", ByteUnit::MiB)?.unwrap_or(1 << 30);
         let tz = conf.get("spark.sql.session.timeZone").unwrap_or_else(|| "UTC".into());
 
@@ -56,6 +85,21 @@ impl SparkSession {
         opts.sql_parser.parse_float_as_decimal = true;
         opts.execution.time_zone = Some(tz.clone());
         opts.execution.parquet.pushdown_filters = false;
+        if runner.is_some() {
+            // Stages cut at every exchange: a round-robin exchange would be a
+            // shuffle of its own, and dynamic filters cannot cross processes.
+            // A task runs one partition: its files must not be shared with
+            // sibling partitions (they run elsewhere).
+            opts.optimizer.enable_round_robin_repartition = false;
+            opts.execution.enable_file_stream_work_stealing = false;
+            // Scalar subqueries as joins: a ScalarSubqueryExec must wrap the
+            // expressions that read its results, which stages would split.
+            opts.optimizer.enable_physical_uncorrelated_scalar_subquery = false;
+            opts.optimizer.enable_dynamic_filter_pushdown = false;
+            opts.optimizer.enable_join_dynamic_filter_pushdown = false;
+            opts.optimizer.enable_topk_dynamic_filter_pushdown = false;
+            opts.optimizer.enable_aggregate_dynamic_filter_pushdown = false;
+        }
 
         let pool_bytes = ((memory as f64) * MEMORY_FRACTION) as usize;
         let runtime = RuntimeEnvBuilder::new()
@@ -78,7 +122,33 @@ impl SparkSession {
             parallelism,
             cache: Default::default(),
             artifacts: Default::default(),
+            runner,
         }))
+    }
+
+    /// Runs a logical plan: on the cluster when the session has a job
+    /// runner, else here. Rows come in partition order.
+    pub async fn execute(
+        &self,
+        plan: datafusion::logical_expr::LogicalPlan,
+    ) -> Result<datafusion::physical_plan::SendableRecordBatchStream> {
+        let df = self.ctx.execute_logical_plan(plan).await?;
+        match &self.runner {
+            None => Ok(df.execute_stream().await?),
+            Some(runner) => {
+                let physical = df.create_physical_plan().await?;
+                runner.run_job(physical, self).await
+            }
+        }
+    }
+
+    /// Runs a logical plan and returns its batches.
+    pub async fn collect(
+        &self,
+        plan: datafusion::logical_expr::LogicalPlan,
+    ) -> Result<Vec<datafusion::arrow::array::RecordBatch>> {
+        use futures::TryStreamExt;
+        Ok(self.execute(plan).await?.try_collect().await?)
     }
 
     pub fn ctx(&self) -> &SessionContext {

@@ -180,8 +180,7 @@ impl<'a> Planner<'a> {
 
     /// Runs a plan now and returns its batches (for tail, show, describe).
     pub(crate) async fn collect(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
-        let df = self.session.ctx().execute_logical_plan(plan).await?;
-        Ok(df.collect().await?)
+        self.session.collect(plan).await
     }
 }
 

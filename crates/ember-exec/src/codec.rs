@@ -1,0 +1,193 @@
+//! Stage plans on the wire: datafusion-proto for DataFusion's operators,
+//! plus this codec for ember's shuffle writer and reader. Functions travel
+//! by name and resolve against the executor session's registry, which
+//! holds ember's Spark functions as the driver's does.
+
+use std::sync::Arc;
+
+use arrow::datatypes::Schema;
+use arrow::ipc::CompressionType;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::ScalarUDF;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion_proto::physical_plan::from_proto::parse_protobuf_partitioning;
+use datafusion_proto::physical_plan::to_proto::serialize_partitioning;
+use datafusion_proto::physical_plan::{
+    PhysicalExtensionCodec, PhysicalPlanDecodeContext, PhysicalProtoConverterExtension,
+};
+use datafusion_proto::protobuf;
+use prost::Message;
+
+use crate::proto::MapLocation;
+use crate::shuffle::{ReaderKind, ShuffleReaderExec, ShuffleWriterExec};
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct ExtensionNode {
+    #[prost(oneof = "Node", tags = "1, 2")]
+    node: Option<Node>,
+}
+
+#[derive(Clone, PartialEq, prost::Oneof)]
+enum Node {
+    #[prost(message, tag = "1")]
+    Writer(WriterNode),
+    #[prost(message, tag = "2")]
+    Reader(ReaderNode),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct WriterNode {
+    #[prost(uint64, tag = "1")]
+    shuffle_id: u64,
+    /// Absent: the map output stays whole.
+    #[prost(message, optional, tag = "2")]
+    partitioning: Option<protobuf::Partitioning>,
+    /// "", "lz4" or "zstd".
+    #[prost(string, tag = "3")]
+    compression: String,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct ReaderNode {
+    #[prost(uint64, tag = "1")]
+    shuffle_id: u64,
+    #[prost(uint64, tag = "2")]
+    stage_id: u64,
+    #[prost(message, optional, tag = "3")]
+    schema: Option<protobuf::Schema>,
+    #[prost(bool, tag = "4")]
+    whole: bool,
+    #[prost(uint32, tag = "5")]
+    partitions: u32,
+    #[prost(message, repeated, tag = "6")]
+    locations: Vec<MapLocation>,
+}
+
+/// ember's extension codec (the shuffle operators).
+#[derive(Debug, Default)]
+pub struct EmberCodec;
+
+/// Marks a function that is DataFusion's own, where the session registry
+/// holds a Spark function of the same name (datafusion-spark's `date_part`
+/// is planned into DataFusion's `date_part`, for instance).
+const DATAFUSION_FUNCTION: &[u8] = b"datafusion";
+
+/// DataFusion's scalar functions by name.
+static DATAFUSION_FUNCTIONS: std::sync::LazyLock<std::collections::HashMap<String, Arc<ScalarUDF>>> =
+    std::sync::LazyLock::new(|| {
+        datafusion::functions::all_default_functions()
+            .into_iter()
+            .chain(datafusion::functions_nested::all_default_nested_functions())
+            .map(|f| (f.name().to_string(), f))
+            .collect()
+    });
+
+fn impl_type(f: &ScalarUDF) -> std::any::TypeId {
+    let inner: &dyn std::any::Any = f.inner().as_ref();
+    inner.type_id()
+}
+
+fn codec_err(e: impl std::fmt::Display) -> DataFusionError {
+    DataFusionError::Internal(format!("stage plan codec: {e}"))
+}
+
+impl PhysicalExtensionCodec for EmberCodec {
+    fn try_decode(
+        &self,
+        buf: &[u8],
+        inputs: &[Arc<dyn ExecutionPlan>],
+        ctx: &TaskContext,
+        proto_converter: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let node = ExtensionNode::decode(buf).map_err(codec_err)?;
+        match node.node {
+            Some(Node::Writer(w)) => {
+                let [input] = inputs else { return Err(codec_err("a shuffle writer has one input")) };
+                let partitioning = match &w.partitioning {
+                    Some(p) => {
+                        let decode_ctx = PhysicalPlanDecodeContext::new(ctx, self);
+                        parse_protobuf_partitioning(Some(p), &decode_ctx, &input.schema(), proto_converter)?
+                    }
+                    None => None,
+                };
+                let compression = match w.compression.as_str() {
+                    "lz4" => Some(CompressionType::LZ4_FRAME),
+                    "zstd" => Some(CompressionType::ZSTD),
+                    _ => None,
+                };
+                Ok(Arc::new(ShuffleWriterExec::new(input.clone(), w.shuffle_id, partitioning, compression)))
+            }
+            Some(Node::Reader(r)) => {
+                let schema = r.schema.as_ref().ok_or_else(|| codec_err("a shuffle reader needs its schema"))?;
+                let schema: Schema = schema.try_into().map_err(codec_err)?;
+                let kind = if r.whole { ReaderKind::Whole } else { ReaderKind::Hash };
+                Ok(Arc::new(ShuffleReaderExec::new(
+                    r.shuffle_id,
+                    r.stage_id,
+                    Arc::new(schema),
+                    kind,
+                    r.partitions as usize,
+                    r.locations,
+                )))
+            }
+            None => Err(codec_err("empty extension node")),
+        }
+    }
+
+    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+        if DATAFUSION_FUNCTIONS.get(node.name()).is_some_and(|f| impl_type(f) == impl_type(node)) {
+            buf.extend_from_slice(DATAFUSION_FUNCTION);
+        }
+        Ok(())
+    }
+
+    fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        match DATAFUSION_FUNCTIONS.get(name) {
+            Some(f) if buf == DATAFUSION_FUNCTION => Ok(f.clone()),
+            _ => Err(DataFusionError::Plan(format!("unknown function {name} in a stage plan"))),
+        }
+    }
+
+    fn try_encode(
+        &self,
+        node: Arc<dyn ExecutionPlan>,
+        buf: &mut Vec<u8>,
+        proto_converter: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<()> {
+        let any = node.as_ref() as &dyn std::any::Any;
+        let msg = if let Some(w) = any.downcast_ref::<ShuffleWriterExec>() {
+            let partitioning =
+                w.partitioning().map(|p| serialize_partitioning(p, self, proto_converter)).transpose()?;
+            let compression = match w.compression() {
+                Some(CompressionType::LZ4_FRAME) => "lz4",
+                Some(CompressionType::ZSTD) => "zstd",
+                _ => "",
+            };
+            Node::Writer(WriterNode { shuffle_id: w.shuffle_id(), partitioning, compression: compression.into() })
+        } else if let Some(r) = any.downcast_ref::<ShuffleReaderExec>() {
+            let schema = protobuf::Schema::try_from(r.schema().as_ref()).map_err(codec_err)?;
+            Node::Reader(ReaderNode {
+                shuffle_id: r.shuffle_id(),
+                stage_id: r.stage_id(),
+                schema: Some(schema),
+                whole: r.kind() == ReaderKind::Whole,
+                partitions: r.partitions() as u32,
+                locations: r.locations().to_vec(),
+            })
+        } else {
+            return Err(DataFusionError::NotImplemented(format!("{} cannot run on executors yet", node.name())));
+        };
+        ExtensionNode { node: Some(msg) }.encode(buf).map_err(codec_err)
+    }
+}
+
+/// A stage plan as bytes.
+pub fn encode_plan(plan: Arc<dyn ExecutionPlan>) -> Result<Vec<u8>> {
+    Ok(datafusion_proto::bytes::physical_plan_to_bytes_with_extension_codec(plan, &EmberCodec)?.to_vec())
+}
+
+/// A stage plan from bytes, its functions resolved in `ctx`.
+pub fn decode_plan(bytes: &[u8], ctx: &TaskContext) -> Result<Arc<dyn ExecutionPlan>> {
+    datafusion_proto::bytes::physical_plan_from_bytes_with_extension_codec(bytes, ctx, &EmberCodec)
+}

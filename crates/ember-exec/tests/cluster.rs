@@ -1,0 +1,277 @@
+//! The distributed runtime end to end, in one process: a driver with
+//! in-process executors (the loss-injecting test double), compared with
+//! local mode on the same data; faults injected at exact points through
+//! synchronous listeners.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arrow::array::RecordBatch;
+use arrow::util::pretty::pretty_format_batches;
+use ember_common::SparkConf;
+use ember_exec::scheduler::events::SparkListenerEvent;
+use ember_exec::{Driver, DriverOptions, InProcess, ResourceProfile};
+use ember_sql::SparkSession;
+
+const ROWS_PER_FILE: usize = 20_000;
+const FILES: usize = 4; // CSV files, each a partition or part of one
+
+/// Four CSV files of `k,v` rows: a table with four partitions.
+fn write_data(dir: &Path) -> PathBuf {
+    let data = dir.join("t");
+    std::fs::create_dir_all(&data).unwrap();
+    for f in 0..FILES {
+        let mut text = String::from("k,v\n");
+        for i in 0..ROWS_PER_FILE {
+            let n = f * ROWS_PER_FILE + i;
+            text.push_str(&format!("{},{}\n", (n * 7919) % 101, n));
+        }
+        std::fs::write(data.join(format!("part-{f}.csv")), text).unwrap();
+    }
+    data
+}
+
+struct Cluster {
+    driver: Arc<Driver>,
+    executors: Arc<InProcess>,
+    spark: Arc<SparkSession>,
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+}
+
+fn conf(extra: &[(&str, &str)]) -> SparkConf {
+    let mut conf = SparkConf::new();
+    conf.set("spark.master", "local-cluster[2,1,512]");
+    conf.set("spark.sql.shuffle.partitions", "3");
+    conf.set("spark.ui.showConsoleProgress", "false");
+    conf.set("spark.executor.heartbeatInterval", "200ms");
+    for (k, v) in extra {
+        conf.set(*k, *v);
+    }
+    conf
+}
+
+async fn cluster(executors: usize, extra: &[(&str, &str)], setup: impl FnOnce(&InProcess)) -> Cluster {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_data(dir.path());
+    let mut conf = conf(extra);
+    conf.set("spark.local.dir", dir.path().join("local").display().to_string());
+    let profile = ResourceProfile { cores: 1, memory_mib: 512 };
+    let opts = DriverOptions::from_conf(&conf, "app-test-0000".into(), executors, profile).unwrap();
+    let in_process = Arc::new(InProcess::new());
+    setup(&in_process);
+    let driver = Driver::start(opts, in_process.clone()).await.unwrap();
+    let runner: Arc<dyn ember_sql::JobRunner> = driver.clone();
+    let spark = SparkSession::try_new_with_runner("test", conf, Some(runner)).unwrap();
+    register(&spark, &data).await;
+    Cluster { driver, executors: in_process, spark, _dir: dir, data }
+}
+
+async fn register(spark: &SparkSession, data: &Path) {
+    let opts = datafusion::prelude::CsvReadOptions::new().has_header(true);
+    spark.ctx().register_csv("t", data.display().to_string().as_str(), opts).await.unwrap();
+}
+
+async fn run(spark: &SparkSession, sql: &str) -> ember_sql::Result<Vec<RecordBatch>> {
+    let plan = spark.ctx().state().create_logical_plan(sql).await?;
+    spark.collect(plan).await
+}
+
+fn show(batches: &[RecordBatch]) -> String {
+    pretty_format_batches(batches).unwrap().to_string()
+}
+
+/// The same query in local mode, on the same files.
+async fn local(data: &Path, sql: &str) -> String {
+    let spark = SparkSession::try_new("local", conf(&[("spark.master", "local[2]")])).unwrap();
+    register(&spark, data).await;
+    show(&run(&spark, sql).await.unwrap())
+}
+
+const AGGREGATE: &str = "SELECT k, count(*) AS n, sum(v) AS s FROM t GROUP BY k ORDER BY k";
+const JOIN: &str = "SELECT a.k, count(*) AS n, max(b.v) AS m FROM t a JOIN (SELECT k, v FROM t WHERE v % 10 = 0) b \
+                    ON a.k = b.k AND a.v = b.v GROUP BY a.k ORDER BY n DESC, a.k LIMIT 20";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn queries_give_local_mode_answers() {
+    let c = cluster(2, &[], |_| {}).await;
+    for sql in [AGGREGATE, JOIN, "SELECT count(*) FROM t", "SELECT v FROM t ORDER BY v DESC LIMIT 5"] {
+        let got = show(&run(&c.spark, sql).await.unwrap());
+        assert_eq!(got, local(&c.data, sql).await, "{sql}");
+    }
+    let mut tasks = vec![];
+    let mut rx = c.driver.bus().subscribe();
+    run(&c.spark, AGGREGATE).await.unwrap();
+    while let Ok(e) = rx.try_recv() {
+        if let SparkListenerEvent::StageSubmitted { num_tasks, .. } = e {
+            tasks.push(num_tasks);
+        }
+    }
+    // Scan + partial aggregate, final aggregate on spark.sql.shuffle.partitions
+    // partitions, and the sorted result.
+    assert_eq!(tasks.len(), 3, "stages' task counts: {tasks:?}");
+    assert_eq!(tasks[1], 3, "the reduce side has spark.sql.shuffle.partitions tasks: {tasks:?}");
+    assert_eq!(tasks[2], 1, "the result of a global sort is one partition: {tasks:?}");
+    c.driver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn executor_killed_during_the_map_stage_is_recomputed() {
+    let c = cluster(2, &[], |_| {}).await;
+    let killed = Arc::new(Mutex::new(None::<String>));
+    let (k, execs) = (killed.clone(), c.executors.clone());
+    c.driver.bus().add_sync_listener(move |e| {
+        // The first map task to finish: its executor dies with its output.
+        if let SparkListenerEvent::TaskEnd { stage_id: 0, reason, executor_id, .. } = e
+            && reason == "Success"
+        {
+            let mut k = k.lock().unwrap();
+            if k.is_none() {
+                execs.kill(executor_id);
+                *k = Some(executor_id.clone());
+            }
+        }
+    });
+    let mut rx = c.driver.bus().subscribe();
+    let got = show(&run(&c.spark, AGGREGATE).await.unwrap());
+    assert_eq!(got, local(&c.data, AGGREGATE).await);
+    let killed = killed.lock().unwrap().clone().expect("an executor was killed");
+    let mut removed = false;
+    while let Ok(e) = rx.try_recv() {
+        removed |= matches!(e, SparkListenerEvent::ExecutorRemoved { ref executor_id, .. } if *executor_id == killed);
+    }
+    assert!(removed, "executor {killed} was reported removed");
+    c.driver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deleted_shuffle_file_is_recomputed_from_its_map_task() {
+    let c = cluster(2, &[], |_| {}).await;
+    let local_dir = c._dir.path().join("local");
+    let deleted = Arc::new(AtomicUsize::new(0));
+    let d = deleted.clone();
+    c.driver.bus().add_sync_listener(move |e| {
+        // Before the reduce stage's first attempt runs, one map output vanishes.
+        if let SparkListenerEvent::StageSubmitted { stage_id, attempt: 0, .. } = e
+            && *stage_id > 0
+            && d.load(Ordering::SeqCst) == 0
+        {
+            let file = find_files(&local_dir, ".data").into_iter().next().expect("a shuffle data file");
+            std::fs::remove_file(file).unwrap();
+            d.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let mut rx = c.driver.bus().subscribe();
+    let got = show(&run(&c.spark, AGGREGATE).await.unwrap());
+    assert_eq!(got, local(&c.data, AGGREGATE).await);
+    assert_eq!(deleted.load(Ordering::SeqCst), 1);
+    let mut fetch_failed = false;
+    while let Ok(e) = rx.try_recv() {
+        fetch_failed |=
+            matches!(e, SparkListenerEvent::TaskEnd { ref reason, .. } if reason.starts_with("FetchFailed"));
+    }
+    assert!(fetch_failed, "the reduce task reported a fetch failure");
+    c.driver.stop().await;
+}
+
+fn find_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut out = vec![];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(find_files(&p, suffix));
+            } else if p.to_string_lossy().ends_with(suffix) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn task_that_fails_twice_succeeds_on_its_third_attempt() {
+    let c = cluster(2, &[], |_| {}).await;
+    let file = c.data.join("part-2.csv");
+    let hidden = c.data.join("part-2.csv.hidden");
+    std::fs::rename(&file, &hidden).unwrap();
+    let failures = Arc::new(AtomicUsize::new(0));
+    let f = failures.clone();
+    c.driver.bus().add_sync_listener(move |e| {
+        if let SparkListenerEvent::TaskEnd { reason, .. } = e
+            && reason.starts_with("ExceptionFailure")
+            && f.fetch_add(1, Ordering::SeqCst) + 1 == 2
+        {
+            std::fs::rename(&hidden, &file).unwrap();
+        }
+    });
+    let got = show(&run(&c.spark, AGGREGATE).await.unwrap());
+    assert_eq!(failures.load(Ordering::SeqCst), 2);
+    assert_eq!(got, local(&c.data, AGGREGATE).await);
+    c.driver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn task_failing_max_failures_times_fails_the_job_with_its_error() {
+    let c = cluster(2, &[("spark.task.maxFailures", "3")], |_| {}).await;
+    std::fs::remove_file(c.data.join("part-1.csv")).unwrap();
+    let failures = Arc::new(AtomicUsize::new(0));
+    let f = failures.clone();
+    c.driver.bus().add_sync_listener(move |e| {
+        if let SparkListenerEvent::TaskEnd { reason, .. } = e
+            && reason.starts_with("ExceptionFailure")
+        {
+            f.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let err = run(&c.spark, AGGREGATE).await.unwrap_err();
+    let spark_err = ember_sql::error::classify(&err);
+    assert!(spark_err.message.contains("part-1.csv"), "{}", spark_err.message);
+    assert_eq!(failures.load(Ordering::SeqCst), 3);
+    c.driver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn executor_that_never_registers_does_not_stop_the_application() {
+    let extra = [("spark.scheduler.maxRegisteredResourcesWaitingTime", "1s")];
+    let c = cluster(2, &extra, |e| e.never_register("1")).await;
+    let started = std::time::Instant::now();
+    let got = show(&run(&c.spark, AGGREGATE).await.unwrap());
+    assert!(started.elapsed() >= Duration::from_millis(900), "waited for the missing executor");
+    assert_eq!(c.driver.executor_ids(), vec!["0".to_string()]);
+    assert_eq!(got, local(&c.data, AGGREGATE).await);
+    c.driver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn authentication_refuses_calls_without_the_secret() {
+    let c = cluster(2, &[("spark.authenticate", "true")], |_| {}).await;
+    let got = show(&run(&c.spark, AGGREGATE).await.unwrap());
+    assert_eq!(got, local(&c.data, AGGREGATE).await);
+    let secret = c.driver.secret().expect("a generated secret").to_string();
+    assert!(secret.len() >= 32);
+
+    let register = ember_exec::proto::RegisterExecutor { executor_id: "99".into(), ..Default::default() };
+    let anonymous = ember_exec::rpc::Clients::new(None);
+    let refused = anonymous.action(c.driver.url(), ember_exec::proto::REGISTER_EXECUTOR, register.clone()).await;
+    assert_eq!(refused.unwrap_err().code(), tonic::Code::Unauthenticated);
+    let wrong = ember_exec::rpc::Clients::new(Some("not-the-secret".into()));
+    let refused = wrong.action(c.driver.url(), ember_exec::proto::REGISTER_EXECUTOR, register).await;
+    assert_eq!(refused.unwrap_err().code(), tonic::Code::Unauthenticated);
+
+    // A shuffle fetch without the secret is refused by the executor too.
+    let hb = ember_exec::proto::Heartbeat { executor_id: "0".into() };
+    let with_secret = ember_exec::rpc::Clients::new(Some(secret.into()));
+    let reply = with_secret.action(c.driver.url(), ember_exec::proto::HEARTBEAT, hb).await;
+    assert!(reply.is_ok());
+    let executor_address = c.driver.executor_address("0").expect("executor 0");
+    let block = ember_exec::proto::ShuffleBlock { shuffle_id: 0, map_id: 0, reduce_partition: 0 };
+    let refused = anonymous.fetch_block(&executor_address, &block).await;
+    assert_eq!(refused.unwrap_err().code(), tonic::Code::Unauthenticated);
+    c.driver.stop().await;
+}
