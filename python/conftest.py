@@ -6,6 +6,7 @@ the same tests run unchanged against ember and against Apache Spark:
 * ``EMBER_BIN=/path/to/ember``: the session fixture starts
   ``$EMBER_BIN connect --host 127.0.0.1 --port <free port>``, waits until the
   port accepts connections (60 s at most) and stops the server at the end.
+  ``EMBER_MASTER`` (e.g. ``local-cluster[2,1,1g]``) picks its master.
 * ``SPARK_REMOTE_URL=sc://127.0.0.1:15002``: use a server that is already
   running (this is how every expected value here was checked against Apache
   Spark 4.2).
@@ -136,7 +137,9 @@ def remote_url(ember_bin):
         pytest.fail(_startup_failure[0], pytrace=False)
     url = os.environ.get("SPARK_REMOTE_URL")
     if ember_bin:
-        server = _EmberServer(ember_bin)
+        # EMBER_MASTER runs the whole suite on another master, e.g. local-cluster[2,1,1g].
+        master = os.environ.get("EMBER_MASTER")
+        server = _EmberServer(ember_bin, ("--master", master) if master else ())
         try:
             server.start()
         except pytest.fail.Exception as e:

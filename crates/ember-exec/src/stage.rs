@@ -92,12 +92,14 @@ impl Cutter<'_> {
             let (stage, shuffle) = self.add_stage(input.clone(), Some(partitioning), std::mem::take(&mut parents));
             let reader: Arc<dyn ExecutionPlan> =
                 Arc::new(ShuffleReaderExec::new(shuffle, stage, input.schema(), ReaderKind::Hash, n, vec![]));
-            // An order-preserving exchange: sort each partition again.
-            let reader = match (r.preserve_order(), input.output_ordering()) {
-                (true, Some(ordering)) => {
+            // An exchange whose output is sorted (it preserves order, or has
+            // one input partition): the reader's blocks are sorted runs, so
+            // each partition is sorted again.
+            let reader = match r.properties().output_ordering() {
+                Some(ordering) => {
                     Arc::new(SortExec::new(ordering.clone(), reader).with_preserve_partitioning(true)) as _
                 }
-                _ => reader,
+                None => reader,
             };
             return Ok((reader, vec![stage]));
         }
@@ -121,6 +123,7 @@ impl Cutter<'_> {
         if children.is_empty() {
             return Ok((plan, parents));
         }
+        let children = sort_window_partitions(&plan, children)?;
         #[allow(deprecated)]
         let plan = plan.with_new_children(children)?;
         Ok((plan, parents))
@@ -150,6 +153,26 @@ impl Cutter<'_> {
 }
 
 use datafusion::physical_plan::ExecutionPlanProperties;
+
+/// Why `plan` must run in the driver: parts of it would not survive the
+/// trip to an executor (datafusion-proto drops them), or `None`.
+pub fn driver_only(plan: &Arc<dyn ExecutionPlan>) -> Option<String> {
+    use datafusion::datasource::source::DataSourceExec;
+    use datafusion::physical_plan::memory::LazyMemoryExec;
+    let any = plan.as_ref() as &dyn std::any::Any;
+    // A generated series projected to no columns (`range(n).count()`)
+    // would be decoded with its columns again.
+    if any.downcast_ref::<LazyMemoryExec>().is_some_and(|m| m.schema().fields().is_empty()) {
+        return Some("a generated series without columns".into());
+    }
+    // Multi-line JSON: the wire format has no field for it.
+    if let Some(d) = any.downcast_ref::<DataSourceExec>()
+        && format!("{:?}", d.data_source()).contains("newline_delimited: false")
+    {
+        return Some("a multi-line JSON scan".into());
+    }
+    plan.children().into_iter().find_map(driver_only)
+}
 
 /// Joins that collect their left side and emit unmatched (or matched-once)
 /// left rows after the last probe partition (left, full, semi, anti, mark)
@@ -211,6 +234,44 @@ fn distribute_collect_left_joins(plan: Arc<dyn ExecutionPlan>, partitions: usize
         Ok(Transformed::no(node))
     })
     .map(|t| t.data)
+}
+
+/// A window's input sort may leave out partition keys the optimizer knew
+/// to be constant (`WHERE grp = 'a'` before `PARTITION BY grp`); a shuffle
+/// reader does not carry that knowledge to the executor, where the window
+/// would then reject its input. The sort names them explicitly.
+fn sort_window_partitions(
+    plan: &Arc<dyn ExecutionPlan>,
+    mut children: Vec<Arc<dyn ExecutionPlan>>,
+) -> Result<Vec<Arc<dyn ExecutionPlan>>> {
+    use datafusion::physical_expr::PhysicalSortExpr;
+    use datafusion::physical_plan::windows::{BoundedWindowAggExec, WindowAggExec};
+    let any = plan.as_ref() as &dyn std::any::Any;
+    let partition_by = if let Some(w) = any.downcast_ref::<BoundedWindowAggExec>() {
+        w.window_expr().first().map(|e| e.partition_by().to_vec())
+    } else if let Some(w) = any.downcast_ref::<WindowAggExec>() {
+        w.window_expr().first().map(|e| e.partition_by().to_vec())
+    } else {
+        None
+    };
+    let (Some(keys), [child]) = (partition_by, children.as_slice()) else { return Ok(children) };
+    let Some(sort) = (child.as_ref() as &dyn std::any::Any).downcast_ref::<SortExec>() else { return Ok(children) };
+    let missing: Vec<PhysicalSortExpr> = keys
+        .iter()
+        .filter(|k| !sort.expr().iter().any(|s| s.expr.as_ref() == k.as_ref()))
+        .map(|k| PhysicalSortExpr::new_default(k.clone()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(children);
+    }
+    let Some(ordering) = LexOrdering::new(missing.into_iter().chain(sort.expr().iter().cloned())) else {
+        return Ok(children);
+    };
+    let resorted = SortExec::new(ordering, sort.input().clone())
+        .with_preserve_partitioning(sort.preserve_partitioning())
+        .with_fetch(sort.fetch());
+    children[0] = Arc::new(resorted);
+    Ok(children)
 }
 
 /// `plan` with every reader of a finished stage given its map outputs.

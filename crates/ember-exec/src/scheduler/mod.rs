@@ -544,16 +544,23 @@ impl ember_sql::JobRunner for Driver {
             spark.conf().explicit().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let schema = plan.schema();
         let partitions = spark.ctx().state().config().target_partitions();
-        let graph = match crate::stage::split(plan.clone(), self, self.opts.compression, partitions)
-            .and_then(|g| crate::codec::encode_plan(g.stages[&g.result].plan.clone()).map(|_| g))
-        {
+        let graph = match crate::stage::driver_only(&plan) {
+            Some(reason) => Err(DataFusionError::NotImplemented(reason)),
+            None => crate::stage::split(plan.clone(), self, self.opts.compression, partitions).and_then(|g| {
+                // Every stage must encode; the first attempt of each is checked here.
+                for s in g.stages.values() {
+                    crate::codec::encode_plan(s.plan.clone())?;
+                }
+                Ok(g)
+            }),
+        };
+        let graph = match graph {
             Ok(g) => g,
-            // Operators the executors cannot run yet run here.
-            Err(DataFusionError::NotImplemented(what)) => {
-                tracing::debug!(%what, "running the job in the driver");
+            // What executors cannot run (yet) runs here, in local-mode fashion.
+            Err(e) => {
+                tracing::debug!(error = %e, "running the job in the driver");
                 return Ok(datafusion::physical_plan::execute_stream(plan, spark.ctx().task_ctx())?);
             }
-            Err(e) => return Err(e.into()),
         };
         self.wait_ready().await;
         let job_id = self.next_job.fetch_add(1, Ordering::SeqCst);
