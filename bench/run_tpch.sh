@@ -14,7 +14,8 @@
 #   SPARK_SUBMIT   spark-submit of a full `pyspark` install, for BACKENDS with spark
 #   PYTHON         python with pyspark-client [.venv/bin/python]
 #   TPCH_DATA      directory of <table>.parquet [data/tpch-sf1]
-#   BACKENDS       which servers, the first is compared with the rest ["ember sail"]
+#   BACKENDS       which servers, the first is compared with the rest ["ember sail"];
+#                  ember-local2 and ember-cluster are ember on local[2] and local-cluster[2,1,4g]
 #   RUNS           runs per query, best counts [2]
 #   ONLY           comma-separated query numbers, e.g. 1,6,18 [all 22]
 #   SESSION_RUNS   session start measurements per backend [3]
@@ -51,9 +52,14 @@ done
 server_cmd() {
   local backend=$1 port=$2
   case $backend in
-    ember)
+    ember | ember-local2 | ember-cluster)
       [ -x "$EMBER_BIN" ] || die "no ember binary at $EMBER_BIN: run 'make build'"
-      CMD=("$EMBER_BIN" connect --host 127.0.0.1 --port "$port") ;;
+      CMD=("$EMBER_BIN" connect --host 127.0.0.1 --port "$port")
+      # The distributed runtime's cost: local[2] against two executor processes.
+      case $backend in
+        ember-local2) CMD+=(--master "local[2]") ;;
+        ember-cluster) CMD+=(--master "local-cluster[2,1,4g]") ;;
+      esac ;;
     sail)
       [ -x "$SAIL_BIN" ] || die "no sail at $SAIL_BIN: run 'make setup-sail'"
       CMD=("$SAIL_BIN" spark server --ip 127.0.0.1 --port "$port") ;;
@@ -65,7 +71,7 @@ server_cmd() {
         --conf spark.sql.shuffle.partitions=8 --conf spark.connect.grpc.binding.address=127.0.0.1
         --conf spark.connect.grpc.binding.port="$port"
         --class org.apache.spark.sql.connect.service.SparkConnectServer "$home"/jars/spark-connect_*.jar) ;;
-    *) die "unknown backend '$backend' (ember, sail, spark)" ;;
+    *) die "unknown backend '$backend' (ember, ember-local2, ember-cluster, sail, spark)" ;;
   esac
 }
 
@@ -121,7 +127,10 @@ for backend in $BACKENDS; do
   "$PYTHON" "$HARNESS" --url "sc://127.0.0.1:$port" --data "$TPCH_DATA" --queries "$QUERIES" \
     --runs "$RUNS" ${ONLY:+--only "$ONLY"} --dump "$OUT/$backend.rows.json" | tee "$OUT/$backend.jsonl" \
     || echo "run_tpch.sh: the harness failed for $backend (see $OUT/$backend.server.log)" >&2
-  awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status" >"$OUT/$backend.rss" 2>/dev/null || true
+  # Peak RSS of the server and its executor processes, if any.
+  for pid in "$SERVER_PID" $(pgrep -P "$SERVER_PID" || true); do
+    awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true
+  done | awk '{s += $1} END {if (NR) print s}' >"$OUT/$backend.rss"
   stop_server
 done
 

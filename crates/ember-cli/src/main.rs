@@ -81,6 +81,15 @@ pub struct CommonArgs {
     /// Cores for the driver (spark.driver.cores).
     #[arg(long = "driver-cores", value_name = "N")]
     pub driver_cores: Option<String>,
+    /// Memory per executor, e.g. 4g (spark.executor.memory).
+    #[arg(long = "executor-memory", value_name = "MEM")]
+    pub executor_memory: Option<String>,
+    /// Cores per executor (spark.executor.cores).
+    #[arg(long = "executor-cores", value_name = "N")]
+    pub executor_cores: Option<String>,
+    /// The number of executors (spark.executor.instances).
+    #[arg(long = "num-executors", value_name = "N")]
+    pub num_executors: Option<String>,
     /// Print the resolved configuration.
     #[arg(long, short = 'v')]
     pub verbose: bool,
@@ -103,6 +112,9 @@ impl CommonArgs {
             ("spark.app.name", &self.name),
             ("spark.driver.memory", &self.driver_memory),
             ("spark.driver.cores", &self.driver_cores),
+            ("spark.executor.memory", &self.executor_memory),
+            ("spark.executor.cores", &self.executor_cores),
+            ("spark.executor.instances", &self.num_executors),
         ];
         for (k, v) in flags {
             if let Some(v) = v {

@@ -224,6 +224,11 @@ impl Handler for Service {
                 tokio::spawn(async move { exec.run_task(launch).await });
                 Ok(vec![])
             }
+            proto::REMOVE_JOB => {
+                let job = proto::RemoveJob::decode(body).map_err(|e| Status::invalid_argument(e.to_string()))?;
+                self.0.remove_job(&job);
+                Ok(vec![])
+            }
             proto::STOP_EXECUTOR => {
                 let _ = self.0.stop.send(Some(0));
                 Ok(vec![])
@@ -245,6 +250,21 @@ impl Handler for Service {
 }
 
 impl Executor {
+    /// Forgets a finished job's stage plans and deletes its shuffle files.
+    fn remove_job(&self, job: &proto::RemoveJob) {
+        if let Ok(mut plans) = self.plans.lock() {
+            plans.retain(|(stage, _), _| !job.stage_ids.contains(stage));
+        }
+        let Ok(entries) = std::fs::read_dir(&self.env.dir) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let shuffle = name.strip_prefix("shuffle_").and_then(|r| r.split('_').next()?.parse::<u64>().ok());
+            if shuffle.is_some_and(|id| job.shuffle_ids.contains(&id)) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
     async fn run_task(self: Arc<Self>, launch: LaunchTask) {
         let Some(task) = launch.task.clone() else { return };
         let started = Instant::now();

@@ -14,6 +14,7 @@ pub const STATUS_UPDATE: &str = "StatusUpdate";
 /// Action names, executor side.
 pub const LAUNCH_TASK: &str = "LaunchTask";
 pub const STOP_EXECUTOR: &str = "StopExecutor";
+pub const REMOVE_JOB: &str = "RemoveJob";
 
 /// An executor introduces itself (Spark's `RegisterExecutor`).
 #[derive(Clone, PartialEq, prost::Message)]
@@ -184,4 +185,14 @@ pub struct MapLocation {
     pub address: String,
     #[prost(uint64, tag = "3")]
     pub map_id: u64,
+}
+
+/// A finished job's shuffle files and stage plans can go (Spark's
+/// `RemoveShuffle`, sent when nothing will read them again).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct RemoveJob {
+    #[prost(uint64, repeated, tag = "1")]
+    pub shuffle_ids: Vec<u64>,
+    #[prost(uint64, repeated, tag = "2")]
+    pub stage_ids: Vec<u64>,
 }

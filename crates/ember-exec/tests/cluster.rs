@@ -116,6 +116,15 @@ async fn queries_give_local_mode_answers() {
     assert_eq!(tasks.len(), 3, "stages' task counts: {tasks:?}");
     assert_eq!(tasks[1], 3, "the reduce side has spark.sql.shuffle.partitions tasks: {tasks:?}");
     assert_eq!(tasks[2], 1, "the result of a global sort is one partition: {tasks:?}");
+    // Finished jobs leave no shuffle files behind.
+    let local_dir = c._dir.path().join("local");
+    for _ in 0..100 {
+        if find_files(&local_dir, ".data").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(find_files(&local_dir, ".data"), Vec::<PathBuf>::new());
     c.driver.stop().await;
 }
 

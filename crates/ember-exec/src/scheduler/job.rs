@@ -29,9 +29,12 @@ struct StageRun {
     /// Running tasks: partition → task id.
     running: HashMap<u32, u64>,
     failures: Vec<u32>,
-    fetch_failures: u32,
+    /// Attempts of this stage that ended in a fetch failure.
+    fetch_failed_attempts: std::collections::HashSet<u32>,
     /// The attempt whose completion was announced.
     completed: Option<u32>,
+    /// When the current attempt was submitted.
+    submitted: Option<std::time::Instant>,
 }
 
 impl StageRun {
@@ -61,8 +64,9 @@ pub(super) async fn run(
                 plan: None,
                 running: HashMap::new(),
                 failures: vec![0; n],
-                fetch_failures: 0,
+                fetch_failed_attempts: Default::default(),
                 completed: None,
+                submitted: None,
             };
             (run.stage.id, run)
         })
@@ -111,6 +115,7 @@ fn submit_ready(
                 run.attempt += 1;
             }
             run.plan = Some((bytes, versions));
+            run.submitted = Some(std::time::Instant::now());
             driver.bus.post(SparkListenerEvent::StageSubmitted {
                 stage_id: id,
                 attempt: run.attempt,
@@ -157,6 +162,8 @@ fn handle(driver: &Driver, stages: &mut BTreeMap<u64, StageRun>, event: JobEvent
                     }
                     if run.complete() && run.completed != Some(run.attempt) {
                         run.completed = Some(run.attempt);
+                        let secs = run.submitted.map(|t| t.elapsed().as_secs_f64()).unwrap_or_default();
+                        tracing::info!(stage = run.stage.id, tasks = run.stage.tasks, "stage finished in {secs:.3} s");
                         driver.bus.post(SparkListenerEvent::StageCompleted {
                             stage_id: run.stage.id,
                             attempt: run.attempt,
@@ -171,15 +178,17 @@ fn handle(driver: &Driver, stages: &mut BTreeMap<u64, StageRun>, event: JobEvent
                 }
                 Some(TaskOutcome::FetchFailed(f)) => {
                     let stage_id = run.stage.id;
-                    let attempt = run.attempt;
-                    run.fetch_failures += 1;
-                    let exhausted = run.fetch_failures >= driver.opts.max_stage_attempts;
-                    driver.bus.post(SparkListenerEvent::StageCompleted {
-                        stage_id,
-                        attempt,
-                        failure_reason: Some(format!("FetchFailed: {}", f.message)),
-                        time_ms: now_ms(),
-                    });
+                    let attempt = task.stage_attempt;
+                    // Several tasks of one attempt failing to fetch fail that attempt once.
+                    if run.fetch_failed_attempts.insert(attempt) {
+                        driver.bus.post(SparkListenerEvent::StageCompleted {
+                            stage_id,
+                            attempt,
+                            failure_reason: Some(format!("FetchFailed: {}", f.message)),
+                            time_ms: now_ms(),
+                        });
+                    }
+                    let exhausted = run.fetch_failed_attempts.len() as u32 >= driver.opts.max_stage_attempts;
                     if exhausted {
                         return Err(SparkError::new(
                             ExceptionClass::Runtime,

@@ -499,6 +499,7 @@ impl Driver {
         &self,
         reader: Arc<dyn ExecutionPlan>,
         spark: &ember_sql::SparkSession,
+        cleanup: JobCleanup,
     ) -> Result<SendableRecordBatchStream> {
         use futures::StreamExt;
         let state = spark.ctx().state();
@@ -516,7 +517,12 @@ impl Driver {
                 Ok(s) => s.boxed(),
                 Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
             })
-            .flatten();
+            .flatten()
+            // The cleanup runs when the stream is dropped: read to the end or abandoned.
+            .map(move |b| {
+                let _ = &cleanup;
+                b
+            });
         Ok(Box::pin(datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(schema, flat)))
     }
 }
@@ -568,6 +574,8 @@ impl ember_sql::JobRunner for Driver {
         if let Ok(mut s) = self.state.lock() {
             s.jobs.insert(job_id, tx);
         }
+        let shuffle_ids: Vec<u64> = graph.stages.values().map(|s| s.shuffle_id).collect();
+        let stage_ids: Vec<u64> = graph.stages.keys().copied().collect();
         let result_stage = graph.result;
         let result_shuffle = graph.stages[&result_stage].shuffle_id;
         let tasks = graph.stages[&result_stage].tasks;
@@ -581,6 +589,7 @@ impl ember_sql::JobRunner for Driver {
             s.jobs.remove(&job_id);
         }
         self.bus.post(SparkListenerEvent::JobEnd { job_id, succeeded: outcome.is_ok(), time_ms: now_ms() });
+        let cleanup = JobCleanup { driver: self.me.clone(), job: proto::RemoveJob { shuffle_ids, stage_ids } };
         let locations = outcome?;
         let reader = Arc::new(crate::shuffle::ShuffleReaderExec::new(
             result_shuffle,
@@ -590,7 +599,30 @@ impl ember_sql::JobRunner for Driver {
             tasks,
             locations,
         ));
-        Ok(self.read_results(reader, spark)?)
+        Ok(self.read_results(reader, spark, cleanup)?)
+    }
+}
+
+/// Removes a job's shuffle files and plans from the executors once its
+/// results have been read (or abandoned).
+struct JobCleanup {
+    driver: Weak<Driver>,
+    job: proto::RemoveJob,
+}
+
+impl Drop for JobCleanup {
+    fn drop(&mut self) {
+        let (Some(driver), Ok(runtime)) = (self.driver.upgrade(), tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        let job = std::mem::take(&mut self.job);
+        let addresses: Vec<String> =
+            driver.state.lock().map(|s| s.executors.values().map(|e| e.address.clone()).collect()).unwrap_or_default();
+        runtime.spawn(async move {
+            for address in addresses {
+                let _ = driver.clients.action(&address, proto::REMOVE_JOB, job.clone()).await;
+            }
+        });
     }
 }
 

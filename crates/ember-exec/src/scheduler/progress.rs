@@ -32,10 +32,12 @@ pub fn spawn(bus: &ListenerBus) {
             };
             match event {
                 SparkListenerEvent::StageSubmitted { stage_id, attempt, num_tasks, .. } => {
-                    let bar = multi.add(ProgressBar::new(num_tasks as u64));
+                    let bar = ProgressBar::hidden();
+                    bar.set_length(num_tasks as u64);
                     bar.set_style(style.clone());
                     bar.set_prefix(stage_id.to_string());
                     bar.set_message("0 + 0");
+                    let bar = multi.add(bar);
                     bars.insert((stage_id, attempt), StageBar { bar, done: 0, running: 0 });
                 }
                 SparkListenerEvent::TaskStart { stage_id, attempt, .. } => {
