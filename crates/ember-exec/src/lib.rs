@@ -2,6 +2,21 @@
 //! into stages at its exchanges and pushes one task per partition to
 //! executors; executors run them, write shuffle output and serve it to
 //! each other; executors come from a [`cluster::ClusterManager`].
+//!
+//! DataFusion assumes a plan's partitions run in one process; a task runs
+//! one. What that takes, learned the hard way:
+//! - sibling partitions must not share work: file-scan work stealing is off
+//!   (a task would otherwise read its siblings' files too);
+//! - dynamic filters are off (a join's filter would wait for build sides
+//!   that run elsewhere), and so are physical scalar subqueries (their
+//!   results live in the operator that a stage cut separates from them);
+//! - collect-left joins that emit left rows after the last probe partition
+//!   (left, full, semi, anti, mark) become partitioned joins
+//!   ([`stage::split`]);
+//! - a shuffle reader carries no equivalence knowledge: sorted exchanges are
+//!   re-sorted and window sorts name their partition keys;
+//! - what datafusion-proto cannot carry faithfully runs in the driver
+//!   ([`stage::driver_only`]).
 
 pub mod cluster;
 pub mod codec;
