@@ -45,7 +45,7 @@ async fn run_cluster(a: SubmitArgs) -> Result<u8, String> {
     let name = conf.get("spark.app.name").unwrap_or_else(|| {
         a.app
             .first()
-            .map(|p| PathBuf::from(p))
+            .map(PathBuf::from)
             .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().to_string()))
             .unwrap_or_default()
     });

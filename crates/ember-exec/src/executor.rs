@@ -70,15 +70,20 @@ impl ExecutorHandle {
     }
 }
 
+/// Sessions keyed by their sorted settings.
+type Sessions = HashMap<Vec<(String, String)>, Arc<ember_sql::SparkSession>>;
+/// Decoded stage plans by (stage, attempt), with the session they run in.
+type StagePlans = HashMap<(u64, u32), (Arc<dyn ExecutionPlan>, Arc<ember_sql::SparkSession>)>;
+
 struct Executor {
     args: ExecutorArgs,
     runtime: Arc<RuntimeEnv>,
     env: Arc<ShuffleEnv>,
     clients: Arc<Clients>,
     /// Sessions by their settings: function registries for stage plans.
-    sessions: Mutex<HashMap<Vec<(String, String)>, Arc<ember_sql::SparkSession>>>,
+    sessions: Mutex<Sessions>,
     /// Decoded stage plans by (stage, attempt).
-    plans: Mutex<HashMap<(u64, u32), (Arc<dyn ExecutionPlan>, Arc<ember_sql::SparkSession>)>>,
+    plans: Mutex<StagePlans>,
     stop: watch::Sender<Option<i32>>,
 }
 

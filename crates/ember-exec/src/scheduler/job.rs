@@ -150,6 +150,7 @@ fn submit_ready(
 fn handle(driver: &Driver, stages: &mut BTreeMap<u64, StageRun>, event: JobEvent) -> ember_sql::Result<()> {
     match event {
         JobEvent::Update { executor_id, update } => {
+            let update = *update;
             let Some(task) = update.task else { return Ok(()) };
             let Some(run) = current(stages, &task) else { return Ok(()) };
             run.running.remove(&task.partition);

@@ -113,7 +113,7 @@ struct RunningTask {
 
 /// What a job hears about its tasks and the executors.
 pub(crate) enum JobEvent {
-    Update { executor_id: String, update: StatusUpdate },
+    Update { executor_id: String, update: Box<StatusUpdate> },
     TaskLost { task: TaskRef, reason: String },
     ExecutorLost { executor_id: String },
 }
@@ -364,7 +364,7 @@ impl Driver {
             time_ms: now_ms(),
         });
         if let Some(job) = job {
-            let _ = job.send(JobEvent::Update { executor_id: update.executor_id.clone(), update });
+            let _ = job.send(JobEvent::Update { executor_id: update.executor_id.clone(), update: Box::new(update) });
         }
         self.dispatch();
     }
