@@ -178,3 +178,12 @@ def test_submit_on_local_cluster_returns_the_application_exit_code(ember_only, t
         if mode == "cluster":
             state = "Succeeded" if code == 0 else "Failed"
             assert f"finished with state {state} (exit code {code})" in proc.stderr
+
+
+def test_multi_line_json_reads_the_same_on_every_master(sessions, tmp_path):
+    # The plan codec cannot carry the multi-line setting: such scans run in the driver.
+    path = tmp_path / "multi.json"
+    path.write_text('[\n  {"a": 1, "b": "x"},\n  {"a": 2, "b": null}\n]\n')
+    for master, spark in sessions.items():
+        df = spark.read.option("multiLine", True).json(str(path)).groupBy("b").count().orderBy("b")
+        assert [tuple(r) for r in df.collect()] == [(None, 1), ("x", 1)], master

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod command;
 pub mod decimal_divide;
 pub mod display;
+pub mod driver_only;
 pub mod error;
 pub mod expr;
 pub mod functions;

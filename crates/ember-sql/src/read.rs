@@ -220,8 +220,12 @@ async fn read_json(
     if let Some(c) = opts.get("compression") {
         o.file_compression_type = compression(c)?;
     }
+    let multi_line = !o.newline_delimited;
     let df = planner.session.ctx().read_json(paths.to_vec(), o).await?;
-    let plan = df.into_unoptimized_plan();
+    let mut plan = df.into_unoptimized_plan();
+    if multi_line {
+        plan = driver_only(plan, "multi-line JSON")?;
+    }
     if schema.is_some() {
         return Ok(plan);
     }
@@ -523,4 +527,18 @@ async fn infer_csv_types(
         fields.push(Field::new(c.name.clone(), t, true));
     }
     Ok(fields)
+}
+
+/// The scan of `plan` (a bare table scan) made driver-only (see `driver_only`).
+fn driver_only(plan: LogicalPlan, reason: &'static str) -> Result<LogicalPlan> {
+    let LogicalPlan::TableScan(scan) = plan else { return Ok(plan) };
+    let inner = datafusion::datasource::source_as_provider(&scan.source)?;
+    let table = Arc::new(crate::driver_only::DriverOnlyTable::new(inner, reason));
+    let source = datafusion::datasource::provider_as_source(table);
+    let scan = datafusion::logical_expr::logical_plan::TableScanBuilder::new(scan.table_name, source)
+        .with_projection(scan.projection)
+        .with_filters(scan.filters)
+        .with_fetch(scan.fetch)
+        .build()?;
+    Ok(LogicalPlan::TableScan(scan))
 }
