@@ -179,11 +179,6 @@ impl InProcess {
             None => false,
         }
     }
-
-    /// The ids of the executors running now.
-    pub fn running(&self) -> Vec<String> {
-        self.executors.lock().map(|e| e.keys().cloned().collect()).unwrap_or_default()
-    }
 }
 
 #[async_trait::async_trait]

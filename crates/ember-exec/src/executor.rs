@@ -370,13 +370,7 @@ impl Executor {
     }
 
     fn task_context(&self, session: &ember_sql::SparkSession, task_id: u64) -> TaskContext {
-        let state = session.ctx().state();
-        let mut config = state.config().clone().with_extension(self.env.clone());
-        // A task runs one partition: sibling partitions run elsewhere, so
-        // their files must not be taken over (work stealing) here.
-        config.options_mut().execution.enable_file_stream_work_stealing = false;
-        TaskContext::from(&state)
-            .with_session_config(config)
+        crate::shuffle::task_context(&session.ctx().state(), self.env.clone())
             .with_runtime(self.runtime.clone())
             .with_task_id(task_id.to_string())
     }

@@ -37,6 +37,9 @@ pub struct Stage {
     pub parents: Vec<u64>,
     /// One task per partition of the writer's input.
     pub tasks: usize,
+    /// The encoded plan, kept when it reads no other stage (nothing to
+    /// resolve, so the first attempt ships these bytes as they are).
+    pub encoded: Option<Arc<Vec<u8>>>,
 }
 
 /// The stages of one job; `result` is the last one.
@@ -147,7 +150,7 @@ impl Cutter<'_> {
         let shuffle_id = self.ids.next_shuffle_id();
         let tasks = input.output_partitioning().partition_count();
         let plan = Arc::new(ShuffleWriterExec::new(input, shuffle_id, partitioning, self.compression));
-        self.stages.insert(id, Stage { id, shuffle_id, plan, parents, tasks });
+        self.stages.insert(id, Stage { id, shuffle_id, plan, parents, tasks, encoded: None });
         (id, shuffle_id)
     }
 }
@@ -157,19 +160,17 @@ use datafusion::physical_plan::ExecutionPlanProperties;
 /// Why `plan` must run in the driver: parts of it would not survive the
 /// trip to an executor (datafusion-proto drops them), or `None`.
 pub fn driver_only(plan: &Arc<dyn ExecutionPlan>) -> Option<String> {
-    use datafusion::datasource::source::DataSourceExec;
     use datafusion::physical_plan::memory::LazyMemoryExec;
+    use ember_sql::driver_only::DriverOnlyExec;
     let any = plan.as_ref() as &dyn std::any::Any;
+    // Scans ember-sql marked (multi-line JSON, for one).
+    if let Some(d) = any.downcast_ref::<DriverOnlyExec>() {
+        return Some(d.reason.to_string());
+    }
     // A generated series projected to no columns (`range(n).count()`)
     // would be decoded with its columns again.
     if any.downcast_ref::<LazyMemoryExec>().is_some_and(|m| m.schema().fields().is_empty()) {
         return Some("a generated series without columns".into());
-    }
-    // Multi-line JSON: the wire format has no field for it.
-    if let Some(d) = any.downcast_ref::<DataSourceExec>()
-        && format!("{:?}", d.data_source()).contains("newline_delimited: false")
-    {
-        return Some("a multi-line JSON scan".into());
     }
     plan.children().into_iter().find_map(driver_only)
 }

@@ -1,10 +1,9 @@
 //! Sources whose scans must run in the driver: a cluster's executors would
 //! read them wrongly because the plan codec drops one of their settings
 //! (datafusion-proto has no field for multi-line JSON, for one). Their
-//! scans are wrapped in [`DriverOnlyExec`], which no stage codec encodes,
-//! so a job that reads them runs in the driver.
+//! scans are wrapped in [`DriverOnlyExec`]; a job runner that finds one
+//! runs the job in the driver.
 
-use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
@@ -106,11 +105,5 @@ impl ExecutionPlan for DriverOnlyExec {
 
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         self.input.execute(partition, context)
-    }
-}
-
-impl DriverOnlyExec {
-    pub fn as_any(&self) -> &dyn Any {
-        self
     }
 }

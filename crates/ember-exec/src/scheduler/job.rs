@@ -107,9 +107,13 @@ fn submit_ready(
         }
         let stale = run.plan.as_ref().is_none_or(|(_, v)| *v != versions);
         if stale {
-            let outputs = |sid: u64| stages.get(&sid).map(|s| s.outputs.iter().flatten().cloned().collect());
-            let resolved = crate::stage::resolve(&run.stage.plan, &outputs)?;
-            let bytes = Arc::new(crate::codec::encode_plan(resolved)?);
+            let bytes = match (&run.plan, &run.stage.encoded) {
+                (None, Some(bytes)) => bytes.clone(),
+                _ => {
+                    let outputs = |sid: u64| stages.get(&sid).map(|s| s.outputs.iter().flatten().cloned().collect());
+                    Arc::new(crate::codec::encode_plan(crate::stage::resolve(&run.stage.plan, &outputs)?)?)
+                }
+            };
             let run = stages.get_mut(&id).ok_or_else(|| internal("stage vanished"))?;
             if run.plan.is_some() {
                 run.attempt += 1;
@@ -157,7 +161,7 @@ fn handle(driver: &Driver, stages: &mut BTreeMap<u64, StageRun>, event: JobEvent
             match update.outcome {
                 Some(TaskOutcome::Success(_)) => {
                     // An executor lost since then took this output with it.
-                    if let Some(address) = driver.address_of(&executor_id) {
+                    if let Some(address) = driver.executor_address(&executor_id) {
                         run.outputs[task.partition as usize] =
                             Some(MapLocation { executor_id, address, map_id: task.task_id });
                     }

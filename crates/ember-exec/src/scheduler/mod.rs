@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use arrow::ipc::CompressionType;
 use bytes::Bytes;
 use datafusion::common::{DataFusionError, Result};
-use datafusion::execution::TaskContext;
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use ember_common::SparkConf;
 use prost::Message;
@@ -483,10 +482,6 @@ impl Driver {
 
     /// The Flight address of a registered executor.
     pub fn executor_address(&self, executor_id: &str) -> Option<String> {
-        self.address_of(executor_id)
-    }
-
-    fn address_of(&self, executor_id: &str) -> Option<String> {
         self.state.lock().ok()?.executors.get(executor_id).map(|e| e.address.clone())
     }
 
@@ -502,9 +497,7 @@ impl Driver {
         cleanup: JobCleanup,
     ) -> Result<SendableRecordBatchStream> {
         use futures::StreamExt;
-        let state = spark.ctx().state();
-        let config = state.config().clone().with_extension(self.result_env.clone());
-        let ctx = Arc::new(TaskContext::from(&state).with_session_config(config));
+        let ctx = Arc::new(crate::shuffle::task_context(&spark.ctx().state(), self.result_env.clone()));
         let schema = reader.schema();
         let n = reader.output_partitioning().partition_count();
         let streams = futures::stream::iter(0..n).then(move |p| {
@@ -552,10 +545,13 @@ impl ember_sql::JobRunner for Driver {
         let partitions = spark.ctx().state().config().target_partitions();
         let graph = match crate::stage::driver_only(&plan) {
             Some(reason) => Err(DataFusionError::NotImplemented(reason)),
-            None => crate::stage::split(plan.clone(), self, self.opts.compression, partitions).and_then(|g| {
-                // Every stage must encode; the first attempt of each is checked here.
-                for s in g.stages.values() {
-                    crate::codec::encode_plan(s.plan.clone())?;
+            None => crate::stage::split(plan.clone(), self, self.opts.compression, partitions).and_then(|mut g| {
+                // Every stage must encode: checked before anything runs.
+                for s in g.stages.values_mut() {
+                    let bytes = crate::codec::encode_plan(s.plan.clone())?;
+                    if s.parents.is_empty() {
+                        s.encoded = Some(Arc::new(bytes));
+                    }
                 }
                 Ok(g)
             }),

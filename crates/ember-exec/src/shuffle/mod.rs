@@ -40,6 +40,18 @@ pub struct ShuffleEnv {
     pub clients: Arc<Clients>,
 }
 
+/// A task context over `state` in which shuffle operators find `env`.
+pub fn task_context(
+    state: &datafusion::execution::SessionState,
+    env: Arc<ShuffleEnv>,
+) -> datafusion::execution::TaskContext {
+    let mut config = state.config().clone().with_extension(env);
+    // A task runs one partition: sibling partitions run elsewhere, so
+    // their files must not be taken over (work stealing) here.
+    config.options_mut().execution.enable_file_stream_work_stealing = false;
+    datafusion::execution::TaskContext::from(state).with_session_config(config)
+}
+
 impl ShuffleEnv {
     pub fn data_path(&self, shuffle_id: u64, map_id: u64) -> PathBuf {
         data_path(&self.dir, shuffle_id, map_id)
