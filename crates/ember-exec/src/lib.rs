@@ -27,7 +27,7 @@ pub mod scheduler;
 pub mod shuffle;
 pub mod stage;
 
-pub use cluster::{ClusterManager, InProcess, LocalProcesses, ResourceProfile};
+pub use cluster::{ClusterManager, ExecutorExit, ExecutorLaunch, InProcess, LocalProcesses, ResourceProfile};
 pub use scheduler::{Driver, DriverOptions};
 
 /// The environment variable that carries the application's shared secret

@@ -50,8 +50,15 @@ pub struct DriverOptions {
     pub authenticate: bool,
     pub show_progress: bool,
     pub local_dir: std::path::PathBuf,
-    /// The host executors reach the driver at.
+    /// The host executors reach the driver at (`spark.driver.host`).
     pub driver_host: String,
+    /// The address the driver listens on (`spark.driver.bindAddress`,
+    /// default: the host).
+    pub bind_address: String,
+    /// `spark.driver.port`; 0 picks a free port.
+    pub port: u16,
+    /// The first executor's id: 0 as in Spark's local-cluster, 1 on Kubernetes.
+    pub first_executor_id: u64,
 }
 
 impl DriverOptions {
@@ -83,6 +90,17 @@ impl DriverOptions {
             show_progress: conf.get_bool("spark.ui.showConsoleProgress")?,
             local_dir: conf.get("spark.local.dir").map(Into::into).unwrap_or_else(std::env::temp_dir),
             driver_host: conf.get("spark.driver.host").unwrap_or_else(|| "127.0.0.1".into()),
+            bind_address: conf
+                .get("spark.driver.bindAddress")
+                .or_else(|| conf.get("spark.driver.host"))
+                .unwrap_or_else(|| "127.0.0.1".into()),
+            port: match conf.get("spark.driver.port") {
+                None => 0,
+                Some(p) => p.trim().parse::<u16>().map_err(|_| {
+                    ember_common::SparkError::illegal_argument(format!("spark.driver.port should be a port number, but was {p}"))
+                })?,
+            },
+            first_executor_id: 0,
         })
     }
 }
@@ -161,11 +179,15 @@ impl Driver {
         let clients = Arc::new(Clients::new(secret.clone()));
         let (exits_tx, exits_rx) = mpsc::unbounded_channel();
         let handler = Arc::new(DriverService { driver: std::sync::OnceLock::new() });
-        let bind = format!("{}:0", opts.driver_host).parse().map_err(|e| format!("bad driver host: {e}"))?;
+        let bind = tokio::net::lookup_host((opts.bind_address.as_str(), opts.port))
+            .await
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| format!("bad driver bind address {} (spark.driver.bindAddress)", opts.bind_address))?;
         let server = rpc::serve(handler.clone(), secret.clone(), bind).await.map_err(|e| e.to_string())?;
         let launch = ExecutorLaunch {
             app_id: opts.app_id.clone(),
-            driver_url: format!("http://{}", server.addr),
+            driver_url: format!("http://{}:{}", opts.driver_host, server.addr.port()),
             profile: opts.profile,
             local_dir: opts.local_dir.clone(),
             secret: secret.clone(),
@@ -176,6 +198,7 @@ impl Driver {
             dir: opts.local_dir.join(format!("ember-{}", opts.app_id)).join("driver"),
             clients: clients.clone(),
         });
+        let first_executor_id = opts.first_executor_id;
         let driver = Arc::new_cyclic(|me| Driver {
             me: me.clone(),
             opts,
@@ -189,7 +212,7 @@ impl Driver {
             next_stage: AtomicU64::new(0),
             next_shuffle: AtomicU64::new(0),
             next_task: AtomicU64::new(0),
-            next_executor: AtomicU64::new(0),
+            next_executor: AtomicU64::new(first_executor_id),
             bus: ListenerBus::default(),
             server,
             result_env,
