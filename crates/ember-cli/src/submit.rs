@@ -265,10 +265,16 @@ pub async fn run_driver(a: SubmitArgs) -> Result<u8, String> {
     let status = cmd.status().await;
     let _ = stop_tx.send(());
     let _ = server.await;
+    let aborted = driver.as_ref().and_then(|d| d.aborted());
     if let Some(d) = &driver {
         d.stop().await;
     }
     let status = status.map_err(|e| format!("cannot run {python}: {e}"))?;
+    if let Some(reason) = aborted {
+        // Spark's exit code for too many executor failures.
+        eprintln!("ember: the application was stopped: {reason}");
+        return Ok(11);
+    }
     Ok(exit_code(status))
 }
 
@@ -277,10 +283,10 @@ fn python_interpreter(conf: &ember_common::SparkConf) -> String {
     if let Some(p) = conf.get("spark.pyspark.python") {
         return p;
     }
-    if let Ok(p) = std::env::var("PYSPARK_PYTHON") {
-        if !p.is_empty() {
-            return p;
-        }
+    if let Ok(p) = std::env::var("PYSPARK_PYTHON")
+        && !p.is_empty()
+    {
+        return p;
     }
     let on_path = |name: &str| {
         std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))

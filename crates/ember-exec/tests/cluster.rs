@@ -246,6 +246,26 @@ async fn task_failing_max_failures_times_fails_the_job_with_its_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn too_many_executor_failures_end_the_application() {
+    // Every executor dies as soon as it runs a task; after two losses
+    // (spark.executor.maxNumFailures=2) the job fails, and so does the next.
+    let c = cluster(1, &[("spark.executor.maxNumFailures", "2")], |_| {}).await;
+    let execs = c.executors.clone();
+    c.driver.bus().add_sync_listener(move |e| {
+        if let SparkListenerEvent::TaskStart { executor_id, .. } = e {
+            execs.kill(executor_id);
+        }
+    });
+    let err = run(&c.spark, AGGREGATE).await.unwrap_err();
+    let message = ember_sql::error::classify(&err).message;
+    assert!(message.contains("Max number of executor failures (2) reached"), "{message}");
+    assert!(c.driver.aborted().is_some());
+    let again = run(&c.spark, AGGREGATE).await.unwrap_err();
+    assert!(ember_sql::error::classify(&again).message.contains("Max number of executor failures"));
+    c.driver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn executor_that_never_registers_does_not_stop_the_application() {
     let extra = [("spark.scheduler.maxRegisteredResourcesWaitingTime", "1s")];
     let c = cluster(2, &extra, |e| e.never_register("1")).await;

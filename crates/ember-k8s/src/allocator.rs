@@ -240,16 +240,16 @@ impl KubernetesClusterManager {
                         }
                         PodState::Deleted => lost.push((id.clone(), "The executor pod was deleted".to_string())),
                         PodState::Pending | PodState::Running => {
-                            if let Some(t) = s.store.last_listed.get(id) {
-                                if now.duration_since(*t) > self.settings.missing_pod_delta {
-                                    lost.push((
-                                        id.clone(),
-                                        format!(
-                                            "The executor pod was missing from the API server's listings for {} ms",
-                                            self.settings.missing_pod_delta.as_millis()
-                                        ),
-                                    ));
-                                }
+                            if let Some(t) = s.store.last_listed.get(id)
+                                && now.duration_since(*t) > self.settings.missing_pod_delta
+                            {
+                                lost.push((
+                                    id.clone(),
+                                    format!(
+                                        "The executor pod was missing from the API server's listings for {} ms",
+                                        self.settings.missing_pod_delta.as_millis()
+                                    ),
+                                ));
                             }
                         }
                     }
@@ -480,13 +480,20 @@ impl ClusterManager for KubernetesClusterManager {
             Err(_) => return Err("the executor pods allocator is broken".into()),
         };
         if first {
-            // The first pod is created here, so an application that cannot
+            // The first batch is created here, so an application that cannot
             // create pods at all (RBAC, quota, a bad spec) fails at once.
-            let id = self.state.lock().ok().and_then(|mut s| s.queue.pop_front());
-            if let Some(id) = id {
-                if let Ok(mut s) = self.state.lock() {
-                    s.created.insert(id.clone(), Instant::now());
+            let batch: Vec<String> = match self.state.lock() {
+                Ok(mut s) => {
+                    let n = self.settings.batch_size.min(self.settings.max_pending).min(s.queue.len());
+                    let batch: Vec<String> = s.queue.drain(..n).collect();
+                    for id in &batch {
+                        s.created.insert(id.clone(), Instant::now());
+                    }
+                    batch
                 }
+                Err(_) => vec![],
+            };
+            for id in batch {
                 self.create_pod(&id, launch).await.map_err(|e| e.to_string())?;
             }
         }

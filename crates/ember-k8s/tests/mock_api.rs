@@ -295,3 +295,71 @@ async fn waiting_for_the_driver_survives_410_gone_and_a_dropped_watch() {
     assert!(lines.iter().any(|l| l.contains("exit code: 0")), "{lines:?}");
     assert!(lines.last().unwrap().contains("submission ID spark:etl-driver finished"), "{lines:?}");
 }
+
+#[tokio::test]
+async fn a_pod_that_never_appears_is_reported_so_the_driver_asks_again() {
+    // The API server accepts the pod but it never shows up in a listing or
+    // the watch (say, an admission webhook dropped it).
+    let (client, log) = scripted(|m, uri, body| match m.as_str() {
+        "POST" => created(body),
+        "GET" if uri.contains("watch=true") => None,
+        "GET" => empty_list(),
+        _ => Some((200, json!({"kind": "Status", "status": "Success"}).to_string())),
+    });
+    let mut c = conf();
+    c.set("spark.kubernetes.allocation.batch.delay", "100ms");
+    c.set("spark.kubernetes.allocation.executor.timeout", "200ms");
+    let k = KubernetesConf::new(c, "spark-1".into(), "etl-1".into());
+    let m = KubernetesClusterManager::new(client, k).await.unwrap();
+    let (l, mut rx) = launch();
+    m.request_executors(&["1".into()], &l).await.unwrap();
+    let exit = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await.unwrap().unwrap();
+    assert_eq!(exit.executor_id, "1");
+    // max(allocation.executor.timeout, 5 × batch.delay) = 500 ms.
+    assert!(exit.reason.contains("etl-1-exec-1 was not seen within 500 ms"), "{}", exit.reason);
+    assert!(log.lock().unwrap().iter().any(|l| l.starts_with("DELETE /api/v1/namespaces/spark/pods/etl-1-exec-1")));
+    m.stop().await;
+}
+
+#[tokio::test]
+async fn pods_are_created_in_batches_of_allocation_batch_size() {
+    let visible = Arc::new(Mutex::new(false));
+    let v = visible.clone();
+    let (client, log) = scripted(move |m, uri, body| match m.as_str() {
+        "POST" => created(body),
+        "GET" if uri.contains("watch=true") => None,
+        "GET" if *v.lock().unwrap() => {
+            let pods: Vec<Value> = (1..=2)
+                .map(|i| {
+                    let mut p = executor_pod("Pending", "5", None);
+                    p["metadata"]["name"] = json!(format!("etl-1-exec-{i}"));
+                    p["metadata"]["labels"]["spark-exec-id"] = json!(i.to_string());
+                    p
+                })
+                .collect();
+            Some((200, json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "5"}, "items": pods}).to_string()))
+        }
+        "GET" => empty_list(),
+        _ => Some((200, json!({"kind": "Status", "status": "Success"}).to_string())),
+    });
+    let mut c = conf();
+    c.set("spark.kubernetes.allocation.batch.size", "2");
+    c.set("spark.kubernetes.allocation.batch.delay", "100ms");
+    c.set("spark.kubernetes.executor.apiPollingInterval", "100ms");
+    let k = KubernetesConf::new(c, "spark-1".into(), "etl-1".into());
+    let m = KubernetesClusterManager::new(client, k).await.unwrap();
+    let (l, _rx) = launch();
+    let ids: Vec<String> = (1..=5).map(|i| i.to_string()).collect();
+    m.request_executors(&ids, &l).await.unwrap();
+    let posts = |log: &Arc<Mutex<Vec<String>>>| -> Vec<String> {
+        log.lock().unwrap().iter().filter(|l| l.starts_with("POST")).cloned().collect()
+    };
+    // One batch of 2; the next waits until those pods show up.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(posts(&log).len(), 2, "{:?}", log.lock().unwrap());
+    *visible.lock().unwrap() = true;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    // The next batch of 2 went out; the fifth waits for them in turn.
+    assert_eq!(posts(&log).len(), 4, "{:?}", log.lock().unwrap());
+    m.stop().await;
+}

@@ -215,10 +215,10 @@ impl Agent {
     }
 
     fn on_deleted(&self, pod: &Pod) {
-        if let Some(uid) = &pod.metadata.uid {
-            if let Some(tx) = self.running.lock().ok().and_then(|r| r.get(uid).cloned()) {
-                let _ = tx.send(Signal::Term { grace_secs: 0 });
-            }
+        if let Some(uid) = &pod.metadata.uid
+            && let Some(tx) = self.running.lock().ok().and_then(|r| r.get(uid).cloned())
+        {
+            let _ = tx.send(Signal::Term { grace_secs: 0 });
         }
     }
 

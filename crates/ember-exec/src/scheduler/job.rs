@@ -221,6 +221,7 @@ fn handle(driver: &Driver, stages: &mut BTreeMap<u64, StageRun>, event: JobEvent
                 task_failed(driver, run, &task, SparkError::new(ExceptionClass::Runtime, reason))?;
             }
         }
+        JobEvent::Abort { reason } => return Err(SparkError::new(ExceptionClass::Runtime, reason).into()),
         JobEvent::ExecutorLost { executor_id } => {
             for run in stages.values_mut() {
                 let mut lost = false;

@@ -133,6 +133,8 @@ pub(crate) enum JobEvent {
     Update { executor_id: String, update: Box<StatusUpdate> },
     TaskLost { task: TaskRef, reason: String },
     ExecutorLost { executor_id: String },
+    /// The application cannot go on (`spark.executor.maxNumFailures`).
+    Abort { reason: String },
 }
 
 #[derive(Default)]
@@ -146,6 +148,8 @@ struct State {
     jobs: HashMap<u64, mpsc::UnboundedSender<JobEvent>>,
     executor_failures: usize,
     stopped: bool,
+    /// Why the application cannot run jobs any more.
+    aborted: Option<String>,
 }
 
 /// The driver of one application.
@@ -249,6 +253,12 @@ impl Driver {
     /// The application's shared secret, when `spark.authenticate=true`.
     pub fn secret(&self) -> Option<&str> {
         self.secret.as_deref()
+    }
+
+    /// Why the application had to stop running jobs, if it did
+    /// (`spark.executor.maxNumFailures`).
+    pub fn aborted(&self) -> Option<String> {
+        self.state.lock().ok().and_then(|s| s.aborted.clone())
     }
 
     /// The executors registered now.
@@ -437,10 +447,22 @@ impl Driver {
                 tracing::warn!(error = %e, "cannot replace a lost executor");
             }
         } else if !self.state.lock().map(|s| s.stopped).unwrap_or(true) {
-            tracing::error!(
-                failures = self.opts.max_executor_failures,
-                "too many executor failures (spark.executor.maxNumFailures); not replacing executors"
+            // Spark ends the application here (exit code 11).
+            let reason = format!(
+                "Max number of executor failures ({}) reached (spark.executor.maxNumFailures); the last: executor {executor_id} {reason}",
+                self.opts.max_executor_failures
             );
+            tracing::error!("{reason}");
+            let jobs: Vec<_> = match self.state.lock() {
+                Ok(mut s) => {
+                    s.aborted.get_or_insert(reason.clone());
+                    s.jobs.values().cloned().collect()
+                }
+                Err(_) => vec![],
+            };
+            for job in jobs {
+                let _ = job.send(JobEvent::Abort { reason: reason.clone() });
+            }
         }
     }
 
@@ -591,6 +613,9 @@ impl ember_sql::JobRunner for Driver {
         let job_id = self.next_job.fetch_add(1, Ordering::SeqCst);
         let (tx, rx) = mpsc::unbounded_channel();
         if let Ok(mut s) = self.state.lock() {
+            if let Some(reason) = &s.aborted {
+                return Err(ember_common::SparkError::new(ember_common::ExceptionClass::Runtime, reason.clone()).into());
+            }
             s.jobs.insert(job_id, tx);
         }
         let shuffle_ids: Vec<u64> = graph.stages.values().map(|s| s.shuffle_id).collect();
