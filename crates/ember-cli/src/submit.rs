@@ -37,8 +37,10 @@ pub async fn run(a: SubmitArgs) -> Result<u8, String> {
     if a.status.is_some() || a.kill.is_some() {
         return status_or_kill(a).await;
     }
-    let kubernetes = a.common.master.as_deref().is_some_and(|m| m.trim().starts_with("k8s://"))
-        || a.common.spark_conf().is_ok_and(|c| c.get("spark.master").is_some_and(|m| m.trim().starts_with("k8s://")));
+    // The master may come from --master, --conf or the properties file.
+    let quiet = CommonArgs { verbose: false, ..a.common.clone() };
+    let kubernetes =
+        quiet.spark_conf().is_ok_and(|c| c.get("spark.master").is_some_and(|m| m.trim().starts_with("k8s://")));
     match a.deploy_mode.as_deref() {
         None | Some("client") => run_driver(a).await,
         Some("cluster") if kubernetes => run_kubernetes_cluster(a).await,
