@@ -187,3 +187,22 @@ def test_multi_line_json_reads_the_same_on_every_master(sessions, tmp_path):
     for master, spark in sessions.items():
         df = spark.read.option("multiLine", True).json(str(path)).groupBy("b").count().orderBy("b")
         assert [tuple(r) for r in df.collect()] == [(None, 1), ("x", 1)], master
+
+
+def test_submit_puts_py_files_on_the_path(ember_only, tmp_path):
+    # A .py module and a .zip package, as spark-submit --py-files takes them.
+    import zipfile
+
+    (tmp_path / "deps").mkdir()
+    (tmp_path / "deps" / "helper.py").write_text("GREETING = 'hello'\n")
+    with zipfile.ZipFile(tmp_path / "pkg.zip", "w") as z:
+        z.writestr("pkg/__init__.py", "ANSWER = 42\n")
+    app = tmp_path / "app.py"
+    app.write_text("import helper, pkg\nprint(helper.GREETING, pkg.ANSWER)\n")
+    proc = subprocess.run(
+        [ember_only, "submit", "--master", "local[1]",
+         "--py-files", f"{tmp_path / 'deps' / 'helper.py'},{tmp_path / 'pkg.zip'}", str(app)],
+        capture_output=True, text=True, timeout=120, env=dict(os.environ, PYSPARK_PYTHON=sys.executable),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "hello 42" in proc.stdout

@@ -272,10 +272,14 @@ def test_cluster_mode_runs_the_driver_in_a_pod_with_executor_pods(cluster, ember
 
 
 def test_cluster_mode_returns_the_applications_exit_code(cluster, ember_bin, tmp_path):
+    # The exit code comes from a module shipped with --py-files.
+    (tmp_path / "deps").mkdir()
+    (tmp_path / "deps" / "exitcodes.py").write_text("FAILED = 3\n")
     app = tmp_path / "fail.py"
-    app.write_text("import sys\nfrom pyspark.sql import SparkSession\n"
-                   "SparkSession.builder.getOrCreate().range(3).count()\nsys.exit(3)\n")  # fmt: skip
-    proc = run_submit(cluster, ember_bin, submit_args(cluster, "cluster") + [f"local://{app}"])
+    app.write_text("import sys, exitcodes\nfrom pyspark.sql import SparkSession\n"
+                   "SparkSession.builder.getOrCreate().range(3).count()\nsys.exit(exitcodes.FAILED)\n")  # fmt: skip
+    proc = run_submit(cluster, ember_bin, submit_args(cluster, "cluster")
+                      + ["--py-files", f"local://{tmp_path / 'deps' / 'exitcodes.py'}", f"local://{app}"])  # fmt: skip
     _, stderr = proc.communicate(timeout=180)
     assert proc.returncode == 3, stderr
     assert "finished with state Failed (exit code 3)" in stderr

@@ -207,8 +207,20 @@ fn driver_args(args: impl Iterator<Item = String>) -> Vec<String> {
 
 /// Runs the application's driver here: the Spark Connect endpoint, the
 /// executors its master asks for, and the application under Python.
-pub async fn run_driver(a: SubmitArgs) -> Result<u8, String> {
+pub async fn run_driver(mut a: SubmitArgs) -> Result<u8, String> {
     let mut conf = a.common.spark_conf()?;
+    // A driver pod gets its --py-files through spark.properties (paths in
+    // the image, `local://` or plain).
+    if a.py_files.is_empty()
+        && let Some(files) = conf.get("spark.submit.pyFiles")
+    {
+        a.py_files = files
+            .split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(|f| f.strip_prefix("local://").unwrap_or(f).to_string())
+            .collect();
+    }
     let (app, app_args) = a.app.split_first().ok_or("no application given")?;
     let app_path = PathBuf::from(app.strip_prefix("local://").unwrap_or(app));
     if app_path.extension().and_then(|e| e.to_str()) != Some("py") {
@@ -253,18 +265,32 @@ pub async fn run_driver(a: SubmitArgs) -> Result<u8, String> {
     cmd.env("SPARK_REMOTE", format!("sc://{addr}"));
     cmd.env("SPARK_CONNECT_MODE_ENABLED", "1");
     cmd.env_remove("SPARK_CONNECT_AUTHENTICATE_TOKEN");
+    // As in Spark: .zip and .egg files go on the path themselves; .py files
+    // are copied into a directory that goes on the path.
+    let py_dir = std::env::temp_dir().join(format!("ember-pyfiles-{}", std::process::id()));
     if !a.py_files.is_empty() {
-        let mut paths: Vec<String> = a
-            .py_files
-            .iter()
-            .map(|p| std::path::absolute(p).map(|x| x.display().to_string()).unwrap_or_else(|_| p.clone()))
-            .collect();
+        let mut paths: Vec<String> = vec![];
+        for p in &a.py_files {
+            let abs = std::path::absolute(p).unwrap_or_else(|_| PathBuf::from(p));
+            if abs.extension().is_some_and(|e| e == "py") {
+                std::fs::create_dir_all(&py_dir).map_err(|e| format!("cannot stage --py-files: {e}"))?;
+                let name = abs.file_name().ok_or_else(|| format!("bad --py-files entry {p}"))?;
+                std::fs::copy(&abs, py_dir.join(name)).map_err(|e| format!("cannot stage {p}: {e}"))?;
+                let dir = py_dir.display().to_string();
+                if !paths.contains(&dir) {
+                    paths.push(dir);
+                }
+            } else {
+                paths.push(abs.display().to_string());
+            }
+        }
         if let Ok(existing) = std::env::var("PYTHONPATH") {
             paths.push(existing);
         }
         cmd.env("PYTHONPATH", paths.join(":"));
     }
     let status = cmd.status().await;
+    let _ = std::fs::remove_dir_all(&py_dir);
     let _ = stop_tx.send(());
     let _ = server.await;
     let aborted = driver.as_ref().and_then(|d| d.aborted());
