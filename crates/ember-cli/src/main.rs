@@ -126,8 +126,9 @@ impl CommonArgs {
             conf.set(k, v);
         }
         let master = conf.get("spark.master").unwrap_or_default();
-        ember_common::conf::Master::parse(&master)
-            .map_err(|e| format!("{e}. ember supports local, local[N], local[*], local-cluster[N,C,M] and k8s://URL masters"))?;
+        ember_common::conf::Master::parse(&master).map_err(|e| {
+            format!("{e}. ember supports local, local[N], local[*], local-cluster[N,C,M] and k8s://URL masters")
+        })?;
         if self.verbose {
             eprintln!("Spark properties used, including those specified through --conf:");
             for (k, v) in conf.explicit() {

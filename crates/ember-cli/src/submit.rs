@@ -92,7 +92,8 @@ async fn run_kubernetes_cluster(a: SubmitArgs) -> Result<u8, String> {
     let mut conf = a.common.spark_conf()?;
     let (app, app_args) = a.app.split_first().ok_or("no application given")?;
     if conf.get_explicit("spark.app.name").is_none() {
-        let stem = PathBuf::from(app).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "ember".into());
+        let stem =
+            PathBuf::from(app).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "ember".into());
         conf.set("spark.app.name", stem);
     }
     if !a.py_files.is_empty() {
@@ -120,14 +121,12 @@ async fn run_kubernetes_cluster(a: SubmitArgs) -> Result<u8, String> {
         );
         return Ok(0);
     }
-    let (phase, code) = ember_k8s::submit::wait_for_completion(
-        &client,
-        &sub,
-        std::time::Duration::from_millis(interval),
-        |line| eprintln!("ember: {line}"),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let (phase, code) =
+        ember_k8s::submit::wait_for_completion(&client, &sub, std::time::Duration::from_millis(interval), |line| {
+            eprintln!("ember: {line}")
+        })
+        .await
+        .map_err(|e| e.to_string())?;
     let code = code.unwrap_or(if phase == "Succeeded" { 0 } else { 1 });
     eprintln!("ember: application {} finished with state {phase} (exit code {code})", sub.app_name);
     Ok(u8::try_from(code & 0xff).unwrap_or(1))

@@ -57,7 +57,9 @@ impl AllocatorSettings {
             batch_delay,
             max_pending: k.usize_or("spark.kubernetes.allocation.maxPendingPods", usize::MAX)?.max(1),
             executor_timeout: timeout.max(batch_delay * 5),
-            polling_interval: Duration::from_millis(k.millis_or("spark.kubernetes.executor.apiPollingInterval", 30_000)?),
+            polling_interval: Duration::from_millis(
+                k.millis_or("spark.kubernetes.executor.apiPollingInterval", 30_000)?,
+            ),
             missing_pod_delta: Duration::from_millis(
                 k.millis_or("spark.kubernetes.executor.missingPodDetectDelta", 30_000)?,
             ),
@@ -74,7 +76,10 @@ enum PodState {
     Pending,
     Running,
     /// Succeeded or Failed, with the exit code and a description.
-    Terminated { exit_code: Option<i32>, reason: String },
+    Terminated {
+        exit_code: Option<i32>,
+        reason: String,
+    },
     Deleted,
 }
 
@@ -121,9 +126,10 @@ impl KubernetesClusterManager {
         let pods: Api<Pod> = Api::namespaced(client.clone(), &kconf.namespace);
         let owner = match kconf.get("spark.kubernetes.driver.pod.name") {
             Some(name) => {
-                let pod = pods.get_opt(&name).await.map_err(|e| {
-                    K8sError::api(format!("cannot read the driver pod {name}"), "get", "pods", e)
-                })?;
+                let pod = pods
+                    .get_opt(&name)
+                    .await
+                    .map_err(|e| K8sError::api(format!("cannot read the driver pod {name}"), "get", "pods", e))?;
                 let pod = pod.ok_or_else(|| {
                     K8sError::Config(format!(
                         "No pod was found named {name} in the cluster in the namespace {} (this was supposed to be the driver pod.)",
@@ -278,7 +284,9 @@ impl KubernetesClusterManager {
                 let timed_out: Vec<String> = s
                     .created
                     .iter()
-                    .filter(|(id, t)| !s.store.pods.contains_key(*id) && now.duration_since(**t) > self.settings.executor_timeout)
+                    .filter(|(id, t)| {
+                        !s.store.pods.contains_key(*id) && now.duration_since(**t) > self.settings.executor_timeout
+                    })
                     .map(|(id, _)| id.clone())
                     .collect();
                 let unseen = s.created.keys().filter(|id| !s.store.pods.contains_key(*id)).count();
@@ -572,13 +580,19 @@ mod tests {
         match pod_state(&p, true) {
             PodState::Terminated { exit_code, reason } => {
                 assert_eq!(exit_code, Some(137));
-                assert!(reason.contains("exit code 137") && reason.contains("OOMKilled") && reason.contains("out of memory"), "{reason}");
+                assert!(
+                    reason.contains("exit code 137")
+                        && reason.contains("OOMKilled")
+                        && reason.contains("out of memory"),
+                    "{reason}"
+                );
             }
             other => panic!("{other:?}"),
         }
         // A sidecar that failed while the pod still runs ends the executor
         // only with checkAllContainers.
-        let p = pod(serde_json::json!({"metadata": {"name": "a"}, "status": {"phase": "Running", "containerStatuses": [
+        let p =
+            pod(serde_json::json!({"metadata": {"name": "a"}, "status": {"phase": "Running", "containerStatuses": [
             {"name": "sidecar", "image": "x", "imageID": "", "ready": false, "restartCount": 0,
              "state": {"terminated": {"exitCode": 1}}}]}}));
         assert!(matches!(pod_state(&p, true), PodState::Terminated { exit_code: Some(1), .. }));

@@ -95,7 +95,9 @@ impl KubernetesConf {
     pub fn with_prefix(&self, prefix: &str) -> BTreeMap<String, String> {
         self.conf
             .explicit()
-            .filter_map(|(k, v)| k.strip_prefix(prefix).filter(|s| !s.is_empty()).map(|s| (s.to_string(), v.to_string())))
+            .filter_map(|(k, v)| {
+                k.strip_prefix(prefix).filter(|s| !s.is_empty()).map(|s| (s.to_string(), v.to_string()))
+            })
             .collect()
     }
 
@@ -155,7 +157,8 @@ impl KubernetesConf {
         let r = role.name();
         let memory = self.conf.get_bytes(&format!("spark.{r}.memory"), ByteUnit::MiB).map_err(K8sError::conf)?;
         let memory_mib = memory.unwrap_or(1 << 30) >> 20;
-        let explicit = self.conf.get_bytes(&format!("spark.{r}.memoryOverhead"), ByteUnit::MiB).map_err(K8sError::conf)?;
+        let explicit =
+            self.conf.get_bytes(&format!("spark.{r}.memoryOverhead"), ByteUnit::MiB).map_err(K8sError::conf)?;
         let overhead = match explicit {
             Some(b) => b >> 20,
             None => {

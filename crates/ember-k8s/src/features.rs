@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    HostPathVolumeSource, KeyToPath, LocalObjectReference, NFSVolumeSource, ObjectFieldSelector,
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Pod, PodSpec,
-    SecretKeySelector, SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
-    VolumeResourceRequirements,
+    HostPathVolumeSource, KeyToPath, LocalObjectReference, NFSVolumeSource, ObjectFieldSelector, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Pod, PodSpec, SecretKeySelector, SecretVolumeSource,
+    Service, ServicePort, ServiceSpec, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -147,7 +146,12 @@ fn substituted(map: BTreeMap<String, String>, app_id: &str, executor_id: Option<
 
 /// Image, pull policy and secrets, resources, labels, annotations, node
 /// selectors, scheduler name and `restartPolicy: Never`, for either role.
-fn basic_pod(kconf: &KubernetesConf, role: &Role, pod: &mut SparkPod, labels: BTreeMap<String, String>) -> Result<(), K8sError> {
+fn basic_pod(
+    kconf: &KubernetesConf,
+    role: &Role,
+    pod: &mut SparkPod,
+    labels: BTreeMap<String, String>,
+) -> Result<(), K8sError> {
     let r = role.name();
     let executor_id = match role {
         Role::Executor { id } => Some(id.as_str()),
@@ -170,7 +174,8 @@ fn basic_pod(kconf: &KubernetesConf, role: &Role, pod: &mut SparkPod, labels: BT
         limits.insert("cpu".into(), quantity(l));
     }
 
-    let user_labels = substituted(kconf.with_prefix(&format!("spark.kubernetes.{r}.label.")), &kconf.app_id, executor_id);
+    let user_labels =
+        substituted(kconf.with_prefix(&format!("spark.kubernetes.{r}.label.")), &kconf.app_id, executor_id);
     let annotations =
         substituted(kconf.with_prefix(&format!("spark.kubernetes.{r}.annotation.")), &kconf.app_id, executor_id);
     let meta = pod.meta();
@@ -366,18 +371,17 @@ impl<'a> Steps<'a> {
         }
         let pod_name = pod.pod.metadata.name.clone().unwrap_or_default();
         for (i, ((kind, name), props)) in volumes.into_iter().enumerate() {
-            let path = props.get("mount.path").cloned().ok_or_else(|| {
-                K8sError::Config(format!("{prefix}{kind}.{name}.mount.path is required"))
-            })?;
+            let path = props
+                .get("mount.path")
+                .cloned()
+                .ok_or_else(|| K8sError::Config(format!("{prefix}{kind}.{name}.mount.path is required")))?;
             let opt = |k: &str| props.get(&format!("options.{k}")).cloned();
             let need = |k: &str| {
                 opt(k).ok_or_else(|| K8sError::Config(format!("{prefix}{kind}.{name}.options.{k} is required")))
             };
             let mut volume = Volume { name: name.clone(), ..Default::default() };
             match kind.as_str() {
-                "hostPath" => {
-                    volume.host_path = Some(HostPathVolumeSource { path: need("path")?, type_: opt("type") })
-                }
+                "hostPath" => volume.host_path = Some(HostPathVolumeSource { path: need("path")?, type_: opt("type") }),
                 "emptyDir" => {
                     volume.empty_dir =
                         Some(EmptyDirVolumeSource { medium: opt("medium"), size_limit: opt("sizeLimit").map(quantity) })
@@ -468,7 +472,9 @@ impl<'a> Steps<'a> {
         let k = self.kconf;
         let Some(path) = k.get("spark.kubernetes.executor.podTemplateFile") else { return Ok(()) };
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            K8sError::Config(format!("cannot read the executor pod template {path} (spark.kubernetes.executor.podTemplateFile): {e}"))
+            K8sError::Config(format!(
+                "cannot read the executor pod template {path} (spark.kubernetes.executor.podTemplateFile): {e}"
+            ))
         })?;
         let name = format!("{}-driver-podspec-conf-map", k.resource_prefix);
         pod.add_volume(
@@ -476,12 +482,20 @@ impl<'a> Steps<'a> {
                 name: "pod-template-volume".into(),
                 config_map: Some(ConfigMapVolumeSource {
                     name: name.clone(),
-                    items: Some(vec![KeyToPath { key: POD_TEMPLATE_KEY.into(), path: POD_TEMPLATE_FILE.into(), mode: None }]),
+                    items: Some(vec![KeyToPath {
+                        key: POD_TEMPLATE_KEY.into(),
+                        path: POD_TEMPLATE_FILE.into(),
+                        mode: None,
+                    }]),
                     ..Default::default()
                 }),
                 ..Default::default()
             },
-            VolumeMount { name: "pod-template-volume".into(), mount_path: POD_TEMPLATE_DIR.into(), ..Default::default() },
+            VolumeMount {
+                name: "pod-template-volume".into(),
+                mount_path: POD_TEMPLATE_DIR.into(),
+                ..Default::default()
+            },
         );
         out.resources.push(Resource::ConfigMap(Box::new(ConfigMap {
             metadata: ObjectMeta {
@@ -493,8 +507,10 @@ impl<'a> Steps<'a> {
             data: Some(BTreeMap::from([(POD_TEMPLATE_KEY.to_string(), text)])),
             ..Default::default()
         })));
-        out.properties
-            .push(("spark.kubernetes.executor.podTemplateFile".into(), format!("{POD_TEMPLATE_DIR}/{POD_TEMPLATE_FILE}")));
+        out.properties.push((
+            "spark.kubernetes.executor.podTemplateFile".into(),
+            format!("{POD_TEMPLATE_DIR}/{POD_TEMPLATE_FILE}"),
+        ));
         Ok(())
     }
 
@@ -675,7 +691,11 @@ pub fn attach_conf_map(kconf: &KubernetesConf, pod: &mut Pod, properties: &str) 
         name: SPARK_CONF_VOLUME.into(),
         config_map: Some(ConfigMapVolumeSource {
             name: name.clone(),
-            items: Some(vec![KeyToPath { key: SPARK_CONF_FILE.into(), path: SPARK_CONF_FILE.into(), mode: Some(0o420) }]),
+            items: Some(vec![KeyToPath {
+                key: SPARK_CONF_FILE.into(),
+                path: SPARK_CONF_FILE.into(),
+                mode: Some(0o420),
+            }]),
             ..Default::default()
         }),
         ..Default::default()

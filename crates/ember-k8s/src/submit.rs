@@ -69,7 +69,11 @@ pub fn properties_text(conf: &SparkConf, extra: &[(String, String)]) -> String {
 /// The driver pod, its ConfigMap and the resources the steps ask for,
 /// ready to create (no API calls). `conf` gains `spark.app.id` and the
 /// executor pod name prefix.
-pub fn prepare(conf: &mut SparkConf, app: &str, args: &[String]) -> Result<(KubernetesConf, Pod, Vec<Resource>), K8sError> {
+pub fn prepare(
+    conf: &mut SparkConf,
+    app: &str,
+    args: &[String],
+) -> Result<(KubernetesConf, Pod, Vec<Resource>), K8sError> {
     let app_name = conf.get("spark.app.name").unwrap_or_else(|| "spark".into());
     let app_id = conf.get_explicit("spark.app.id").map(String::from).unwrap_or_else(kubernetes_app_id);
     let prefix = resource_name_prefix(&app_name);
@@ -115,14 +119,18 @@ pub async fn submit(
         if let Resource::Claim(claim) = r {
             let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
             api.create(&PostParams::default(), claim).await.map_err(|e| {
-                K8sError::api(format!("cannot create a claim for driver pod {name}"), "create", "persistentvolumeclaims", e)
+                K8sError::api(
+                    format!("cannot create a claim for driver pod {name}"),
+                    "create",
+                    "persistentvolumeclaims",
+                    e,
+                )
             })?;
         }
     }
-    let created = pods
-        .create(&PostParams::default(), &pod)
-        .await
-        .map_err(|e| K8sError::api(format!("cannot create driver pod {name} in namespace {ns}"), "create", "pods", e))?;
+    let created = pods.create(&PostParams::default(), &pod).await.map_err(|e| {
+        K8sError::api(format!("cannot create driver pod {name} in namespace {ns}"), "create", "pods", e)
+    })?;
     let owner = owner_reference(&created);
     if let Err(e) = create_owned(client, &ns, &resources, owner).await {
         let _ = pods.delete(&name, &DeleteParams::default()).await;
@@ -144,19 +152,17 @@ async fn create_owned(
                 let mut s = s.as_ref().clone();
                 s.metadata.owner_references = owners.clone();
                 let name = s.metadata.name.clone().unwrap_or_default();
-                Api::<Service>::namespaced(client.clone(), ns)
-                    .create(&PostParams::default(), &s)
-                    .await
-                    .map_err(|e| K8sError::api(format!("cannot create the driver service {name}"), "create", "services", e))?;
+                Api::<Service>::namespaced(client.clone(), ns).create(&PostParams::default(), &s).await.map_err(
+                    |e| K8sError::api(format!("cannot create the driver service {name}"), "create", "services", e),
+                )?;
             }
             Resource::ConfigMap(m) => {
                 let mut m = m.as_ref().clone();
                 m.metadata.owner_references = owners.clone();
                 let name = m.metadata.name.clone().unwrap_or_default();
-                Api::<ConfigMap>::namespaced(client.clone(), ns)
-                    .create(&PostParams::default(), &m)
-                    .await
-                    .map_err(|e| K8sError::api(format!("cannot create the config map {name}"), "create", "configmaps", e))?;
+                Api::<ConfigMap>::namespaced(client.clone(), ns).create(&PostParams::default(), &m).await.map_err(
+                    |e| K8sError::api(format!("cannot create the config map {name}"), "create", "configmaps", e),
+                )?;
             }
             Resource::Claim(_) => {}
         }
@@ -288,14 +294,8 @@ pub async fn find_drivers(client: &kube::Client, conf: &SparkConf, submission_id
 pub fn status_report(pod: &Pod) -> String {
     let m = &pod.metadata;
     let s = pod.status.clone().unwrap_or_default();
-    let labels = m
-        .labels
-        .clone()
-        .unwrap_or_default()
-        .iter()
-        .map(|(k, v)| format!("{k} -> {v}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let labels =
+        m.labels.clone().unwrap_or_default().iter().map(|(k, v)| format!("{k} -> {v}")).collect::<Vec<_>>().join(", ");
     format!(
         "Application status (driver):\n\t pod name: {}\n\t namespace: {}\n\t labels: {labels}\n\t pod uid: {}\n\t creation time: {}\n\t service account name: {}\n\t node name: {}\n\t start time: {}\n\t phase: {}\n{}",
         m.name.clone().unwrap_or_default(),

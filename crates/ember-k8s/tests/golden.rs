@@ -133,7 +133,10 @@ fn executor_with_template_and_on_demand_claim() {
         ("spark.kubernetes.executor.volumes.persistentVolumeClaim.spill.options.storageClass", "fast"),
         ("spark.kubernetes.executor.volumes.persistentVolumeClaim.spill.options.sizeLimit", "50Gi"),
         ("spark.kubernetes.executor.volumes.persistentVolumeClaim.spark-local-dir-1.mount.path", "/local"),
-        ("spark.kubernetes.executor.volumes.persistentVolumeClaim.spark-local-dir-1.options.claimName", "local-SPARK_EXECUTOR_ID"),
+        (
+            "spark.kubernetes.executor.volumes.persistentVolumeClaim.spark-local-dir-1.options.claimName",
+            "local-SPARK_EXECUTOR_ID",
+        ),
     ]);
     let (pod, resources) = build_executor(&k, "7", &exec_ctx()).unwrap();
     check::<Pod>("executor-template-claim.json", &pod);

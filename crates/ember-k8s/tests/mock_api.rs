@@ -110,7 +110,10 @@ async fn conflict_on_the_service_deletes_the_driver_pod() {
     });
     let e = submit(&client, &mut conf(), "local:///opt/app/etl.py", &[]).await.unwrap_err();
     assert_eq!(e.code(), Some(409));
-    assert!(e.to_string().contains("cannot create the driver service") && e.to_string().contains("409 Conflict"), "{e}");
+    assert!(
+        e.to_string().contains("cannot create the driver service") && e.to_string().contains("409 Conflict"),
+        "{e}"
+    );
     let log = log.lock().unwrap().clone();
     assert_eq!(log.len(), 3, "{log:?}");
     assert!(log[2].starts_with("DELETE /api/v1/namespaces/spark/pods/etl-") && log[2].contains("-driver"), "{log:?}");
@@ -136,7 +139,9 @@ async fn invalid_spec_is_reported_with_the_servers_reason() {
 #[tokio::test]
 async fn a_missing_driver_pod_is_a_clear_error() {
     let (client, _) = scripted(|m, uri, _| match (m.as_str(), uri) {
-        ("GET", "/api/v1/namespaces/spark/pods/etl-driver") => status(404, "NotFound", r#"pods "etl-driver" not found"#),
+        ("GET", "/api/v1/namespaces/spark/pods/etl-driver") => {
+            status(404, "NotFound", r#"pods "etl-driver" not found"#)
+        }
         _ => None,
     });
     let mut c = conf();
@@ -160,7 +165,10 @@ fn launch() -> (ExecutorLaunch, tokio::sync::mpsc::UnboundedReceiver<ember_exec:
 }
 
 fn empty_list() -> Answer {
-    Some((200, json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": []}).to_string()))
+    Some((
+        200,
+        json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": []}).to_string(),
+    ))
 }
 
 #[tokio::test]
@@ -175,7 +183,10 @@ async fn a_server_error_on_the_first_executor_pod_fails_start_up() {
     let m = KubernetesClusterManager::new(client, k).await.unwrap();
     let (l, _rx) = launch();
     let e = m.request_executors(&["1".into()], &l).await.unwrap_err();
-    assert!(e.contains("cannot create executor pod etl-1-exec-1") && e.contains("etcdserver: request timed out (500"), "{e}");
+    assert!(
+        e.contains("cannot create executor pod etl-1-exec-1") && e.contains("etcdserver: request timed out (500"),
+        "{e}"
+    );
     m.stop().await;
 }
 
@@ -208,8 +219,12 @@ async fn a_failed_executor_pod_is_reported_with_its_exit_code_and_deleted() {
                 None
             }
         }
-        "GET" => Some((200, json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "10"},
-                                   "items": [executor_pod("Running", "10", None)]}).to_string())),
+        "GET" => Some((
+            200,
+            json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "10"},
+                                   "items": [executor_pod("Running", "10", None)]})
+            .to_string(),
+        )),
         _ => None,
     });
     let mut c = conf();
@@ -255,20 +270,35 @@ async fn waiting_for_the_driver_survives_410_gone_and_a_dropped_watch() {
         let mut n = s.lock().unwrap();
         *n += 1;
         let list = |phase: &str, rv: &str| {
-            Some((200, json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": rv},
-                              "items": [driver_pod(phase, rv, None)]}).to_string()))
+            Some((
+                200,
+                json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": rv},
+                              "items": [driver_pod(phase, rv, None)]})
+                .to_string(),
+            ))
         };
         let watch = uri.contains("watch=true");
         match (*n, watch) {
             (1, false) => list("Pending", "1"),
             // A Running event, then the connection drops.
-            (2, true) => Some((200, format!("{}\n", json!({"type": "MODIFIED", "object": driver_pod("Running", "2", None)})))),
+            (2, true) => {
+                Some((200, format!("{}\n", json!({"type": "MODIFIED", "object": driver_pod("Running", "2", None)}))))
+            }
             // The history is gone: 410.
-            (3, true) => Some((200, format!("{}\n", json!({"type": "ERROR", "object":
+            (3, true) => Some((
+                200,
+                format!(
+                    "{}\n",
+                    json!({"type": "ERROR", "object":
                 {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "too old resource version: 2 (40)",
-                 "reason": "Expired", "code": 410}})))),
+                 "reason": "Expired", "code": 410}})
+                ),
+            )),
             (4, false) => list("Running", "5"),
-            (5, true) => Some((200, format!("{}\n", json!({"type": "MODIFIED", "object": driver_pod("Succeeded", "6", Some(0))})))),
+            (5, true) => Some((
+                200,
+                format!("{}\n", json!({"type": "MODIFIED", "object": driver_pod("Succeeded", "6", Some(0))})),
+            )),
             _ => None,
         }
     });
@@ -337,7 +367,11 @@ async fn pods_are_created_in_batches_of_allocation_batch_size() {
                     p
                 })
                 .collect();
-            Some((200, json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "5"}, "items": pods}).to_string()))
+            Some((
+                200,
+                json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "5"}, "items": pods})
+                    .to_string(),
+            ))
         }
         "GET" => empty_list(),
         _ => Some((200, json!({"kind": "Status", "status": "Success"}).to_string())),

@@ -92,7 +92,8 @@ async fn run(args: Args) -> Result<(), String> {
     let cluster = kubeconfig.clusters.first().and_then(|c| c.cluster.clone()).ok_or("kubeconfig without a cluster")?;
     let server = cluster.server.clone().ok_or("kubeconfig without a server")?;
     let ca_file = cluster.certificate_authority.clone();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.map_err(|e| e.to_string())?;
+    let config =
+        kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.map_err(|e| e.to_string())?;
     let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&args.work_dir).map_err(|e| e.to_string())?;
     let agent = Arc::new(Agent {
@@ -328,8 +329,10 @@ impl Agent {
                         .to_string()
                 } else if let Some(c) = &from.config_map_key_ref {
                     let data = self.wait_config_map(&ns, &c.name).await?;
-                    String::from_utf8_lossy(data.get(&c.key).ok_or(format!("config map {} has no key {}", c.name, c.key))?)
-                        .to_string()
+                    String::from_utf8_lossy(
+                        data.get(&c.key).ok_or(format!("config map {} has no key {}", c.name, c.key))?,
+                    )
+                    .to_string()
                 } else {
                     String::new()
                 }
@@ -371,9 +374,17 @@ impl Agent {
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
-                let waiting = container_status(&container.name, &container.image.clone().unwrap_or_default(),
-                    json!({"terminated": {"exitCode": 128, "reason": "StartError", "message": e.to_string(), "finishedAt": now()}}), false);
-                self.patch_status(&pod, json!({"phase": "Failed", "message": e.to_string(), "containerStatuses": [waiting]})).await?;
+                let waiting = container_status(
+                    &container.name,
+                    &container.image.clone().unwrap_or_default(),
+                    json!({"terminated": {"exitCode": 128, "reason": "StartError", "message": e.to_string(), "finishedAt": now()}}),
+                    false,
+                );
+                self.patch_status(
+                    &pod,
+                    json!({"phase": "Failed", "message": e.to_string(), "containerStatuses": [waiting]}),
+                )
+                .await?;
                 return Err(format!("cannot start {}: {e}", self.args.ember.display()));
             }
         };
@@ -383,10 +394,15 @@ impl Agent {
             r.insert(uid.clone(), tx);
         }
         let image = container.image.clone().unwrap_or_default();
-        let mut statuses = vec![container_status(&container.name, &image, json!({"running": {"startedAt": started}}), true)];
+        let mut statuses =
+            vec![container_status(&container.name, &image, json!({"running": {"startedAt": started}}), true)];
         for other in spec.containers.iter().skip(1) {
-            statuses.push(container_status(&other.name, &other.image.clone().unwrap_or_default(),
-                json!({"waiting": {"reason": "NotRunByTestNode"}}), false));
+            statuses.push(container_status(
+                &other.name,
+                &other.image.clone().unwrap_or_default(),
+                json!({"waiting": {"reason": "NotRunByTestNode"}}),
+                false,
+            ));
         }
         let cond = |t: &str, s: &str| json!({"type": t, "status": s, "lastTransitionTime": now()});
         self.patch_status(&pod, json!({
@@ -443,9 +459,14 @@ impl Agent {
             137 => "Killed",
             _ => "Error",
         };
-        let terminated = container_status(&container.name, &image, json!({"terminated": {
-            "exitCode": code, "reason": reason, "startedAt": started, "finishedAt": now(),
-        }}), false);
+        let terminated = container_status(
+            &container.name,
+            &image,
+            json!({"terminated": {
+                "exitCode": code, "reason": reason, "startedAt": started, "finishedAt": now(),
+            }}),
+            false,
+        );
         let phase = if code == 0 { "Succeeded" } else { "Failed" };
         let cond = |t: &str, s: &str| json!({"type": t, "status": s, "lastTransitionTime": now()});
         let _ = self
@@ -478,7 +499,8 @@ impl Agent {
     async fn secret_data(&self, ns: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>, String> {
         let api: Api<Secret> = Api::namespaced(self.client.clone(), ns);
         let s = api.get(name).await.map_err(|e| format!("cannot read secret {ns}/{name}: {e}"))?;
-        let mut out: BTreeMap<String, Vec<u8>> = s.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
+        let mut out: BTreeMap<String, Vec<u8>> =
+            s.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
         out.extend(s.string_data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.into_bytes())));
         Ok(out)
     }
@@ -529,7 +551,11 @@ fn container_status(name: &str, image: &str, state: serde_json::Value, ready: bo
            "started": ready, "state": state})
 }
 
-fn write_items(dir: &Path, data: &BTreeMap<String, Vec<u8>>, items: Option<&[k8s_openapi::api::core::v1::KeyToPath]>) -> Result<(), String> {
+fn write_items(
+    dir: &Path,
+    data: &BTreeMap<String, Vec<u8>>,
+    items: Option<&[k8s_openapi::api::core::v1::KeyToPath]>,
+) -> Result<(), String> {
     let pairs: Vec<(String, String)> = match items {
         Some(items) => items.iter().map(|i| (i.key.clone(), i.path.clone())).collect(),
         None => data.keys().map(|k| (k.clone(), k.clone())).collect(),

@@ -97,7 +97,9 @@ impl DriverOptions {
             port: match conf.get("spark.driver.port") {
                 None => 0,
                 Some(p) => p.trim().parse::<u16>().map_err(|_| {
-                    ember_common::SparkError::illegal_argument(format!("spark.driver.port should be a port number, but was {p}"))
+                    ember_common::SparkError::illegal_argument(format!(
+                        "spark.driver.port should be a port number, but was {p}"
+                    ))
                 })?,
             },
             first_executor_id: 0,
@@ -130,11 +132,21 @@ struct RunningTask {
 
 /// What a job hears about its tasks and the executors.
 pub(crate) enum JobEvent {
-    Update { executor_id: String, update: Box<StatusUpdate> },
-    TaskLost { task: TaskRef, reason: String },
-    ExecutorLost { executor_id: String },
+    Update {
+        executor_id: String,
+        update: Box<StatusUpdate>,
+    },
+    TaskLost {
+        task: TaskRef,
+        reason: String,
+    },
+    ExecutorLost {
+        executor_id: String,
+    },
     /// The application cannot go on (`spark.executor.maxNumFailures`).
-    Abort { reason: String },
+    Abort {
+        reason: String,
+    },
 }
 
 #[derive(Default)]
