@@ -293,14 +293,27 @@ def test_client_mode_runs_executors_as_pods(cluster, ember_bin, tmp_path):
     out = tmp_path / "out.json"
     app = tmp_path / "etl.py"
     app.write_text(APP)
-    proc = run_submit(cluster, ember_bin, submit_args(cluster, "client") + [str(app), str(out)])
+    # Executor pods are kept at the end, so the test can read what ran.
+    args = submit_args(cluster, "client", "spark.kubernetes.executor.deleteOnTermination=false")
+    proc = run_submit(cluster, ember_bin, args + [str(app), str(out)])
     stdout, stderr = proc.communicate(timeout=180)
     assert proc.returncode == 0, stderr
     assert json.loads(out.read_text()) == expected()
-    # No driver pod: the executors have no owner; the driver deletes them at the end.
+    execs = [p for p in cluster.api.pods("spark-role=executor")
+             if p["metadata"]["labels"]["spark-app-selector"].startswith("spark-application-")]  # fmt: skip
+    try:
+        assert sorted(p["metadata"]["labels"]["spark-exec-id"] for p in execs) == ["1", "2"]
+        for p in execs:
+            # No driver pod, so no owner; the executor ran and was stopped cleanly.
+            assert not p["metadata"].get("ownerReferences")
+            wait_for(lambda: cluster.api.get(f"/api/v1/namespaces/{NAMESPACE}/pods/{p['metadata']['name']}")
+                     ["status"].get("phase") == "Succeeded", 60, "the executor pod to succeed")  # fmt: skip
+    finally:
+        for p in execs:
+            cluster.api.call("DELETE", f"/api/v1/namespaces/{NAMESPACE}/pods/{p['metadata']['name']}")
     wait_for(lambda: not [p for p in cluster.api.pods("spark-role=executor")
                           if p["metadata"]["labels"]["spark-app-selector"].startswith("spark-application-")],
-             60, "client-mode executor pods to go")  # fmt: skip
+             60, "the kept executor pods to be deleted")  # fmt: skip
 
 
 def test_an_executor_pod_deleted_mid_job_is_replaced(cluster, ember_bin, tmp_path):

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ember_common::SparkConf;
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Service};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -139,6 +139,8 @@ pub async fn submit(
     Ok(Submission { namespace: ns, driver_pod: name, app_id: kconf.app_id.clone(), app_name: kconf.app_name.clone() })
 }
 
+/// Creates the Service and ConfigMaps the steps asked for, owned by the
+/// driver pod (claims were created before it).
 async fn create_owned(
     client: &kube::Client,
     ns: &str,
@@ -149,25 +151,40 @@ async fn create_owned(
     for r in resources {
         match r {
             Resource::Service(s) => {
-                let mut s = s.as_ref().clone();
-                s.metadata.owner_references = owners.clone();
-                let name = s.metadata.name.clone().unwrap_or_default();
-                Api::<Service>::namespaced(client.clone(), ns).create(&PostParams::default(), &s).await.map_err(
-                    |e| K8sError::api(format!("cannot create the driver service {name}"), "create", "services", e),
-                )?;
+                create_one(client, ns, s.as_ref(), &owners, "the driver service", "services").await?
             }
             Resource::ConfigMap(m) => {
-                let mut m = m.as_ref().clone();
-                m.metadata.owner_references = owners.clone();
-                let name = m.metadata.name.clone().unwrap_or_default();
-                Api::<ConfigMap>::namespaced(client.clone(), ns).create(&PostParams::default(), &m).await.map_err(
-                    |e| K8sError::api(format!("cannot create the config map {name}"), "create", "configmaps", e),
-                )?;
+                create_one(client, ns, m.as_ref(), &owners, "the config map", "configmaps").await?
             }
             Resource::Claim(_) => {}
         }
     }
     Ok(())
+}
+
+async fn create_one<K>(
+    client: &kube::Client,
+    ns: &str,
+    object: &K,
+    owners: &Option<Vec<OwnerReference>>,
+    what: &str,
+    resource: &str,
+) -> Result<(), K8sError>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let mut object = object.clone();
+    object.meta_mut().owner_references = owners.clone();
+    let name = object.meta().name.clone().unwrap_or_default();
+    Api::<K>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), &object)
+        .await
+        .map(|_| ())
+        .map_err(|e| K8sError::api(format!("cannot create {what} {name}"), "create", resource, e))
 }
 
 /// The driver pod's phase and its driver container's exit code.
@@ -179,7 +196,6 @@ pub fn driver_outcome(pod: &Pod) -> (String, Option<i32>) {
         .unwrap_or_default()
         .iter()
         .find(|c| c.name == DRIVER_CONTAINER_NAME)
-        .or(None)
         .and_then(|c| c.state.as_ref()?.terminated.as_ref().map(|t| t.exit_code));
     (phase, code)
 }

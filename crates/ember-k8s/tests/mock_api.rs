@@ -164,6 +164,17 @@ fn launch() -> (ExecutorLaunch, tokio::sync::mpsc::UnboundedReceiver<ember_exec:
     (l, rx)
 }
 
+/// An API server that accepts every pod and never shows one: lists stay
+/// empty and watches idle.
+fn pods_never_show_up() -> (kube::Client, Arc<Mutex<Vec<String>>>) {
+    scripted(|m, uri, body| match m.as_str() {
+        "POST" => created(body),
+        "GET" if uri.contains("watch=true") => None,
+        "GET" => empty_list(),
+        _ => Some((200, json!({"kind": "Status", "status": "Success"}).to_string())),
+    })
+}
+
 fn empty_list() -> Answer {
     Some((
         200,
@@ -330,12 +341,7 @@ async fn waiting_for_the_driver_survives_410_gone_and_a_dropped_watch() {
 async fn a_pod_that_never_appears_is_reported_so_the_driver_asks_again() {
     // The API server accepts the pod but it never shows up in a listing or
     // the watch (say, an admission webhook dropped it).
-    let (client, log) = scripted(|m, uri, body| match m.as_str() {
-        "POST" => created(body),
-        "GET" if uri.contains("watch=true") => None,
-        "GET" => empty_list(),
-        _ => Some((200, json!({"kind": "Status", "status": "Success"}).to_string())),
-    });
+    let (client, log) = pods_never_show_up();
     let mut c = conf();
     c.set("spark.kubernetes.allocation.batch.delay", "100ms");
     c.set("spark.kubernetes.allocation.executor.timeout", "200ms");

@@ -187,8 +187,7 @@ async fn heartbeat(agent: Arc<Agent>) {
 impl Agent {
     async fn on_pod(self: Arc<Self>, pod: Pod) {
         let Some(uid) = pod.metadata.uid.clone() else { return };
-        if let Some(deleted) = &pod.metadata.deletion_timestamp {
-            let _ = deleted;
+        if pod.metadata.deletion_timestamp.is_some() {
             let grace = pod.metadata.deletion_grace_period_seconds.unwrap_or(30).max(0) as u64;
             let tx = self.running.lock().ok().and_then(|r| r.get(&uid).cloned());
             match tx {
@@ -237,11 +236,14 @@ impl Agent {
     }
 
     fn allocate_ip(&self) -> String {
-        let mut n = self.next_ip.lock().map(|g| *g).unwrap_or(2);
-        if let Ok(mut g) = self.next_ip.lock() {
-            n = *g;
-            *g = if *g >= 254 { 2 } else { *g + 1 };
-        }
+        let n = match self.next_ip.lock() {
+            Ok(mut g) => {
+                let n = *g;
+                *g = if n >= 254 { 2 } else { n + 1 };
+                n
+            }
+            Err(_) => 2,
+        };
         format!("{}.{n}", self.args.ip_prefix)
     }
 
