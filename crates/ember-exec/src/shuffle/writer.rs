@@ -213,6 +213,7 @@ impl FrameSink {
         if batch.num_rows() == 0 {
             return Ok(());
         }
+        let batch = compact_views(batch)?;
         self.buffered_rows[partition] += batch.num_rows();
         self.buffered_bytes[partition] += batch.get_array_memory_size();
         self.buffers[partition].push(batch);
@@ -243,8 +244,10 @@ impl FrameSink {
         for p in 0..self.buffers.len() {
             self.flush(p)?;
         }
+        // Not synced to disk (Spark's spark.shuffle.sync is off by default):
+        // shuffle files live as long as their executor, and the renames
+        // below are what readers rely on.
         self.file.flush()?;
-        self.file.get_ref().sync_data()?;
         let index = index_path(&self.data);
         let index_tmp = index.with_extension(format!("index.{}.tmp", uuid::Uuid::new_v4().simple()));
         std::fs::write(&index_tmp, write_index(&self.frames))?;
@@ -262,5 +265,69 @@ impl Drop for FrameSink {
     fn drop(&mut self) {
         // A failed or cancelled task leaves no partial file behind.
         let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// `batch` with its string and binary view columns holding only the bytes
+/// their rows use. A view array can share data buffers far larger than its
+/// rows (a join's output takes its strings from the whole build side; a
+/// partitioner's slices share their input's), and IPC writes each batch's
+/// buffers whole: unshared, a shuffle of a few MB grew to gigabytes.
+fn compact_views(batch: RecordBatch) -> Result<RecordBatch> {
+    use arrow::array::{ArrayRef, AsArray};
+    fn bloated(used: usize, buffers: &[arrow::buffer::Buffer]) -> bool {
+        buffers.iter().map(|b| b.len()).sum::<usize>() > used
+    }
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| matches!(f.data_type(), DataType::Utf8View | DataType::BinaryView)) {
+        return Ok(batch);
+    }
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| match c.data_type() {
+            DataType::Utf8View => {
+                let a = c.as_string_view();
+                match bloated(a.total_buffer_bytes_used(), a.data_buffers()) {
+                    true => Arc::new(a.gc()) as ArrayRef,
+                    false => c.clone(),
+                }
+            }
+            DataType::BinaryView => {
+                let a = c.as_binary_view();
+                match bloated(a.total_buffer_bytes_used(), a.data_buffers()) {
+                    true => Arc::new(a.gc()) as ArrayRef,
+                    false => c.clone(),
+                }
+            }
+            _ => c.clone(),
+        })
+        .collect::<Vec<_>>();
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use arrow::array::{StringViewArray, UInt32Array};
+
+    #[test]
+    fn view_columns_are_written_with_only_the_bytes_their_rows_use() {
+        // 10,000 strings of 100 bytes: a 1 MB data buffer; ten rows taken
+        // from it still share all of it.
+        let strings: Vec<String> = (0..10_000).map(|i| format!("{i:0>100}")).collect();
+        let all = StringViewArray::from_iter_values(strings.iter());
+        let taken =
+            arrow::compute::take(&all, &UInt32Array::from(vec![1, 500, 9_999, 42, 7, 8, 9, 10, 11, 12]), None).unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8View, false)]));
+        let batch = RecordBatch::try_new(schema, vec![taken]).unwrap();
+
+        let shared = super::super::encode_frame(std::slice::from_ref(&batch), None).unwrap();
+        let compact = compact_views(batch.clone()).unwrap();
+        let frame = super::super::encode_frame(std::slice::from_ref(&compact), None).unwrap();
+        assert!(shared.len() > 1_000_000, "the shared buffer is written whole: {} bytes", shared.len());
+        assert!(frame.len() < 10_000, "ten 100-byte strings took {} bytes", frame.len());
+        assert_eq!(super::super::decode_frame(&frame).unwrap(), vec![batch]);
     }
 }
