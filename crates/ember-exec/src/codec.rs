@@ -14,7 +14,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::physical_plan::from_proto::parse_protobuf_partitioning;
 use datafusion_proto::physical_plan::to_proto::serialize_partitioning;
 use datafusion_proto::physical_plan::{
-    PhysicalExtensionCodec, PhysicalPlanDecodeContext, PhysicalProtoConverterExtension,
+    DeduplicatingProtoConverter, PhysicalExtensionCodec, PhysicalPlanDecodeContext, PhysicalProtoConverterExtension,
 };
 use datafusion_proto::protobuf;
 use prost::Message;
@@ -184,10 +184,22 @@ impl PhysicalExtensionCodec for EmberCodec {
 
 /// A stage plan as bytes.
 pub fn encode_plan(plan: Arc<dyn ExecutionPlan>) -> Result<Vec<u8>> {
-    Ok(datafusion_proto::bytes::physical_plan_to_bytes_with_extension_codec(plan, &EmberCodec)?.to_vec())
+    Ok(datafusion_proto::bytes::physical_plan_to_bytes_with_proto_converter(
+        plan,
+        &EmberCodec,
+        &DeduplicatingProtoConverter {},
+    )?
+    .to_vec())
 }
 
 /// A stage plan from bytes, its functions resolved in `ctx`.
 pub fn decode_plan(bytes: &[u8], ctx: &TaskContext) -> Result<Arc<dyn ExecutionPlan>> {
-    datafusion_proto::bytes::physical_plan_from_bytes_with_extension_codec(bytes, ctx, &EmberCodec)
+    // Deduplicating keeps a dynamic filter one expression, shared by the
+    // operator that fills it and the scans that read it.
+    datafusion_proto::bytes::physical_plan_from_bytes_with_proto_converter(
+        bytes,
+        ctx,
+        &EmberCodec,
+        &DeduplicatingProtoConverter {},
+    )
 }

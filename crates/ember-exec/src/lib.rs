@@ -7,9 +7,11 @@
 //! one. What that takes, learned the hard way:
 //! - sibling partitions must not share work: file-scan work stealing is off
 //!   (a task would otherwise read its siblings' files too);
-//! - dynamic filters are off (a join's filter would wait for build sides
-//!   that run elsewhere), and so are physical scalar subqueries (their
-//!   results live in the operator that a stage cut separates from them);
+//! - a task runs its stage's plan narrowed to its one partition
+//!   ([`task::narrow`]): a join's dynamic filter would otherwise wait for
+//!   build sides that run elsewhere;
+//! - physical scalar subqueries are off (their results live in the
+//!   operator that a stage cut separates from them);
 //! - collect-left joins that emit left rows after the last probe partition
 //!   (left, full, semi, anti, mark) become partitioned joins
 //!   ([`stage::split`]);
@@ -26,6 +28,7 @@ pub mod rpc;
 pub mod scheduler;
 pub mod shuffle;
 pub mod stage;
+pub mod task;
 
 pub use cluster::{ClusterManager, ExecutorExit, ExecutorLaunch, InProcess, LocalProcesses, ResourceProfile};
 pub use scheduler::{Driver, DriverOptions};

@@ -128,6 +128,60 @@ async fn queries_give_local_mode_answers() {
     c.driver.stop().await;
 }
 
+/// The rows of `t` as four parquet files (a scan of four partitions that
+/// takes dynamic filters).
+fn write_parquet(dir: &Path) -> PathBuf {
+    use arrow::array::Int64Array;
+    use arrow::datatypes::{DataType, Field, Schema};
+    let data = dir.join("p");
+    std::fs::create_dir_all(&data).unwrap();
+    let schema =
+        Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false), Field::new("v", DataType::Int64, false)]));
+    for f in 0..FILES {
+        let n = (f * ROWS_PER_FILE) as i64..((f + 1) * ROWS_PER_FILE) as i64;
+        let k = Int64Array::from_iter_values(n.clone().map(|n| (n * 7919) % 101));
+        let batch =
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(k), Arc::new(Int64Array::from_iter_values(n))]).unwrap();
+        let file = std::fs::File::create(data.join(format!("part-{f}.parquet"))).unwrap();
+        let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema.clone(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+    data
+}
+
+/// A join whose small side is broadcast (collect-left) fills a dynamic
+/// filter that the scan it probes reads, in the same stage. Each probe
+/// partition reports its build side and waits for its siblings' reports;
+/// in a task its siblings run elsewhere, so only a task that sees its own
+/// partition alone finishes. Under a union (whose partitions are its
+/// inputs' one after another) the joins run without the filter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn broadcast_joins_with_dynamic_filters_finish_with_local_answers() {
+    let c = cluster(2, &[], |_| {}).await;
+    let parquet = write_parquet(c._dir.path());
+    let local_spark = SparkSession::try_new("local", conf(&[("spark.master", "local[2]")])).unwrap();
+    for spark in [&c.spark, &local_spark] {
+        let opts = datafusion::prelude::ParquetReadOptions::default();
+        spark.ctx().register_parquet("p", parquet.display().to_string().as_str(), opts).await.unwrap();
+    }
+    let join = "SELECT p.k, count(*) AS n, sum(v) AS s FROM p JOIN (VALUES (3), (5), (7)) AS small(k) \
+                ON p.k = small.k GROUP BY p.k ORDER BY p.k";
+    let union = "SELECT k, count(*) AS n FROM (SELECT p.k FROM p JOIN (VALUES (3), (5)) AS a(k) ON p.k = a.k \
+                 UNION ALL SELECT p.k FROM p JOIN (VALUES (5), (7)) AS b(k) ON p.k = b.k) GROUP BY k ORDER BY k";
+    for sql in [join, union] {
+        let logical = c.spark.ctx().state().create_logical_plan(sql).await.unwrap();
+        let physical = c.spark.ctx().state().create_physical_plan(&logical).await.unwrap();
+        let shown = datafusion::physical_plan::displayable(physical.as_ref()).indent(true).to_string();
+        assert!(shown.contains("mode=CollectLeft") && shown.contains("DynamicFilter"), "{shown}");
+        let got = tokio::time::timeout(Duration::from_secs(60), run(&c.spark, sql)).await.expect("the job finishes");
+        let want = show(&run(&local_spark, sql).await.unwrap());
+        assert_eq!(show(&got.unwrap()), want, "{sql}");
+        assert!(want.lines().count() > 5, "the join matched rows: {want}");
+    }
+    c.driver.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn executor_killed_during_the_map_stage_is_recomputed() {
     let c = cluster(2, &[], |_| {}).await;

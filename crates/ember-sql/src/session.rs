@@ -87,7 +87,7 @@ impl SparkSession {
         opts.execution.parquet.pushdown_filters = false;
         if runner.is_some() {
             // Stages cut at every exchange: a round-robin exchange would be a
-            // shuffle of its own, and dynamic filters cannot cross processes.
+            // shuffle of its own.
             // A task runs one partition: its files must not be shared with
             // sibling partitions (they run elsewhere).
             opts.optimizer.enable_round_robin_repartition = false;
@@ -95,10 +95,9 @@ impl SparkSession {
             // Scalar subqueries as joins: a ScalarSubqueryExec must wrap the
             // expressions that read its results, which stages would split.
             opts.optimizer.enable_physical_uncorrelated_scalar_subquery = false;
-            opts.optimizer.enable_dynamic_filter_pushdown = false;
-            opts.optimizer.enable_join_dynamic_filter_pushdown = false;
-            opts.optimizer.enable_topk_dynamic_filter_pushdown = false;
-            opts.optimizer.enable_aggregate_dynamic_filter_pushdown = false;
+            // Dynamic filters stay on: a filter reaches the scans of its own
+            // stage (tasks narrow their plan to one partition, see
+            // ember-exec's task module); scans across a shuffle keep it `true`.
         }
 
         let pool_bytes = ((memory as f64) * MEMORY_FRACTION) as usize;

@@ -139,7 +139,8 @@ impl ExecutionPlan for ShuffleWriterExec {
             .task_id()
             .and_then(|t| t.parse::<u64>().ok())
             .ok_or_else(|| DataFusionError::Internal("a shuffle map task needs a numeric task id".into()))?;
-        let input = self.input.execute(partition, context)?;
+        // The task runs its partition alone: see crate::task.
+        let input = crate::task::narrow(self.input.clone(), partition)?.execute(0, context)?;
         let input_partitions = self.input.properties().partitioning.partition_count();
         let partitioner = self
             .partitioning
