@@ -77,7 +77,10 @@ pub async fn serve(
         }
         Ok(req)
     };
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    // Replies are small gRPC frames: without TCP_NODELAY each can wait for
+    // the peer's delayed ACK (40 ms). The builder's setting does not apply
+    // to a listener of our own.
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
         .add_service(tonic::service::interceptor::InterceptedService::new(svc, auth))
         .serve_with_incoming_shutdown(incoming, shutdown)

@@ -161,10 +161,12 @@ pub async fn serve<H: Handler>(handler: Arc<H>, secret: Option<Arc<str>>, bind: 
     let svc = FlightServiceServer::new(Service { handler, secret })
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    // Replies are small gRPC frames: without TCP_NODELAY each can wait for
+    // the peer's delayed ACK (40 ms). The builder's setting does not apply
+    // to a listener of our own.
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     tokio::spawn(async move {
         let result = tonic::transport::Server::builder()
-            .tcp_nodelay(true)
             .add_service(svc)
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = rx.await;
