@@ -229,7 +229,13 @@ impl FrameSink {
         if batches.is_empty() {
             return Ok(());
         }
-        let frame = encode_frame(&batches, self.compression)?;
+        // One batch per frame: IPC compresses every buffer of every batch on
+        // its own, and a partitioner's pieces can be a few rows each.
+        let batch = match batches.as_slice() {
+            [one] => one.clone(),
+            _ => arrow::compute::concat_batches(batches[0].schema_ref(), &batches)?,
+        };
+        let frame = encode_frame(std::slice::from_ref(&batch), self.compression)?;
         self.file.write_all(&frame)?;
         let len = frame.len() as u64;
         self.frames[partition].push((self.offset, len));
