@@ -58,7 +58,7 @@ server_cmd() {
       # The distributed runtime's cost: local[2] against two executor processes.
       case $backend in
         ember-local2) CMD+=(--master "local[2]") ;;
-        ember-cluster) CMD+=(--master "local-cluster[2,1,4g]") ;;
+        ember-cluster) CMD+=(--master "local-cluster[2,1,4g]" ${EMBER_CLUSTER_ARGS:-}) ;;
       esac ;;
     sail)
       [ -x "$SAIL_BIN" ] || die "no sail at $SAIL_BIN: run 'make setup-sail'"

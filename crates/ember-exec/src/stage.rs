@@ -64,7 +64,7 @@ pub fn split(
     partitions: usize,
 ) -> Result<StageGraph> {
     let plan = distribute_collect_left_joins(plan, partitions)?;
-    let mut cutter = Cutter { ids, compression, stages: BTreeMap::new() };
+    let mut cutter = Cutter { ids, compression, stages: BTreeMap::new(), done: Default::default() };
     let (root, parents) = cutter.cut(plan)?;
     let result = cutter.add_stage(root, None, parents);
     Ok(StageGraph { stages: cutter.stages, result: result.0 })
@@ -74,11 +74,25 @@ struct Cutter<'a> {
     ids: &'a dyn IdSource,
     compression: Option<CompressionType>,
     stages: BTreeMap<u64, Stage>,
+    /// Subplans already cut, by identity: a subplan that appears twice
+    /// (a build side shared by two joins) is computed by the same stages.
+    done: std::collections::HashMap<usize, (Arc<dyn ExecutionPlan>, Vec<u64>)>,
 }
 
 impl Cutter<'_> {
     /// The plan with its exchanges replaced by readers, and the stages it reads.
     fn cut(&mut self, plan: Arc<dyn ExecutionPlan>) -> Result<(Arc<dyn ExecutionPlan>, Vec<u64>)> {
+        // Keyed by address: `plan` stays alive in the tree being cut.
+        let key = Arc::as_ptr(&plan) as *const () as usize;
+        if let Some(done) = self.done.get(&key) {
+            return Ok(done.clone());
+        }
+        let cut = self.cut_new(plan)?;
+        self.done.insert(key, cut.clone());
+        Ok(cut)
+    }
+
+    fn cut_new(&mut self, plan: Arc<dyn ExecutionPlan>) -> Result<(Arc<dyn ExecutionPlan>, Vec<u64>)> {
         let mut parents = vec![];
         let mut children = vec![];
         for child in plan.children() {
@@ -149,6 +163,9 @@ impl Cutter<'_> {
         let id = self.ids.next_stage_id();
         let shuffle_id = self.ids.next_shuffle_id();
         let tasks = input.output_partitioning().partition_count();
+        let mut parents = parents;
+        parents.sort_unstable();
+        parents.dedup();
         let plan = Arc::new(ShuffleWriterExec::new(input, shuffle_id, partitioning, self.compression));
         self.stages.insert(id, Stage { id, shuffle_id, plan, parents, tasks, encoded: None });
         (id, shuffle_id)
@@ -178,9 +195,13 @@ pub fn driver_only(plan: &Arc<dyn ExecutionPlan>) -> Option<String> {
 /// Joins that collect their left side and emit unmatched (or matched-once)
 /// left rows after the last probe partition (left, full, semi, anti, mark)
 /// count their probe partitions within one process; in a job each task
-/// runs one, so none would be last. They become partitioned hash joins
-/// (both sides shuffled on the keys), or, when that changes the answer
-/// (null-aware anti joins, nested-loop joins), probe one partition.
+/// runs one, so none would be last. Left, semi, anti and mark joins probe
+/// one partition holding only the probe rows that match some build row:
+/// the tasks of the probe side keep those (a right semi join against the
+/// same build side, which is computed once), and no other probe row can
+/// change such a join's answer. Full joins become partitioned hash joins
+/// (both sides shuffled on the keys); null-aware anti joins (where any
+/// NULL probe key matters) and nested-loop joins probe one partition.
 fn distribute_collect_left_joins(plan: Arc<dyn ExecutionPlan>, partitions: usize) -> Result<Arc<dyn ExecutionPlan>> {
     use datafusion::common::JoinType;
     use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -206,6 +227,20 @@ fn distribute_collect_left_joins(plan: Arc<dyn ExecutionPlan>, partitions: usize
         {
             let new = if h.null_aware {
                 let children = vec![h.left().clone(), one_probe_partition(h.right())];
+                h.builder().with_new_children(children)?.recompute_properties().build_exec()?
+            } else if *h.join_type() != JoinType::Full {
+                let matching = HashJoinExec::try_new(
+                    h.left().clone(),
+                    h.right().clone(),
+                    h.on().to_vec(),
+                    h.filter().cloned(),
+                    &JoinType::RightSemi,
+                    None,
+                    PartitionMode::CollectLeft,
+                    h.null_equality(),
+                    false,
+                )?;
+                let children = vec![h.left().clone(), one_probe_partition(&(Arc::new(matching) as _))];
                 h.builder().with_new_children(children)?.recompute_properties().build_exec()?
             } else {
                 let left = match (h.left().as_ref() as &dyn std::any::Any).downcast_ref::<CoalescePartitionsExec>() {
