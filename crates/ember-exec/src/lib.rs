@@ -13,8 +13,8 @@
 //! - physical scalar subqueries are off (their results live in the
 //!   operator that a stage cut separates from them);
 //! - collect-left joins that emit left rows after the last probe partition
-//!   (left, full, semi, anti, mark) become partitioned joins
-//!   ([`stage::split`]);
+//!   (left, full, semi, anti, mark) probe one partition of the matching
+//!   rows, or (full) become partitioned joins ([`stage::split`]);
 //! - a shuffle reader carries no equivalence knowledge: sorted exchanges are
 //!   re-sorted and window sorts name their partition keys;
 //! - what datafusion-proto cannot carry faithfully runs in the driver
