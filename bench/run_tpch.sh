@@ -16,6 +16,8 @@
 #   TPCH_DATA      directory of <table>.parquet [data/tpch-sf1]
 #   BACKENDS       which servers, the first is compared with the rest ["ember sail"];
 #                  ember-local2 and ember-cluster are ember on local[2] and local-cluster[2,1,4g]
+#   EMBER_CLUSTER_ARGS  more options for ember-cluster's server, split on spaces,
+#                  e.g. "--conf spark.shuffle.compress=false" [none]
 #   RUNS           runs per query, best counts [2]
 #   ONLY           comma-separated query numbers, e.g. 1,6,18 [all 22]
 #   SESSION_RUNS   session start measurements per backend [3]

@@ -150,6 +150,25 @@ fn write_parquet(dir: &Path) -> PathBuf {
     data
 }
 
+/// Registers `p` (see [`write_parquet`]) in the cluster's session and in a
+/// local-mode session, which it returns.
+async fn with_parquet(c: &Cluster) -> Arc<SparkSession> {
+    let parquet = write_parquet(c._dir.path());
+    let local_spark = SparkSession::try_new("local", conf(&[("spark.master", "local[2]")])).unwrap();
+    for spark in [&c.spark, &local_spark] {
+        let opts = datafusion::prelude::ParquetReadOptions::default();
+        spark.ctx().register_parquet("p", parquet.display().to_string().as_str(), opts).await.unwrap();
+    }
+    local_spark
+}
+
+/// The physical plan of `sql`, as EXPLAIN shows it.
+async fn physical_plan(spark: &SparkSession, sql: &str) -> String {
+    let logical = spark.ctx().state().create_logical_plan(sql).await.unwrap();
+    let physical = spark.ctx().state().create_physical_plan(&logical).await.unwrap();
+    datafusion::physical_plan::displayable(physical.as_ref()).indent(true).to_string()
+}
+
 /// A join whose small side is broadcast (collect-left) fills a dynamic
 /// filter that the scan it probes reads, in the same stage. Each probe
 /// partition reports its build side and waits for its siblings' reports;
@@ -159,20 +178,13 @@ fn write_parquet(dir: &Path) -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn broadcast_joins_with_dynamic_filters_finish_with_local_answers() {
     let c = cluster(2, &[], |_| {}).await;
-    let parquet = write_parquet(c._dir.path());
-    let local_spark = SparkSession::try_new("local", conf(&[("spark.master", "local[2]")])).unwrap();
-    for spark in [&c.spark, &local_spark] {
-        let opts = datafusion::prelude::ParquetReadOptions::default();
-        spark.ctx().register_parquet("p", parquet.display().to_string().as_str(), opts).await.unwrap();
-    }
+    let local_spark = with_parquet(&c).await;
     let join = "SELECT p.k, count(*) AS n, sum(v) AS s FROM p JOIN (VALUES (3), (5), (7)) AS small(k) \
                 ON p.k = small.k GROUP BY p.k ORDER BY p.k";
     let union = "SELECT k, count(*) AS n FROM (SELECT p.k FROM p JOIN (VALUES (3), (5)) AS a(k) ON p.k = a.k \
                  UNION ALL SELECT p.k FROM p JOIN (VALUES (5), (7)) AS b(k) ON p.k = b.k) GROUP BY k ORDER BY k";
     for sql in [join, union] {
-        let logical = c.spark.ctx().state().create_logical_plan(sql).await.unwrap();
-        let physical = c.spark.ctx().state().create_physical_plan(&logical).await.unwrap();
-        let shown = datafusion::physical_plan::displayable(physical.as_ref()).indent(true).to_string();
+        let shown = physical_plan(&c.spark, sql).await;
         assert!(shown.contains("mode=CollectLeft") && shown.contains("DynamicFilter"), "{shown}");
         let got = tokio::time::timeout(Duration::from_secs(60), run(&c.spark, sql)).await.expect("the job finishes");
         let want = show(&run(&local_spark, sql).await.unwrap());
@@ -189,12 +201,7 @@ async fn broadcast_joins_with_dynamic_filters_finish_with_local_answers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn left_emitting_broadcast_joins_give_local_answers() {
     let c = cluster(2, &[], |_| {}).await;
-    let parquet = write_parquet(c._dir.path());
-    let local_spark = SparkSession::try_new("local", conf(&[("spark.master", "local[2]")])).unwrap();
-    for spark in [&c.spark, &local_spark] {
-        let opts = datafusion::prelude::ParquetReadOptions::default();
-        spark.ctx().register_parquet("p", parquet.display().to_string().as_str(), opts).await.unwrap();
-    }
+    let local_spark = with_parquet(&c).await;
     let small = "(VALUES (3), (5), (200), (NULL)) AS s(k)";
     let queries = [
         (
@@ -210,9 +217,7 @@ async fn left_emitting_broadcast_joins_give_local_answers() {
         ),
     ];
     for (join_type, sql) in queries {
-        let logical = c.spark.ctx().state().create_logical_plan(&sql).await.unwrap();
-        let physical = c.spark.ctx().state().create_physical_plan(&logical).await.unwrap();
-        let shown = datafusion::physical_plan::displayable(physical.as_ref()).indent(true).to_string();
+        let shown = physical_plan(&c.spark, &sql).await;
         assert!(shown.contains(&format!("mode=CollectLeft, join_type={join_type},")), "{shown}");
         let got = show(&run(&c.spark, &sql).await.unwrap());
         let want = show(&run(&local_spark, &sql).await.unwrap());

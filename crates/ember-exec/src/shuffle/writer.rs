@@ -281,9 +281,12 @@ impl Drop for FrameSink {
 /// partitioner's slices share their input's), and IPC writes each batch's
 /// buffers whole: unshared, a shuffle of a few MB grew to gigabytes.
 fn compact_views(batch: RecordBatch) -> Result<RecordBatch> {
-    use arrow::array::{ArrayRef, AsArray};
-    fn bloated(used: usize, buffers: &[arrow::buffer::Buffer]) -> bool {
-        buffers.iter().map(|b| b.len()).sum::<usize>() > used
+    use arrow::array::{ArrayRef, AsArray, GenericByteViewArray};
+    use arrow::datatypes::ByteViewType;
+    /// The array garbage-collected, if its data buffers hold bytes no row uses.
+    fn compacted<T: ByteViewType + ?Sized>(a: &GenericByteViewArray<T>) -> Option<ArrayRef> {
+        let held: usize = a.data_buffers().iter().map(|b| b.len()).sum();
+        (held > a.total_buffer_bytes_used()).then(|| Arc::new(a.gc()) as ArrayRef)
     }
     let schema = batch.schema();
     if !schema.fields().iter().any(|f| matches!(f.data_type(), DataType::Utf8View | DataType::BinaryView)) {
@@ -292,22 +295,13 @@ fn compact_views(batch: RecordBatch) -> Result<RecordBatch> {
     let columns = batch
         .columns()
         .iter()
-        .map(|c| match c.data_type() {
-            DataType::Utf8View => {
-                let a = c.as_string_view();
-                match bloated(a.total_buffer_bytes_used(), a.data_buffers()) {
-                    true => Arc::new(a.gc()) as ArrayRef,
-                    false => c.clone(),
-                }
-            }
-            DataType::BinaryView => {
-                let a = c.as_binary_view();
-                match bloated(a.total_buffer_bytes_used(), a.data_buffers()) {
-                    true => Arc::new(a.gc()) as ArrayRef,
-                    false => c.clone(),
-                }
-            }
-            _ => c.clone(),
+        .map(|c| {
+            let compact = match c.data_type() {
+                DataType::Utf8View => compacted(c.as_string_view()),
+                DataType::BinaryView => compacted(c.as_binary_view()),
+                _ => None,
+            };
+            compact.unwrap_or_else(|| c.clone())
         })
         .collect::<Vec<_>>();
     Ok(RecordBatch::try_new(schema, columns)?)
