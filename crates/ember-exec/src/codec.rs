@@ -1,7 +1,8 @@
 //! Stage plans on the wire: datafusion-proto for DataFusion's operators,
-//! plus this codec for ember's shuffle writer and reader. Functions travel
-//! by name and resolve against the executor session's registry, which
-//! holds ember's Spark functions as the driver's does.
+//! plus this codec for ember's shuffle writer and reader and its runtime
+//! filters. Functions travel by name and resolve against the executor
+//! session's registry, which holds ember's Spark functions as the
+//! driver's does.
 
 use std::sync::Arc;
 
@@ -19,12 +20,14 @@ use datafusion_proto::physical_plan::{
 use datafusion_proto::protobuf;
 use prost::Message;
 
+use ember_sql::dynamic_scan_filters::{RuntimeFilter, RuntimeFilterExec};
+
 use crate::proto::MapLocation;
 use crate::shuffle::{ReaderKind, ShuffleReaderExec, ShuffleWriterExec};
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct ExtensionNode {
-    #[prost(oneof = "Node", tags = "1, 2")]
+    #[prost(oneof = "Node", tags = "1, 2, 3")]
     node: Option<Node>,
 }
 
@@ -34,6 +37,17 @@ enum Node {
     Writer(WriterNode),
     #[prost(message, tag = "2")]
     Reader(ReaderNode),
+    #[prost(message, tag = "3")]
+    RuntimeFilter(RuntimeFilterNode),
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct RuntimeFilterNode {
+    #[prost(message, repeated, tag = "1")]
+    filters: Vec<protobuf::PhysicalExprNode>,
+    /// One per filter: whether it is a helper.
+    #[prost(bool, repeated, tag = "2")]
+    helpers: Vec<bool>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -131,6 +145,21 @@ impl PhysicalExtensionCodec for EmberCodec {
                     r.locations,
                 )))
             }
+            Some(Node::RuntimeFilter(f)) => {
+                let [input] = inputs else { return Err(codec_err("a runtime filter has one input")) };
+                let decode_ctx = PhysicalPlanDecodeContext::new(ctx, self);
+                let schema = input.schema();
+                let filters = f
+                    .filters
+                    .iter()
+                    .zip(f.helpers.iter().chain(std::iter::repeat(&false)))
+                    .map(|(expr, &helper)| {
+                        let expr = proto_converter.proto_to_physical_expr(expr, &schema, &decode_ctx)?;
+                        Ok(RuntimeFilter { expr, helper })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Arc::new(RuntimeFilterExec::new(input.clone(), filters)))
+            }
             None => Err(codec_err("empty extension node")),
         }
     }
@@ -174,6 +203,15 @@ impl PhysicalExtensionCodec for EmberCodec {
                 whole: r.kind() == ReaderKind::Whole,
                 partitions: r.partitions() as u32,
                 locations: r.locations().to_vec(),
+            })
+        } else if let Some(f) = any.downcast_ref::<RuntimeFilterExec>() {
+            let filters = f.filters();
+            Node::RuntimeFilter(RuntimeFilterNode {
+                filters: filters
+                    .iter()
+                    .map(|f| proto_converter.physical_expr_to_proto(&f.expr, self))
+                    .collect::<Result<_>>()?,
+                helpers: filters.iter().map(|f| f.helper).collect(),
             })
         } else {
             return Err(DataFusionError::NotImplemented(format!("{} cannot run on executors yet", node.name())));

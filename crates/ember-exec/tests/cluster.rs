@@ -227,6 +227,25 @@ async fn left_emitting_broadcast_joins_give_local_answers() {
     c.driver.stop().await;
 }
 
+/// A join's dynamic filter that crosses another join down to a scan runs
+/// there as a runtime filter: its plan travels to the executors, and the
+/// answer is local mode's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn runtime_filters_run_on_executors_with_local_answers() {
+    let c = cluster(2, &[], |_| {}).await;
+    let local_spark = with_parquet(&c).await;
+    let sql = "SELECT x.k, count(*) AS n, sum(x.v) AS s FROM (VALUES (CAST(3 AS BIGINT)), (CAST(5 AS BIGINT))) AS small(k) \
+               JOIN (SELECT p.k, p.v FROM p JOIN (VALUES (CAST(3 AS BIGINT)), (CAST(4 AS BIGINT)), (CAST(5 AS BIGINT))) \
+               AS mid(k) ON p.k = mid.k) x ON x.k = small.k GROUP BY x.k ORDER BY x.k";
+    let shown = physical_plan(&c.spark, sql).await;
+    assert!(shown.contains("RuntimeFilterExec"), "{shown}");
+    let got = tokio::time::timeout(Duration::from_secs(60), run(&c.spark, sql)).await.expect("the job finishes");
+    let want = show(&run(&local_spark, sql).await.unwrap());
+    assert_eq!(show(&got.unwrap()), want, "{sql}");
+    assert!(want.lines().count() > 4, "the joins matched rows: {want}");
+    c.driver.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn executor_killed_during_the_map_stage_is_recomputed() {
     let c = cluster(2, &[], |_| {}).await;

@@ -8,6 +8,7 @@ pub mod command;
 pub mod decimal_divide;
 pub mod display;
 pub mod driver_only;
+pub mod dynamic_scan_filters;
 pub mod error;
 pub mod expr;
 pub mod functions;

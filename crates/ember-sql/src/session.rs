@@ -110,6 +110,7 @@ impl SparkSession {
             .with_runtime_env(runtime)
             .with_default_features()
             .with_spark_features()
+            .with_physical_optimizer_rule(Arc::new(crate::dynamic_scan_filters::RuntimeFiltersAboveScans))
             .build();
         let ctx = SessionContext::new_with_state(state);
         ctx.add_analyzer_rule(Arc::new(crate::decimal_divide::SparkDecimalDivide));
@@ -133,6 +134,12 @@ impl SparkSession {
     ) -> Result<datafusion::physical_plan::SendableRecordBatchStream> {
         let df = self.ctx.execute_logical_plan(plan).await?;
         match &self.runner {
+            None if tracing::enabled!(target: "ember_sql::metrics", tracing::Level::DEBUG) => {
+                let task_ctx = Arc::new(df.task_ctx());
+                let physical = df.create_physical_plan().await?;
+                let stream = datafusion::physical_plan::execute_stream(physical.clone(), task_ctx)?;
+                Ok(log_metrics_at_end(stream, physical))
+            }
             None => Ok(df.execute_stream().await?),
             Some(runner) => {
                 let physical = df.create_physical_plan().await?;
@@ -229,4 +236,21 @@ impl SparkSession {
     pub fn case_sensitive(&self) -> bool {
         self.conf.read().ok().and_then(|c| c.get_bool("spark.sql.caseSensitive").ok()).unwrap_or(false)
     }
+}
+
+/// `EMBER_LOG=ember_sql::metrics=debug`: each local query's physical plan
+/// with its operators' metrics (rows, elapsed compute), logged when its
+/// stream ends, as EXPLAIN ANALYZE shows them.
+fn log_metrics_at_end(
+    stream: datafusion::physical_plan::SendableRecordBatchStream,
+    plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> datafusion::physical_plan::SendableRecordBatchStream {
+    use futures::StreamExt;
+    let schema = stream.schema();
+    let logged = stream.chain(futures::stream::poll_fn(move |_| {
+        let shown = datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(plan.as_ref());
+        tracing::debug!(target: "ember_sql::metrics", "plan with metrics:\n{}", shown.indent(true));
+        std::task::Poll::Ready(None)
+    }));
+    Box::pin(datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(schema, logged))
 }
