@@ -11,11 +11,16 @@
 //! moves, repartitions and joins rows that it throws away at the end.
 //!
 //! [`RuntimeFiltersAboveScans`] puts a [`RuntimeFilterExec`] on each
-//! parquet scan that holds a dynamic filter. It evaluates only the dynamic
-//! part, and stops evaluating it in a partition once it has seen that the
-//! filter keeps nearly every row (a join whose build side holds every key),
-//! until the filter changes. The operators above are unchanged, so the
-//! answer never depends on it: the join still matches every key.
+//! parquet scan (above its FilterExec, whose static predicate is cheaper
+//! and goes first) that holds a dynamic filter whose producer is beyond
+//! another join or aggregate. A filter whose producer reads the scan
+//! through cheap operators only (repartitions, projections) would repeat
+//! the producer's own lookup, so it runs only as a helper: it shrinks the
+//! batches the other filters see. Each partition measures its filters,
+//! runs the cheapest per dropped row first, and stops evaluating one that
+//! keeps more than half its rows (a join whose build side holds most
+//! keys) until the filter changes. The operators above are unchanged, so
+//! the answer never depends on it: the joins still match every key.
 
 use std::any::Any;
 use std::collections::HashMap;
