@@ -160,6 +160,10 @@ rows = (spark.range(0, 3_000_000).withColumn("k", F.col("id") % 7)
 with open(out + ".tmp", "w") as f:
     json.dump([[r["k"], r["n"], r["s"]] for r in rows], f)
 os.rename(out + ".tmp", out)
+if gate and os.path.exists(os.path.join(gate, "hold")):  # the test ends the application
+    deadline = time.time() + 120
+    while not os.path.exists(os.path.join(gate, "end")) and time.time() < deadline:
+        time.sleep(0.2)
 spark.stop()
 """
 
@@ -322,6 +326,7 @@ def test_an_executor_pod_deleted_mid_job_is_replaced(cluster, ember_bin, tmp_pat
     app = tmp_path / "etl.py"
     app.write_text(APP)
     (gate / "go").touch()  # no pause: the query starts right after "running"
+    (gate / "hold").touch()  # the application stays up until the replacement pod is seen
     proc = run_submit(cluster, ember_bin, submit_args(cluster, "client") + [str(app), str(out), str(gate)])
     seen: set[str] = set()
     done = threading.Event()
@@ -342,6 +347,9 @@ def test_an_executor_pod_deleted_mid_job_is_replaced(cluster, ember_bin, tmp_pat
         victim = execs[0]["metadata"]["name"]
         code, body = cluster.api.call("DELETE", f"/api/v1/namespaces/{NAMESPACE}/pods/{victim}")
         assert code == 200, body
+        prefix = victim.rsplit("-exec-", 1)[0]
+        wait_for(lambda: f"{prefix}-exec-3" in seen or proc.poll() is not None, 60, "a replacement executor pod")
+        (gate / "end").touch()
         stdout, stderr = proc.communicate(timeout=240)
     finally:
         done.set()
@@ -352,7 +360,6 @@ def test_an_executor_pod_deleted_mid_job_is_replaced(cluster, ember_bin, tmp_pat
     assert json.loads(out.read_text()) == expected()
     # The driver heard of the deletion and asked for a third executor pod.
     assert "The executor pod was deleted" in stderr, stderr
-    prefix = victim.rsplit("-exec-", 1)[0]
     assert f"{prefix}-exec-3" in seen, sorted(seen)
 
 
