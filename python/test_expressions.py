@@ -718,6 +718,21 @@ def test_exists_and_forall(nested):
     assert_df(df, [("e", "boolean"), ("f", "boolean")], [(True, True), (False, True)])
 
 
+def test_exists_and_forall_with_null_elements(spark):
+    # Spark's three-valued answers: a NULL from the predicate makes the
+    # answer NULL unless some element decides it.
+    arr = F.array(lit(1), lit(None).cast("int"), lit(3))
+    df = spark.range(1).select(
+        F.exists(arr, lambda x: x > 5).alias("e_null"),
+        F.exists(arr, lambda x: x > 2).alias("e_true"),
+        F.forall(arr, lambda x: x > 0).alias("f_null"),
+        F.forall(arr, lambda x: x > 2).alias("f_false"),
+        F.transform(arr, lambda x: F.coalesce(x, lit(0)) + 1).alias("t"),
+        F.filter(arr, lambda x: x.isNotNull()).alias("nn"),
+    )
+    assert_rows(df, [(None, True, None, False, [2, 1, 4], [1, 3])])
+
+
 def test_hof_in_sql(spark):
     df = spark.sql("SELECT transform(array(1, 2), x -> x + 1), filter(array(1, 2, 3), x -> x > 1), aggregate(array(1, 2, 3), 0, (a, x) -> a + x)")
     assert_rows(df, [([2, 3], [2, 3], 6)])

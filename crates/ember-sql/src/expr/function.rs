@@ -354,8 +354,47 @@ impl Planner<'_> {
         Ok(Expr::AggregateFunction(AggregateFunction::new_udf(f, args, distinct, None, vec![], None)))
     }
 
-    fn higher_order(&mut self, name: &str, _args: &[Expression], _schema: &DFSchema) -> Result<NamedExpr> {
-        Err(SparkError::unsupported(format!("the higher-order function {name} with a lambda")).into())
+    /// `transform`, `filter`, `exists` and `forall` with a one-argument
+    /// lambda, on DataFusion's higher-order array functions.
+    fn higher_order(&mut self, name: &str, args: &[Expression], schema: &DFSchema) -> Result<NamedExpr> {
+        let unsupported = |what: &str| -> crate::error::Error {
+            SparkError::unsupported(format!("the higher-order function {name} {what}")).into()
+        };
+        let function = match name {
+            "transform" => "array_transform",
+            "filter" => "array_filter",
+            // forall(a, p) is NOT exists(a, NOT p): false when some element
+            // fails, NULL when none fails but some is NULL, as in Spark.
+            "exists" | "forall" => "array_any_match",
+            _ => return Err(unsupported("with a lambda")),
+        };
+        let [array, lambda] = args else { return Err(wrong_args(name, 2, args.len())) };
+        let Some(ExprType::LambdaFunction(lambda)) = &lambda.expr_type else {
+            return Err(analysis(format!("the second argument of {name} must be a lambda function")));
+        };
+        let params: Vec<String> = lambda.arguments.iter().map(|v| v.name_parts.join(".")).collect();
+        if params.len() != 1 {
+            return Err(unsupported(&format!("with a lambda of {} arguments", params.len())));
+        }
+        let array = self.expr(array, schema)?;
+        let scope = self.lambda_scope.len();
+        self.lambda_scope.extend(params.iter().cloned());
+        let body = self.required(&lambda.function, schema);
+        self.lambda_scope.truncate(scope);
+        let body = body?;
+        let state = self.session.ctx().state();
+        let Some(f) = state.higher_order_functions().get(function).cloned() else {
+            return Err(unsupported("with a lambda"));
+        };
+        let predicate = if name == "forall" { Expr::Not(Box::new(body.expr)) } else { body.expr };
+        let call = Expr::HigherOrderFunction(datafusion::logical_expr::expr::HigherOrderFunction::new(
+            f,
+            vec![array.expr, Expr::Lambda(datafusion::logical_expr::expr::Lambda::new(params.clone(), predicate))],
+        ));
+        let call = call.resolve_lambda_variables(schema)?.data;
+        let call = if name == "forall" { Expr::Not(Box::new(call)) } else { call };
+        let display = format!("{name}({}, lambdafunction({}, {}))", array.name, body.name, params.join(", "));
+        Ok(NamedExpr::new(call, display))
     }
 }
 

@@ -87,6 +87,10 @@ impl Planner<'_> {
             ExprType::Window(w) => self.window(w, schema),
             ExprType::UnresolvedExtractValue(x) => self.extract_value(x, schema),
             ExprType::UpdateFields(u) => self.update_fields(u, schema),
+            ExprType::UnresolvedNamedLambdaVariable(v) if !self.lambda_scope.is_empty() => {
+                let (e, name) = self.resolve_attribute(&v.name_parts.join("."), None, schema)?;
+                Ok(NamedExpr::new(e, name))
+            }
             ExprType::LambdaFunction(_) | ExprType::UnresolvedNamedLambdaVariable(_) => {
                 Err(analysis("a lambda function is only valid as an argument of a higher-order function"))
             }

@@ -73,7 +73,7 @@ impl Planner<'_> {
 
         // A lambda variable shadows columns.
         if let Some(var) = self.lambda_scope.iter().rev().find(|v| eq(v, first, cs)) {
-            let base = Expr::Column(Column::from_name(var.clone()));
+            let base = Expr::LambdaVariable(datafusion::logical_expr::expr::LambdaVariable::new(var.clone(), None));
             return self.extract_fields(base, var.clone(), &parts[1..], schema);
         }
 
