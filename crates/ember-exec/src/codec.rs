@@ -149,10 +149,13 @@ impl PhysicalExtensionCodec for EmberCodec {
                 let [input] = inputs else { return Err(codec_err("a runtime filter has one input")) };
                 let decode_ctx = PhysicalPlanDecodeContext::new(ctx, self);
                 let schema = input.schema();
+                if f.helpers.len() != f.filters.len() {
+                    return Err(codec_err("a runtime filter needs one helper flag per filter"));
+                }
                 let filters = f
                     .filters
                     .iter()
-                    .zip(f.helpers.iter().chain(std::iter::repeat(&false)))
+                    .zip(&f.helpers)
                     .map(|(expr, &helper)| {
                         let expr = proto_converter.proto_to_physical_expr(expr, &schema, &decode_ctx)?;
                         Ok(RuntimeFilter { expr, helper })

@@ -29,7 +29,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::config::ConfigOptions;
@@ -274,7 +274,7 @@ impl ExecutionPlan for RuntimeFilterExec {
 
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         let input = self.input.execute(partition, context)?;
-        let filters = self.filters.iter().map(|f| Measured { filter: f.clone(), ..Default::default() }).collect();
+        let filters = self.filters.iter().cloned().map(Measured::new).collect();
         Ok(Box::pin(RuntimeFilterStream {
             schema: input.schema(),
             input,
@@ -290,7 +290,6 @@ impl ExecutionPlan for RuntimeFilterExec {
 }
 
 /// A filter and what one partition has seen of it, since `generation`.
-#[derive(Default)]
 struct Measured {
     filter: RuntimeFilter,
     generation: Option<u64>,
@@ -301,6 +300,10 @@ struct Measured {
 }
 
 impl Measured {
+    fn new(filter: RuntimeFilter) -> Self {
+        Self { filter, generation: None, seen: 0, kept: 0, nanos: 0, off: false }
+    }
+
     /// Evaluation time per row it drops: lower runs first. A filter not
     /// measured yet runs first, to be measured.
     fn rank(&self) -> f64 {
@@ -309,12 +312,6 @@ impl Measured {
         }
         let dropped = (self.seen - self.kept).max(1) as f64;
         self.nanos as f64 / dropped
-    }
-}
-
-impl Default for RuntimeFilter {
-    fn default() -> Self {
-        Self { expr: datafusion::physical_expr::expressions::lit(true), helper: true }
     }
 }
 
@@ -334,7 +331,7 @@ impl RuntimeFilterStream {
             let generation = snapshot_generation(&m.filter.expr);
             if m.generation != Some(generation) {
                 // A new filter (or the first look): judge it afresh.
-                *m = Measured { filter: m.filter.clone(), generation: Some(generation), ..Default::default() };
+                *m = Measured { generation: Some(generation), ..Measured::new(m.filter.clone()) };
             }
         }
         if self.filters.iter().all(|m| m.off || m.filter.helper) {
@@ -351,13 +348,17 @@ impl RuntimeFilterStream {
             let mask = match m.filter.expr.evaluate(&batch)? {
                 // Still empty (its join has not built its side yet).
                 ColumnarValue::Scalar(ScalarValue::Boolean(Some(true))) => continue,
-                ColumnarValue::Scalar(_) => BooleanArray::from(vec![false; batch.num_rows()]),
-                ColumnarValue::Array(mask) => match mask.as_boolean_opt() {
-                    Some(mask) => mask.clone(),
-                    None => return internal_err!("a dynamic filter evaluated to {}", mask.data_type()),
-                },
+                // Rules out every row (a join with an empty build side).
+                ColumnarValue::Scalar(_) => {
+                    batch = batch.slice(0, 0);
+                    break;
+                }
+                ColumnarValue::Array(mask) => mask,
             };
-            let kept = filter_record_batch(&batch, &mask)?;
+            let Some(mask) = mask.as_boolean_opt() else {
+                return internal_err!("a dynamic filter evaluated to {}", mask.data_type());
+            };
+            let kept = filter_record_batch(&batch, mask)?;
             m.nanos += start.elapsed().as_nanos() as u64;
             m.seen += batch.num_rows();
             m.kept += kept.num_rows();
