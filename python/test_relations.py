@@ -726,3 +726,10 @@ def test_print_schema(capsys, spark):
 
 def test_schema_simple_string(people):
     assert people.schema.simpleString() == "struct<id:int,name:string,age:int,city:string>"
+
+
+def test_union_rows_come_in_input_order(spark):
+    df = spark.range(0, 3).union(spark.range(3, 6)).union(spark.range(6, 9))
+    assert [r.id for r in df.collect()] == list(range(9))
+    sql = spark.sql("SELECT 'a' AS v UNION ALL SELECT 'b' UNION ALL SELECT 'c'")
+    assert [r.v for r in sql.collect()] == ["a", "b", "c"]
