@@ -259,3 +259,24 @@ def test_set_command_returns_key_value(spark):
     df = spark.sql("SET spark.sql.shuffle.partitions")
     assert_schema(df, [("key", "string"), ("value", "string")])
     assert df.first().key == "spark.sql.shuffle.partitions"
+
+
+def test_sql_column_names_follow_spark(spark):
+    spark.createDataFrame([(1, 2, "x")], "a int, b bigint, s string").createOrReplaceTempView("names_t")
+    df = spark.sql(
+        "SELECT 1, a + b, t.a * 2, -5, 'q', upper(s), s || 'y', CAST(a AS BIGINT), CAST(a + 1 AS STRING), "
+        "a IS NULL, a NOT IN (1, 2), CASE WHEN a = 1 THEN 'one' ELSE 'other' END, a <> 1, "
+        "DATE'2024-01-01', 1.50, count(*) OVER () AS n FROM names_t AS t"
+    )
+    assert df.columns == [
+        "1", "(a + b)", "(a * 2)", "-5", "q", "upper(s)", "concat(s, y)", "a", "CAST((a + 1) AS STRING)",
+        "(a IS NULL)", "(NOT (a IN (1, 2)))", "CASE WHEN (a = 1) THEN one ELSE other END", "(NOT (a = 1))",
+        "DATE '2024-01-01'", "1.50", "n",
+    ]
+    agg = spark.sql("SELECT count(*), sum(a), count(DISTINCT s), max(a) + 1 FROM names_t")
+    assert agg.columns == ["count(1)", "sum(a)", "count(DISTINCT s)", "(max(a) + 1)"]
+
+
+def test_integer_division_in_sql_gives_double(spark):
+    df = spark.sql("SELECT 7 / 2 AS x, 7 % 2 AS m, id / 4 AS q FROM range(2, 3)")
+    assert_df(df, [("x", "double"), ("m", "int"), ("q", "double")], [(3.5, 1, 0.5)])

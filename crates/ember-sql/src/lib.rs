@@ -18,6 +18,8 @@ pub mod plan;
 pub mod read;
 pub mod session;
 pub mod sql;
+pub mod sql_names;
+pub mod sql_types;
 pub mod types;
 pub mod write;
 

@@ -31,6 +31,8 @@ pub async fn query_plan(planner: &mut Planner<'_>, s: &sc::Sql) -> Result<Logica
         Some(p) => plan.with_param_values(p)?,
         None => plan,
     };
+    let tz = planner.session.time_zone();
+    let plan = crate::sql_types::spark_sql_types(plan, planner.sql_types(&tz))?;
     spark_output_names(plan)
 }
 
@@ -122,7 +124,9 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
             let name = cv.name.0.last().map(|p| p.to_string()).unwrap_or_default();
             let name = name.trim_matches('`').trim_matches('"').to_string();
             let query = DFStatement::Statement(Box::new(ast::Statement::Query(cv.query.clone())));
-            let mut plan = planner.session.ctx().state().statement_to_plan(query).await?;
+            let plan = planner.session.ctx().state().statement_to_plan(query).await?;
+            let tz = planner.session.time_zone();
+            let mut plan = crate::sql_types::spark_sql_types(plan, planner.sql_types(&tz))?;
             // `CREATE VIEW v (a, b) AS ...` names the view's columns.
             if !cv.columns.is_empty() {
                 let cols = plan.schema().columns();
@@ -218,6 +222,7 @@ async fn parse(planner: &mut Planner<'_>, sql: &str) -> Result<DFStatement> {
         }
         let _ = inner.visit(&mut Lowercase);
         crate::expr::fix_identifier_case(inner.as_mut(), &columns, &tables);
+        crate::sql_names::alias_select_items(inner.as_mut());
         let mut n = 0;
         let _ = inner.visit(&mut Placeholders { next: &mut n });
     }

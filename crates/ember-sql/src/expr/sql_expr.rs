@@ -24,11 +24,12 @@ impl Planner<'_> {
             (Some(a), _) => a.value.clone(),
             (None, ast::Expr::Identifier(i)) => i.value.clone(),
             (None, ast::Expr::CompoundIdentifier(parts)) => parts.last().map(|i| i.value.clone()).unwrap_or_default(),
-            (None, e @ ast::Expr::BinaryOp { .. }) => format!("({e})"),
-            (None, e) => e.to_string(),
+            (None, e) => crate::sql_names::spark_name(e).unwrap_or_else(|| e.to_string()),
         };
         let expr = state.create_logical_expr_from_sql_expr(parsed, schema)?;
-        Ok(NamedExpr::new(super::strip_alias(expr), name))
+        let tz = self.session.time_zone();
+        let expr = crate::sql_types::spark_expr_types(super::strip_alias(expr), schema, self.sql_types(&tz))?;
+        Ok(NamedExpr::new(expr, name))
     }
 }
 

@@ -2,10 +2,12 @@
 //! expression builders that give Spark's semantics (division, casts, map
 //! lookup, regex split).
 
+mod add_months;
 mod avg;
 pub mod datetime;
 mod divide;
 mod failfast;
+mod range;
 mod sample;
 mod split;
 
@@ -30,6 +32,10 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::new()));
     ctx.register_udf(ScalarUDF::from(split::SplitRegex::new()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
+    ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
+    if let Ok(range) = ctx.table_function("range") {
+        ctx.register_udtf("range", Arc::new(range::SparkRange::new(range.function().clone())));
+    }
     Ok(())
 }
 
@@ -52,6 +58,11 @@ pub fn spark_divide(l: Expr, r: Expr, schema: &DFSchema, ansi: bool) -> Result<E
         datafusion::functions::core::expr_fn::nullif(r, lit(ScalarValue::Int32(Some(0))))
     };
     Ok(l / r)
+}
+
+/// Whether `e` is a divisor [`spark_divide`] already checks for zero.
+pub fn is_checked_divisor(e: &Expr) -> bool {
+    matches!(e, Expr::ScalarFunction(f) if f.func.name() == "ember_check_divisor")
 }
 
 /// `CAST(x AS T)`: ANSI casts fail on bad input; `try_cast` gives null.

@@ -185,7 +185,7 @@ impl Planner<'_> {
             return Err(SparkError::illegal_argument("[FAILED_FUNCTION_CALL] The step of range must not be 0.").into());
         }
         let start = r.start.unwrap_or(0);
-        let sql = format!("SELECT value AS id FROM range({start}, {}, {})", r.end, r.step);
+        let sql = format!("SELECT id FROM range({start}, {}, {})", r.end, r.step);
         let df = self.session.ctx().sql(&sql).await?;
         let plan = df.into_unoptimized_plan();
         let parts = r.num_partitions.and_then(|n| usize::try_from(n).ok()).filter(|n| *n > 0);

@@ -49,6 +49,12 @@ impl<'a> Planner<'a> {
         Self { session, plan_columns: HashMap::new(), plan_log: vec![], next_alias: 0, lambda_scope: vec![] }
     }
 
+    /// How SQL text's types become Spark's in this session (`time_zone`
+    /// is the session's, borrowed from the caller).
+    pub(crate) fn sql_types<'t>(&self, time_zone: &'t str) -> crate::sql_types::SqlTypes<'t> {
+        crate::sql_types::SqlTypes { ansi: self.session.ansi(), time_zone }
+    }
+
     /// Translates a relation (boxed: relations nest).
     pub fn relation<'b>(&'b mut self, rel: &'b Relation) -> BoxFuture<'b, Result<LogicalPlan>> {
         Box::pin(async move {

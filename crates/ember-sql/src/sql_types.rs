@@ -1,0 +1,158 @@
+//! Spark's types for what DataFusion's SQL planner builds differently:
+//!
+//! - an integer literal is `int` when it fits 32 bits (`SELECT 1` is int,
+//!   `3000000000` bigint); DataFusion makes every one a bigint, which turns
+//!   `int_col * 2` and `VALUES (1)` into bigints.
+//! - `TIMESTAMP '...'` and `CAST(x AS TIMESTAMP)` are Spark's `timestamp`
+//!   (microseconds, in the session time zone); DataFusion's is a
+//!   zone-less nanosecond timestamp (Spark's `timestamp_ntz`).
+//! - `/` divides integers as doubles (`7 / 2` is 3.5, not 3), and under
+//!   ANSI a zero divisor is `DIVIDE_BY_ZERO`, as in DataFrame plans
+//!   ([`crate::functions::spark_divide`]).
+//!
+//! Applied to plans of SQL text before analysis, so DataFusion's type
+//! coercion sees Spark's operand types.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, Result as DFResult, ScalarValue};
+use datafusion::logical_expr::expr::{Cast, TryCast};
+use datafusion::logical_expr::expr_rewriter::NamePreserver;
+use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator, Values};
+
+use crate::error::Result;
+
+/// What the rewrite needs from the session.
+#[derive(Clone, Copy)]
+pub struct SqlTypes<'a> {
+    /// `spark.sql.ansi.enabled`.
+    pub ansi: bool,
+    /// `spark.sql.session.timeZone`.
+    pub time_zone: &'a str,
+}
+
+/// Spark's literal, timestamp and division types throughout a SQL plan
+/// (subqueries included).
+pub fn spark_sql_types(plan: LogicalPlan, how: SqlTypes) -> Result<LogicalPlan> {
+    Ok(plan.transform_up_with_subqueries(|node| rewrite_node(node, how))?.data)
+}
+
+/// [`spark_sql_types`] for one expression over `schema`.
+pub fn spark_expr_types(e: Expr, schema: &DFSchema, how: SqlTypes) -> Result<Expr> {
+    Ok(e.transform_up(|x| rewrite_expr(x, schema, how))?.data)
+}
+
+fn rewrite_node(node: LogicalPlan, how: SqlTypes) -> DFResult<Transformed<LogicalPlan>> {
+    match node {
+        // LIMIT and OFFSET take bigint literals.
+        LogicalPlan::Limit(_) => Ok(Transformed::no(node)),
+        LogicalPlan::Values(v) => values(v),
+        // A union keeps its first schema; its inputs' types may have changed.
+        LogicalPlan::Union(u) => {
+            let schema = datafusion::optimizer::analyzer::type_coercion::coerce_union_schema(&u.inputs)?;
+            let changed = schema.fields() != u.schema.fields();
+            let union =
+                LogicalPlan::Union(datafusion::logical_expr::Union { inputs: u.inputs, schema: Arc::new(schema) });
+            Ok(if changed { Transformed::yes(union) } else { Transformed::no(union) })
+        }
+        node => {
+            let inputs = node.inputs();
+            let schema = match (&node, inputs.as_slice()) {
+                (_, []) => return Ok(Transformed::no(node)),
+                (LogicalPlan::Join(_), [l, r]) => l.schema().join(r.schema())?,
+                (_, [first, ..]) => first.schema().as_ref().clone(),
+            };
+            let preserver = NamePreserver::new(&node);
+            let t = node.map_expressions(|e| {
+                let saved = preserver.save(&e);
+                let t = e.transform_up(|x| rewrite_expr(x, &schema, how))?;
+                Ok(t.update_data(|e| saved.restore(e)))
+            })?;
+            if t.transformed { t.map_data(|p| p.recompute_schema()) } else { Ok(t) }
+        }
+    }
+}
+
+fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transformed<Expr>> {
+    let ansi = how.ansi;
+    Ok(match e {
+        Expr::Cast(c) if matches!(c.field.data_type(), DataType::Timestamp(_, None)) => {
+            Transformed::yes(Expr::Cast(Cast::new(c.expr, spark_timestamp(how))))
+        }
+        Expr::TryCast(c) if matches!(c.field.data_type(), DataType::Timestamp(_, None)) => {
+            Transformed::yes(Expr::TryCast(TryCast::new(c.expr, spark_timestamp(how))))
+        }
+        Expr::Literal(ScalarValue::Int64(Some(v)), meta) if i32::try_from(v).is_ok() => {
+            Transformed::yes(Expr::Literal(ScalarValue::Int32(Some(v as i32)), meta))
+        }
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Divide, right }) => {
+            let integral = |e: &Expr| e.get_type(schema).map(|t| t.is_integer()).unwrap_or(false);
+            if (integral(&left) && integral(&right)) || (ansi && !crate::functions::is_checked_divisor(&right)) {
+                Transformed::yes(crate::functions::spark_divide(*left, *right, schema, ansi)?)
+            } else {
+                Transformed::no(Expr::BinaryExpr(BinaryExpr { left, op: Operator::Divide, right }))
+            }
+        }
+        e => Transformed::no(e),
+    })
+}
+
+fn spark_timestamp(how: SqlTypes) -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some(how.time_zone.into()))
+}
+
+/// `VALUES`: a column whose values are all small integer literals (or
+/// NULL) becomes an int column.
+fn values(v: Values) -> DFResult<Transformed<LogicalPlan>> {
+    let small = |e: &Expr| match e {
+        Expr::Literal(ScalarValue::Int64(Some(x)), _) => i32::try_from(*x).is_ok(),
+        Expr::Literal(s, _) => s.is_null(),
+        _ => false,
+    };
+    let columns: Vec<usize> = (0..v.schema.fields().len())
+        .filter(|&i| {
+            v.schema.field(i).data_type() == &DataType::Int64
+                && v.values.iter().all(|row| row.get(i).is_some_and(small))
+                && v.values.iter().any(|row| matches!(row.get(i), Some(Expr::Literal(ScalarValue::Int64(Some(_)), _))))
+        })
+        .collect();
+    if columns.is_empty() {
+        return Ok(Transformed::no(LogicalPlan::Values(v)));
+    }
+    let values = v
+        .values
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .enumerate()
+                .map(|(i, e)| match e {
+                    Expr::Literal(s, meta) if columns.contains(&i) => {
+                        let s = match s {
+                            ScalarValue::Int64(Some(x)) => ScalarValue::Int32(Some(x as i32)),
+                            _ => ScalarValue::Int32(None),
+                        };
+                        Expr::Literal(s, meta)
+                    }
+                    e => e,
+                })
+                .collect()
+        })
+        .collect();
+    let fields: Vec<_> = v
+        .schema
+        .iter()
+        .enumerate()
+        .map(|(i, (q, f))| {
+            let f = if columns.contains(&i) {
+                Arc::new(Field::new(f.name(), DataType::Int32, f.is_nullable()))
+            } else {
+                f.clone()
+            };
+            (q.cloned(), f)
+        })
+        .collect();
+    let schema = Arc::new(DFSchema::new_with_metadata(fields, v.schema.metadata().clone())?);
+    Ok(Transformed::yes(LogicalPlan::Values(Values { schema, values })))
+}
