@@ -738,6 +738,39 @@ def test_hof_in_sql(spark):
     assert_rows(df, [([2, 3], [2, 3], 6)])
 
 
+def test_aggregate_over_null_arrays_and_elements(spark):
+    df = spark.createDataFrame([([1, 2, 3], 10), ([1, None], 10), (None, 10), ([], 10)], "arr array<int>, k int")
+    out = df.select(F.aggregate("arr", F.col("k"), lambda acc, x: acc + x * 2).alias("s"))
+    assert_df(out, [("s", "int")], [(22,), (None,), (None,), (10,)])
+
+
+def test_lambdas_see_the_row_they_run_on(spark):
+    df = spark.createDataFrame([([1, 2], 10), ([3], 100), ([], 5)], "arr array<int>, k int")
+    out = df.select(
+        F.transform("arr", lambda x, i: x * F.col("k") + i).alias("t"),
+        F.aggregate("arr", F.lit(0), lambda acc, x: acc + x + F.col("k"), lambda acc: acc * 2).alias("a"),
+    )
+    assert_rows(out, [([10, 21], 46), ([300], 206), ([], 0)])
+
+
+def test_lambdas_in_sql(spark):
+    df = spark.sql(
+        "SELECT transform(array(1, 2), x -> x + 1), aggregate(array(1, 2, 3), 0, (a, x) -> a + x), "
+        "transform(array(array(1), array(2, 3)), a -> transform(a, b -> b * 10)) AS nested"
+    )
+    assert df.columns == [
+        "transform(array(1, 2), lambdafunction((namedlambdavariable() + 1), namedlambdavariable()))",
+        "aggregate(array(1, 2, 3), 0, lambdafunction((namedlambdavariable() + namedlambdavariable()), "
+        "namedlambdavariable(), namedlambdavariable()), lambdafunction(namedlambdavariable(), namedlambdavariable()))",
+        "nested",
+    ]
+    assert_df(
+        df,
+        [(df.columns[0], "array<int>"), (df.columns[1], "int"), ("nested", "array<array<int>>")],
+        [([2, 3], 6, [[10], [20, 30]])],
+    )
+
+
 # ---------------------------------------------------------------- selectExpr / expr / names
 
 

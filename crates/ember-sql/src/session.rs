@@ -77,7 +77,9 @@ impl SparkSession {
         let opts = config.options_mut();
         // Spark resolves names itself and keeps their case.
         opts.sql_parser.enable_ident_normalization = false;
-        opts.sql_parser.dialect = datafusion::config::Dialect::Generic;
+        // Spark SQL's grammar: lambdas (`x -> x + 1`), backtick-quoted
+        // names, double-quoted strings.
+        opts.sql_parser.dialect = datafusion::config::Dialect::Spark;
         // Spark's string type is one type: never hand view types to clients.
         opts.execution.parquet.schema_force_view_types = false;
         opts.sql_parser.map_string_types_to_utf8view = false;

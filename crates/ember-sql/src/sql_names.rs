@@ -177,8 +177,32 @@ pub fn spark_name(e: &Expr) -> Option<String> {
         Expr::Subquery(_) => "scalarsubquery()".to_string(),
         Expr::Exists { negated, .. } => negate("exists()".to_string(), *negated),
         Expr::Function(f) => function_name(f)?,
+        Expr::Lambda(l) => lambda_name(l)?,
         _ => return None,
     })
+}
+
+/// `x -> x + 1` is `lambdafunction((namedlambdavariable() + 1),
+/// namedlambdavariable())`: Spark names no lambda variable.
+fn lambda_name(l: &ast::LambdaFunction) -> Option<String> {
+    const VARIABLE: &str = "namedlambdavariable()";
+    struct Anonymize<'a>(&'a [String]);
+    impl VisitorMut for Anonymize<'_> {
+        type Break = ();
+        fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+            if let Expr::Identifier(i) = e {
+                if self.0.contains(&i.value) {
+                    *e = Expr::Identifier(ast::Ident::new(VARIABLE));
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let params: Vec<String> = l.params.iter().map(|p| p.name.value.clone()).collect();
+    let mut body = l.body.as_ref().clone();
+    let _ = body.visit(&mut Anonymize(&params));
+    let variables = vec![VARIABLE; params.len()].join(", ");
+    Some(format!("lambdafunction({}, {variables})", spark_name(&body)?))
 }
 
 fn negate(s: String, negated: bool) -> String {
@@ -191,7 +215,7 @@ fn function_name(f: &ast::Function) -> Option<String> {
     }
     let [ast::ObjectNamePart::Identifier(ident)] = f.name.0.as_slice() else { return None };
     let name = ident.value.to_ascii_lowercase();
-    let (distinct, args) = match &f.args {
+    let (distinct, mut args) = match &f.args {
         FunctionArguments::None => (false, vec![]),
         FunctionArguments::Subquery(_) => return None,
         FunctionArguments::List(list) => {
@@ -210,6 +234,10 @@ fn function_name(f: &ast::Function) -> Option<String> {
             (matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)), args)
         }
     };
+    // aggregate's finish lambda defaults to the identity.
+    if matches!(name.as_str(), "aggregate" | "reduce") && args.len() == 3 {
+        args.push("lambdafunction(namedlambdavariable(), namedlambdavariable())".into());
+    }
     let args = args.join(", ");
     let mut s = match name.as_str() {
         "isnull" => format!("({args} IS NULL)"),
@@ -308,13 +336,13 @@ fn type_name(t: &DataType) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use datafusion::sql::sqlparser::dialect::GenericDialect;
+    use datafusion::sql::sqlparser::dialect::SparkSqlDialect;
     use datafusion::sql::sqlparser::parser::Parser;
 
     use super::*;
 
     fn name(sql: &str) -> Option<String> {
-        let e = Parser::new(&GenericDialect {}).try_with_sql(sql).unwrap().parse_expr().unwrap();
+        let e = Parser::new(&SparkSqlDialect {}).try_with_sql(sql).unwrap().parse_expr().unwrap();
         spark_name(&e)
     }
 
@@ -357,6 +385,15 @@ mod tests {
             ("sum(a) FILTER (WHERE a > 0)", "sum(a) FILTER (WHERE (a > 0))"),
             ("a IS DISTINCT FROM 1", "(NOT (a <=> 1))"),
             ("x'0a0b'", "X'0A0B'"),
+            (
+                "aggregate(array(1, 2), 0, (a, x) -> a + x)",
+                "aggregate(array(1, 2), 0, lambdafunction((namedlambdavariable() + namedlambdavariable()), \
+                 namedlambdavariable(), namedlambdavariable()), lambdafunction(namedlambdavariable(), namedlambdavariable()))",
+            ),
+            (
+                "transform(array(1, 2), x -> x + 1)",
+                "transform(array(1, 2), lambdafunction((namedlambdavariable() + 1), namedlambdavariable()))",
+            ),
         ];
         for (sql, want) in cases {
             assert_eq!(name(sql).as_deref(), Some(want), "{sql}");
@@ -366,7 +403,7 @@ mod tests {
 
     #[test]
     fn repeated_names_stay_unaliased() {
-        let mut stmt = Parser::parse_sql(&GenericDialect {}, "SELECT count(*), count(1), a + 1 AS x FROM t").unwrap();
+        let mut stmt = Parser::parse_sql(&SparkSqlDialect {}, "SELECT count(*), count(1), a + 1 AS x FROM t").unwrap();
         alias_select_items(&mut stmt);
         assert_eq!(stmt[0].to_string(), "SELECT count(*) AS \"count(1)\", count(1), a + 1 AS x FROM t");
     }

@@ -41,7 +41,9 @@ pub fn spark_sql_types(plan: LogicalPlan, how: SqlTypes) -> Result<LogicalPlan> 
 
 /// [`spark_sql_types`] for one expression over `schema`.
 pub fn spark_expr_types(e: Expr, schema: &DFSchema, how: SqlTypes) -> Result<Expr> {
-    Ok(e.transform_up(|x| rewrite_expr(x, schema, how))?.data)
+    let t = e.transform_up(|x| rewrite_expr(x, schema, how))?;
+    let t = if t.transformed { t.transform_data(|e| e.resolve_lambda_variables(schema))? } else { t };
+    Ok(t.data)
 }
 
 fn rewrite_node(node: LogicalPlan, how: SqlTypes) -> DFResult<Transformed<LogicalPlan>> {
@@ -68,6 +70,8 @@ fn rewrite_node(node: LogicalPlan, how: SqlTypes) -> DFResult<Transformed<Logica
             let t = node.map_expressions(|e| {
                 let saved = preserver.save(&e);
                 let t = e.transform_up(|x| rewrite_expr(x, &schema, how))?;
+                // Lambda variables carry the types they were planned with.
+                let t = if t.transformed { t.transform_data(|e| e.resolve_lambda_variables(&schema))? } else { t };
                 Ok(t.update_data(|e| saved.restore(e)))
             })?;
             if t.transformed { t.map_data(|p| p.recompute_schema()) } else { Ok(t) }

@@ -354,47 +354,70 @@ impl Planner<'_> {
         Ok(Expr::AggregateFunction(AggregateFunction::new_udf(f, args, distinct, None, vec![], None)))
     }
 
-    /// `transform`, `filter`, `exists` and `forall` with a one-argument
-    /// lambda, on DataFusion's higher-order array functions.
+    /// `transform`, `filter`, `exists`, `forall` and `aggregate`/`reduce`
+    /// with lambdas, on DataFusion's higher-order functions and ember's
+    /// (`crate::functions::hof`).
     fn higher_order(&mut self, name: &str, args: &[Expression], schema: &DFSchema) -> Result<NamedExpr> {
         let unsupported = |what: &str| -> crate::error::Error {
             SparkError::unsupported(format!("the higher-order function {name} {what}")).into()
         };
         let function = match name {
-            "transform" => "array_transform",
+            "transform" => "transform",
+            "aggregate" | "reduce" => name,
             "filter" => "array_filter",
             // forall(a, p) is NOT exists(a, NOT p): false when some element
             // fails, NULL when none fails but some is NULL, as in Spark.
             "exists" | "forall" => "array_any_match",
             _ => return Err(unsupported("with a lambda")),
         };
-        let [array, lambda] = args else { return Err(wrong_args(name, 2, args.len())) };
-        let Some(ExprType::LambdaFunction(lambda)) = &lambda.expr_type else {
-            return Err(analysis(format!("the second argument of {name} must be a lambda function")));
-        };
-        let params: Vec<String> = lambda.arguments.iter().map(|v| v.name_parts.join(".")).collect();
-        if params.len() != 1 {
-            return Err(unsupported(&format!("with a lambda of {} arguments", params.len())));
+        // Values come first, then lambdas: (array, λ) or, for aggregate,
+        // (array, zero, merge[, finish]).
+        let values = if function == name && name != "transform" { 2 } else { 1 };
+        let lambdas = args.len().saturating_sub(values);
+        if args.len() <= values || lambdas > if values == 2 { 2 } else { 1 } {
+            return Err(wrong_args(name, values + 1, args.len()));
         }
-        let array = self.expr(array, schema)?;
-        let scope = self.lambda_scope.len();
-        self.lambda_scope.extend(params.iter().cloned());
-        let body = self.required(&lambda.function, schema);
-        self.lambda_scope.truncate(scope);
-        let body = body?;
+        // A transform lambda may take the index; the others take what the
+        // function gives them.
+        let max_params = match name {
+            "transform" => 2,
+            "aggregate" | "reduce" => 2,
+            _ => 1,
+        };
+        let mut call_args = vec![];
+        let mut names = vec![];
+        for a in &args[..values] {
+            let v = self.expr(a, schema)?;
+            names.push(v.name);
+            call_args.push(v.expr);
+        }
+        for (i, a) in args[values..].iter().enumerate() {
+            let Some(ExprType::LambdaFunction(lambda)) = &a.expr_type else {
+                return Err(analysis(format!("argument {} of {name} must be a lambda function", values + i + 1)));
+            };
+            let params: Vec<String> = lambda.arguments.iter().map(|v| v.name_parts.join(".")).collect();
+            // The finish lambda of aggregate takes only the accumulator.
+            let allowed = if i == 1 { 1 } else { max_params };
+            if params.is_empty() || params.len() > allowed {
+                return Err(unsupported(&format!("with a lambda of {} arguments", params.len())));
+            }
+            let scope = self.lambda_scope.len();
+            self.lambda_scope.extend(params.iter().cloned());
+            let body = self.required(&lambda.function, schema);
+            self.lambda_scope.truncate(scope);
+            let body = body?;
+            let body_expr = if name == "forall" { Expr::Not(Box::new(body.expr)) } else { body.expr };
+            names.push(format!("lambdafunction({}, {})", body.name, params.join(", ")));
+            call_args.push(Expr::Lambda(datafusion::logical_expr::expr::Lambda::new(params, body_expr)));
+        }
         let state = self.session.ctx().state();
         let Some(f) = state.higher_order_functions().get(function).cloned() else {
             return Err(unsupported("with a lambda"));
         };
-        let predicate = if name == "forall" { Expr::Not(Box::new(body.expr)) } else { body.expr };
-        let call = Expr::HigherOrderFunction(datafusion::logical_expr::expr::HigherOrderFunction::new(
-            f,
-            vec![array.expr, Expr::Lambda(datafusion::logical_expr::expr::Lambda::new(params.clone(), predicate))],
-        ));
+        let call = Expr::HigherOrderFunction(datafusion::logical_expr::expr::HigherOrderFunction::new(f, call_args));
         let call = call.resolve_lambda_variables(schema)?.data;
         let call = if name == "forall" { Expr::Not(Box::new(call)) } else { call };
-        let display = format!("{name}({}, lambdafunction({}, {}))", array.name, body.name, params.join(", "));
-        Ok(NamedExpr::new(call, display))
+        Ok(NamedExpr::new(call, format!("{name}({})", names.join(", "))))
     }
 }
 

@@ -7,6 +7,7 @@ mod avg;
 pub mod datetime;
 mod divide;
 mod failfast;
+mod hof;
 mod range;
 mod sample;
 mod split;
@@ -33,6 +34,15 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(split::SplitRegex::new()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
     ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
+    // Spark's higher-order functions, by their Spark names (SQL text finds
+    // them there; DataFrame lambdas too, see `expr::function`).
+    use datafusion::logical_expr::HigherOrderUDF;
+    ctx.register_higher_order_function(Arc::new(HigherOrderUDF::new_from_impl(hof::Transform::new())));
+    ctx.register_higher_order_function(Arc::new(HigherOrderUDF::new_from_impl(hof::Aggregate::new("aggregate"))));
+    ctx.register_higher_order_function(Arc::new(HigherOrderUDF::new_from_impl(hof::Aggregate::new("reduce"))));
+    if let Some(filter) = ctx.state().higher_order_functions().get("array_filter").cloned() {
+        ctx.register_higher_order_function(Arc::new(filter.as_ref().clone().with_aliases(["filter"])));
+    }
     if let Ok(range) = ctx.table_function("range") {
         ctx.register_udtf("range", Arc::new(range::SparkRange::new(range.function().clone())));
     }

@@ -1,0 +1,249 @@
+//! Spark's higher-order functions that DataFusion has no form of:
+//!
+//! - `transform(array, (x, i) -> ...)`: the lambda may also take the
+//!   element's 0-based position (an int).
+//! - `aggregate(array, zero, (acc, x) -> ..., [acc -> ...])` (also named
+//!   `reduce`): folds the elements left to right into `acc`, starting from
+//!   `zero`, then applies the optional finish lambda. The merge lambda
+//!   must return `zero`'s type, as in Spark. A NULL array gives NULL.
+//!
+//! Both run on DataFusion's lambda machinery: a lambda is evaluated on
+//! whole arrays of arguments, with the columns it captures spread to match.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, ListArray, UInt32Array};
+use datafusion::arrow::compute::{interleave, is_null, nullif, take, take_arrays};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::utils::{adjust_offsets_for_slice, list_values, list_values_row_number};
+use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::logical_expr::{
+    ColumnarValue, HigherOrderFunctionArgs, HigherOrderReturnFieldArgs, HigherOrderSignature, HigherOrderUDFImpl,
+    LambdaParametersProgress, ValueOrLambda, Volatility,
+};
+
+/// Spark arrays are lists with 32-bit offsets; other list layouts are
+/// brought to that.
+fn coerce_list(name: &str, t: &DataType) -> Result<DataType> {
+    Ok(match t {
+        DataType::List(_) => t.clone(),
+        DataType::LargeList(f) | DataType::ListView(f) | DataType::LargeListView(f) | DataType::FixedSizeList(f, _) => {
+            DataType::List(f.clone())
+        }
+        DataType::Null => DataType::new_list(DataType::Null, true),
+        other => {
+            return plan_err!(
+                "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] The first parameter of {name} requires the \"ARRAY\" type, however it has the type {other}."
+            );
+        }
+    })
+}
+
+fn element_field(name: &str, list: &FieldRef) -> Result<FieldRef> {
+    match list.data_type() {
+        DataType::List(f) => Ok(f.clone()),
+        other => plan_err!("{name} expects an array, got {other}"),
+    }
+}
+
+/// `transform(array, x -> ...)` and `transform(array, (x, i) -> ...)`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Transform {
+    signature: HigherOrderSignature,
+}
+
+impl Transform {
+    pub fn new() -> Self {
+        Self {
+            signature: HigherOrderSignature::exact(
+                vec![ValueOrLambda::Value(()), ValueOrLambda::Lambda(())],
+                Volatility::Immutable,
+            ),
+        }
+    }
+}
+
+impl HigherOrderUDFImpl for Transform {
+    fn name(&self) -> &str {
+        "transform"
+    }
+
+    fn signature(&self) -> &HigherOrderSignature {
+        &self.signature
+    }
+
+    fn coerce_value_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let [list] = arg_types else { return plan_err!("transform takes one array and one lambda") };
+        Ok(vec![coerce_list("transform", list)?])
+    }
+
+    fn lambda_parameters(
+        &self,
+        _step: usize,
+        fields: &[ValueOrLambda<FieldRef, Option<FieldRef>>],
+    ) -> Result<LambdaParametersProgress> {
+        let [ValueOrLambda::Value(list), ValueOrLambda::Lambda(_)] = fields else {
+            return plan_err!("transform takes an array and a lambda");
+        };
+        let index = Arc::new(Field::new("i", DataType::Int32, false));
+        Ok(LambdaParametersProgress::Complete(vec![vec![element_field("transform", list)?, index]]))
+    }
+
+    fn return_field_from_args(&self, args: HigherOrderReturnFieldArgs) -> Result<FieldRef> {
+        let [ValueOrLambda::Value(list), ValueOrLambda::Lambda(lambda)] = args.arg_fields else {
+            return plan_err!("transform takes an array and a lambda");
+        };
+        let element = Field::new(Field::LIST_FIELD_DEFAULT_NAME, lambda.data_type().clone(), lambda.is_nullable());
+        Ok(Arc::new(Field::new("", DataType::List(Arc::new(element)), list.is_nullable())))
+    }
+
+    fn invoke_with_args(&self, args: HigherOrderFunctionArgs) -> Result<ColumnarValue> {
+        let [ValueOrLambda::Value(list), ValueOrLambda::Lambda(lambda)] = args.args.as_slice() else {
+            return exec_err!("transform takes an array and a lambda");
+        };
+        let list_array = list.to_array(args.number_rows)?;
+        let list = list_array.as_list::<i32>();
+        let values = list_values(&list_array)?;
+        let offsets = list.offsets();
+        let positions: Int32Array = offsets.windows(2).flat_map(|w| 0..(w[1] - w[0])).collect::<Vec<i32>>().into();
+        let values_param = || Ok(values.clone());
+        let positions_param = || Ok(Arc::new(positions.clone()) as ArrayRef);
+        let rows = list_values_row_number(&list_array)?;
+        let rows = rows.as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+        let rows: UInt32Array = rows.iter().map(|r| r.map(|r| r as u32)).collect();
+        let out = lambda
+            .evaluate(&[&values_param, &positions_param], |captured| Ok(take_arrays(captured, &rows, None)?))?
+            .into_array(values.len())?;
+        let DataType::List(field) = args.return_field.data_type() else {
+            return exec_err!("transform returns an array, not {}", args.return_field.data_type());
+        };
+        let result = ListArray::try_new(field.clone(), adjust_offsets_for_slice(list), out, list.nulls().cloned())?;
+        Ok(ColumnarValue::Array(Arc::new(result)))
+    }
+}
+
+/// `aggregate(array, zero, merge[, finish])`, also named `reduce`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Aggregate {
+    name: &'static str,
+    signature: HigherOrderSignature,
+}
+
+impl Aggregate {
+    pub fn new(name: &'static str) -> Self {
+        Self { name, signature: HigherOrderSignature::user_defined(Volatility::Immutable) }
+    }
+}
+
+impl HigherOrderUDFImpl for Aggregate {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &HigherOrderSignature {
+        &self.signature
+    }
+
+    fn coerce_value_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let [list, zero] = arg_types else {
+            return plan_err!("{} takes an array, an initial value and 1 or 2 lambdas", self.name);
+        };
+        Ok(vec![coerce_list(self.name, list)?, zero.clone()])
+    }
+
+    fn lambda_parameters(
+        &self,
+        _step: usize,
+        fields: &[ValueOrLambda<FieldRef, Option<FieldRef>>],
+    ) -> Result<LambdaParametersProgress> {
+        let (list, zero, lambdas) = match fields {
+            [ValueOrLambda::Value(l), ValueOrLambda::Value(z), ValueOrLambda::Lambda(_)] => (l, z, 1),
+            [ValueOrLambda::Value(l), ValueOrLambda::Value(z), ValueOrLambda::Lambda(_), ValueOrLambda::Lambda(_)] => {
+                (l, z, 2)
+            }
+            _ => return plan_err!("{} takes an array, an initial value and 1 or 2 lambdas", self.name),
+        };
+        let acc = Arc::new(Field::new("acc", zero.data_type().clone(), true));
+        let mut params = vec![vec![acc.clone(), element_field(self.name, list)?]];
+        if lambdas == 2 {
+            params.push(vec![acc]);
+        }
+        Ok(LambdaParametersProgress::Complete(params))
+    }
+
+    fn return_field_from_args(&self, args: HigherOrderReturnFieldArgs) -> Result<FieldRef> {
+        let (zero, merge, finish) = match args.arg_fields {
+            [ValueOrLambda::Value(_), ValueOrLambda::Value(z), ValueOrLambda::Lambda(m)] => (z, m, None),
+            [ValueOrLambda::Value(_), ValueOrLambda::Value(z), ValueOrLambda::Lambda(m), ValueOrLambda::Lambda(f)] => {
+                (z, m, Some(f))
+            }
+            _ => return plan_err!("{} takes an array, an initial value and 1 or 2 lambdas", self.name),
+        };
+        if merge.data_type() != zero.data_type() {
+            return plan_err!(
+                "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\": the merge lambda returns {} but the initial value is {}; they must have the same type.",
+                self.name,
+                merge.data_type(),
+                zero.data_type()
+            );
+        }
+        let out = finish.unwrap_or(merge);
+        Ok(Arc::new(Field::new("", out.data_type().clone(), true)))
+    }
+
+    fn invoke_with_args(&self, args: HigherOrderFunctionArgs) -> Result<ColumnarValue> {
+        let (list, zero, merge, finish) = match args.args.as_slice() {
+            [ValueOrLambda::Value(l), ValueOrLambda::Value(z), ValueOrLambda::Lambda(m)] => (l, z, m, None),
+            [ValueOrLambda::Value(l), ValueOrLambda::Value(z), ValueOrLambda::Lambda(m), ValueOrLambda::Lambda(f)] => {
+                (l, z, m, Some(f))
+            }
+            _ => return exec_err!("{} takes an array, an initial value and 1 or 2 lambdas", self.name),
+        };
+        let n = args.number_rows;
+        let list_array = list.to_array(n)?;
+        let list = list_array.as_list::<i32>();
+        let values = list.values();
+        let offsets = list.offsets();
+        let mut acc = zero.to_array(n)?;
+        // Step k folds the k-th element of every array that has one.
+        for k in 0.. {
+            let active: Vec<u32> =
+                (0..n).filter(|&r| list.is_valid(r) && offsets[r + 1] - offsets[r] > k).map(|r| r as u32).collect();
+            if active.is_empty() {
+                break;
+            }
+            let active = UInt32Array::from(active);
+            let elements: UInt32Array =
+                active.values().iter().map(|&r| offsets[r as usize] as u32 + k as u32).collect();
+            let acc_in = take(acc.as_ref(), &active, None)?;
+            let x = take(values.as_ref(), &elements, None)?;
+            let (acc_param, x_param) = (|| Ok(acc_in.clone()), || Ok(x.clone()));
+            let merged = merge
+                .evaluate(&[&acc_param, &x_param], |captured| Ok(take_arrays(captured, &active, None)?))?
+                .into_array(active.len())?;
+            if merged.data_type() != acc.data_type() {
+                return exec_err!(
+                    "{}: the merge lambda returned {}, not {}",
+                    self.name,
+                    merged.data_type(),
+                    acc.data_type()
+                );
+            }
+            // Rows in `active` take the merged value, the rest keep theirs.
+            let mut pick: Vec<(usize, usize)> = (0..n).map(|r| (0, r)).collect();
+            for (i, &r) in active.values().iter().enumerate() {
+                pick[r as usize] = (1, i);
+            }
+            acc = interleave(&[acc.as_ref(), merged.as_ref()], &pick)?;
+        }
+        let out = match finish {
+            Some(f) => {
+                let acc_param = || Ok(acc.clone());
+                f.evaluate(&[&acc_param], |captured| Ok(captured.to_vec()))?.into_array(n)?
+            }
+            None => acc,
+        };
+        let out = if list.null_count() > 0 { nullif(&out, &is_null(&list_array)?)? } else { out };
+        Ok(ColumnarValue::Array(out))
+    }
+}
