@@ -108,6 +108,17 @@ def test_range_between_values(spark):
     assert_rows(df.select("x", F.count("*").over(w).alias("n")), [(1, 1), (2, 2), (4, 2), (7, 1)])
 
 
+def test_range_frame_over_a_sql_view(spark):
+    spark.sql("CREATE OR REPLACE TEMP VIEW range_frame_v AS SELECT * FROM VALUES (1, 1.5D), (2, 2.5D), (4, 4.0D), (7, 7.0D) AS t(x, d)")
+    df = spark.table("range_frame_v")
+    out = df.select(
+        "x",
+        F.sum("x").over(Window.orderBy("x").rangeBetween(-2, 1)).alias("s"),
+        F.count("*").over(Window.orderBy("d").rangeBetween(-1, 0)).alias("n"),
+    )
+    assert_df(out, [("x", "int"), ("s", "bigint"), ("n", "bigint")], [(1, 3, 1), (2, 3, 2), (4, 6, 1), (7, 7, 1)])
+
+
 def test_partition_only_aggregate(scores):
     w = Window.partitionBy("grp")
     df = scores.select("grp", "t", F.max("v").over(w).alias("m"), F.count("v").over(w).alias("c"))

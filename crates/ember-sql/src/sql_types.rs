@@ -74,7 +74,9 @@ fn rewrite_node(node: LogicalPlan, how: SqlTypes) -> DFResult<Transformed<Logica
                 let t = if t.transformed { t.transform_data(|e| e.resolve_lambda_variables(&schema))? } else { t };
                 Ok(t.update_data(|e| saved.restore(e)))
             })?;
-            if t.transformed { t.map_data(|p| p.recompute_schema()) } else { Ok(t) }
+            // A node caches its schema: recompute it for its own new types
+            // and its inputs' (which this bottom-up pass may have changed).
+            t.map_data(|p| p.recompute_schema())
         }
     }
 }

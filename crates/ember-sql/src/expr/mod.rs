@@ -276,8 +276,13 @@ impl Planner<'_> {
             order_by.push(s);
             order_names.push(n);
         }
+        // A RANGE offset has the ORDER BY column's type (Spark sends longs).
+        let order_type = match order_by.first() {
+            Some(s) => Some(s.expr.get_type(schema)?),
+            None => None,
+        };
         let frame = match &w.frame_spec {
-            Some(f) => self.window_frame(f, schema)?,
+            Some(f) => self.window_frame(f, order_type.as_ref(), schema)?,
             None => WindowFrame::new(if order_by.is_empty() { None } else { Some(false) }),
         };
         let (fun, args, distinct, filter) = match strip_alias(func.expr) {
@@ -324,7 +329,12 @@ impl Planner<'_> {
         Ok(NamedExpr::new(expr, format!("{} OVER ({})", func.name, spec.join(" "))))
     }
 
-    fn window_frame(&mut self, f: &pe::window::WindowFrame, schema: &DFSchema) -> Result<WindowFrame> {
+    fn window_frame(
+        &mut self,
+        f: &pe::window::WindowFrame,
+        order_type: Option<&datafusion::arrow::datatypes::DataType>,
+        schema: &DFSchema,
+    ) -> Result<WindowFrame> {
         use pe::window::window_frame::{FrameType, frame_boundary::Boundary};
         let units = match f.frame_type() {
             FrameType::Row => WindowFrameUnits::Rows,
@@ -368,9 +378,9 @@ impl Planner<'_> {
                         } else if i == 0 {
                             WindowFrameBound::CurrentRow
                         } else if i < 0 {
-                            WindowFrameBound::Preceding(scalar_like(&value, i.unsigned_abs(), units))
+                            WindowFrameBound::Preceding(scalar_like(&value, i.unsigned_abs(), units, order_type)?)
                         } else {
-                            WindowFrameBound::Following(scalar_like(&value, i as u64, units))
+                            WindowFrameBound::Following(scalar_like(&value, i as u64, units, order_type)?)
                         }
                     }
                 })
@@ -381,10 +391,22 @@ impl Planner<'_> {
     }
 }
 
-fn scalar_like(orig: &ScalarValue, magnitude: u64, units: WindowFrameUnits) -> ScalarValue {
-    match (units, orig) {
-        (WindowFrameUnits::Range, ScalarValue::Int32(_)) => ScalarValue::Int32(Some(magnitude as i32)),
-        (WindowFrameUnits::Range, ScalarValue::Int64(_)) => ScalarValue::Int64(Some(magnitude as i64)),
+/// A frame offset: a row count for ROWS, a value of the ORDER BY
+/// column's type for RANGE.
+fn scalar_like(
+    orig: &ScalarValue,
+    magnitude: u64,
+    units: WindowFrameUnits,
+    order_type: Option<&datafusion::arrow::datatypes::DataType>,
+) -> Result<ScalarValue> {
+    Ok(match (units, orig) {
+        (WindowFrameUnits::Range, ScalarValue::Int32(_) | ScalarValue::Int64(_)) => {
+            let v = ScalarValue::Int64(Some(magnitude as i64));
+            match order_type {
+                Some(t) if t.is_numeric() => v.cast_to(t)?,
+                _ => v,
+            }
+        }
         _ => ScalarValue::UInt64(Some(magnitude)),
-    }
+    })
 }
