@@ -6,6 +6,7 @@ pub mod cache;
 pub mod catalog;
 pub mod command;
 pub mod decimal_divide;
+pub mod dialect;
 pub mod display;
 pub mod driver_only;
 pub mod dynamic_scan_filters;

@@ -208,9 +208,8 @@ fn set_command(planner: &mut Planner<'_>, rest: &str) -> Result<LogicalPlan> {
 /// DataFusion's `$name` / `$n`.
 async fn parse(planner: &mut Planner<'_>, sql: &str) -> Result<DFStatement> {
     let state = planner.session.ctx().state();
-    let dialect = state.config().options().sql_parser.dialect;
     let sql = crate::literal_suffix::rewrite(sql);
-    let mut stmt = state.sql_to_statement(&sql, &dialect)?;
+    let mut stmt = crate::dialect::parse_statement(&sql, state.config().options().sql_parser.recursion_limit.get())?;
     if let DFStatement::Statement(inner) = &mut stmt {
         let mut columns = vec![];
         let mut tables = vec![];

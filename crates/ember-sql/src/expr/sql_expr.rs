@@ -14,9 +14,8 @@ use crate::plan::Planner;
 impl Planner<'_> {
     pub(crate) fn sql_expression(&mut self, sql: &str, schema: &DFSchema) -> Result<NamedExpr> {
         let state = self.session.ctx().state();
-        let dialect = state.config().options().sql_parser.dialect;
         let sql = crate::literal_suffix::rewrite(sql);
-        let mut parsed = state.sql_to_expr_with_alias(&sql, &dialect)?;
+        let mut parsed = crate::dialect::parse_expr(&sql, state.config().options().sql_parser.recursion_limit.get())?;
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let qualifiers: Vec<String> = schema.iter().filter_map(|(q, _)| q.map(|q| q.table().to_string())).collect();
         fix_identifier_case(&mut parsed.expr, &names, &qualifiers);

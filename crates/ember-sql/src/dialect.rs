@@ -1,0 +1,128 @@
+//! The SQL grammar ember parses: sqlparser's Spark SQL dialect, with
+//! backslash escapes in string literals (`'\\d+'` is the regex `\d+`,
+//! `'a\tb'` holds a tab), as Spark's `spark.sql.parser.escapedStringLiterals`
+//! default (false) has it.
+
+use std::any::TypeId;
+
+use datafusion::sql::sqlparser::ast::Expr;
+use datafusion::sql::sqlparser::dialect::{Dialect, SparkSqlDialect};
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+
+#[derive(Debug, Default)]
+pub struct SparkSql;
+
+/// Parses one SQL statement.
+pub fn parse_statement(
+    sql: &str,
+    recursion_limit: usize,
+) -> datafusion::common::Result<datafusion::sql::parser::Statement> {
+    let mut statements = datafusion::sql::parser::DFParserBuilder::new(sql)
+        .with_dialect(&SparkSql)
+        .with_recursion_limit(recursion_limit)
+        .build()?
+        .parse_statements()?;
+    if statements.len() > 1 {
+        return datafusion::common::not_impl_err!("The context currently only supports a single SQL statement");
+    }
+    statements
+        .pop_front()
+        .ok_or_else(|| datafusion::common::plan_datafusion_err!("No SQL statements were provided in the query string"))
+}
+
+/// Parses an expression with an optional alias (`a + 1 AS b`).
+pub fn parse_expr(
+    sql: &str,
+    recursion_limit: usize,
+) -> datafusion::common::Result<datafusion::sql::sqlparser::ast::ExprWithAlias> {
+    datafusion::sql::parser::DFParserBuilder::new(sql)
+        .with_dialect(&SparkSql)
+        .with_recursion_limit(recursion_limit)
+        .build()?
+        .parse_into_expr()
+}
+
+const SPARK: SparkSqlDialect = SparkSqlDialect;
+
+impl Dialect for SparkSql {
+    fn dialect(&self) -> TypeId {
+        TypeId::of::<SparkSqlDialect>()
+    }
+    fn supports_string_literal_backslash_escape(&self) -> bool {
+        true
+    }
+    fn is_delimited_identifier_start(&self, ch: char) -> bool {
+        SPARK.is_delimited_identifier_start(ch)
+    }
+    fn is_identifier_start(&self, ch: char) -> bool {
+        SPARK.is_identifier_start(ch)
+    }
+    fn is_identifier_part(&self, ch: char) -> bool {
+        SPARK.is_identifier_part(ch)
+    }
+    fn supports_filter_during_aggregation(&self) -> bool {
+        SPARK.supports_filter_during_aggregation()
+    }
+    fn supports_group_by_expr(&self) -> bool {
+        SPARK.supports_group_by_expr()
+    }
+    fn supports_group_by_with_modifier(&self) -> bool {
+        SPARK.supports_group_by_with_modifier()
+    }
+    fn supports_lambda_functions(&self) -> bool {
+        SPARK.supports_lambda_functions()
+    }
+    fn supports_select_wildcard_except(&self) -> bool {
+        SPARK.supports_select_wildcard_except()
+    }
+    fn supports_struct_literal(&self) -> bool {
+        SPARK.supports_struct_literal()
+    }
+    fn supports_nested_comments(&self) -> bool {
+        SPARK.supports_nested_comments()
+    }
+    fn supports_create_table_using(&self) -> bool {
+        SPARK.supports_create_table_using()
+    }
+    fn supports_long_type_as_bigint(&self) -> bool {
+        SPARK.supports_long_type_as_bigint()
+    }
+    fn supports_values_as_table_factor(&self) -> bool {
+        SPARK.supports_values_as_table_factor()
+    }
+    fn require_interval_qualifier(&self) -> bool {
+        SPARK.require_interval_qualifier()
+    }
+    fn supports_bang_not_operator(&self) -> bool {
+        SPARK.supports_bang_not_operator()
+    }
+    fn supports_select_item_multi_column_alias(&self) -> bool {
+        SPARK.supports_select_item_multi_column_alias()
+    }
+    fn supports_cte_without_as(&self) -> bool {
+        SPARK.supports_cte_without_as()
+    }
+    fn supports_map_literal_with_angle_brackets(&self) -> bool {
+        SPARK.supports_map_literal_with_angle_brackets()
+    }
+    fn parse_infix(&self, parser: &mut Parser, expr: &Expr, precedence: u8) -> Option<Result<Expr, ParserError>> {
+        SPARK.parse_infix(parser, expr, precedence)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::sql::sqlparser::ast::{Expr, Value};
+    use datafusion::sql::sqlparser::parser::Parser;
+
+    use super::SparkSql;
+
+    #[test]
+    fn backslashes_escape_and_lambdas_parse() {
+        let e = Parser::new(&SparkSql).try_with_sql(r"'\\d+\t'").and_then(|mut p| p.parse_expr());
+        let Ok(Expr::Value(v)) = e else { panic!("not a literal: {e:?}") };
+        assert_eq!(v.value, Value::SingleQuotedString("\\d+\t".into()));
+        let lambda = Parser::new(&SparkSql).try_with_sql("transform(a, x -> x + 1)").and_then(|mut p| p.parse_expr());
+        assert!(lambda.is_ok_and(|e| e.to_string().contains("x -> x + 1")));
+    }
+}
