@@ -840,3 +840,48 @@ def test_bitwise_ops(spark):
 def test_monotonically_increasing_id_unique(spark):
     ids = [r[0] for r in spark.range(50).repartition(3).select(F.monotonically_increasing_id()).collect()]
     assert len(set(ids)) == 50
+
+
+def test_rounding_and_number_formats_follow_spark(spark):
+    df = spark.sql(
+        "SELECT bround(2.675D, 2) a, bround(25, -1) b, bround(-2.5D) c, format_number(-0.001D, 2) d, "
+        "format_number(1234.5D, 0) e, format_number(12, 2) f, format_number(CAST(1234567.125 AS DECIMAL(10,3)), 2) g"
+    )
+    assert_df(
+        df,
+        [("a", "double"), ("b", "int"), ("c", "double"), ("d", "string"), ("e", "string"), ("f", "string"), ("g", "string")],
+        [(2.68, 20, -2.0, "-0.00", "1,234", "12.00", "1,234,567.12")],
+    )
+
+
+def test_months_between_fractions_and_strings(spark):
+    df = spark.sql(
+        "SELECT months_between(TIMESTAMP'1997-02-28 10:30:00', DATE'1996-10-30') a, "
+        "months_between(DATE'2024-01-15', DATE'2024-03-15') b, "
+        "months_between(TIMESTAMP'1997-02-28 10:30:00', DATE'1996-10-30', false) c, "
+        "months_between('2024-03-31', '2024-02-29') d"
+    )
+    assert_rows(df, [(3.94959677, -2.0, 3.9495967741935485, 1.0)])
+
+
+def test_regexp_extract_and_locate_edges(spark):
+    df = spark.sql(
+        r"SELECT regexp_extract('abc', 'x(\\d)', 1) a, regexp_extract('a1b2', '([a-z])(\\d)', 0) b, "
+        r"regexp_extract('a1', '([a-z])(\\d)?', 2) c, locate('b', 'abcb', 3) d, locate('b', 'abcb', 0) e, "
+        "position('c', 'abc') f, locate('z', 'abc') g"
+    )
+    assert_df(
+        df,
+        [("a", "string"), ("b", "string"), ("c", "string"), ("d", "int"), ("e", "int"), ("f", "int"), ("g", "int")],
+        [("", "a1", "1", 4, 0, 3, 0)],
+    )
+
+
+def test_sort_array_null_placement(spark):
+    df = spark.sql("SELECT sort_array(array(3, NULL, 1), false) a, sort_array(array(3, NULL, 1)) b, array_sort(array(3, NULL, 1)) c")
+    assert_rows(df, [([3, 1, None], [None, 1, 3], [1, 3, None])])
+
+
+def test_max_by_skips_null_orderings_but_keeps_null_values(spark):
+    df = spark.sql("SELECT max_by(x, y) a, min_by(x, y) b FROM VALUES ('a', 1), ('b', NULL), ('c', 5), (NULL, 7) AS t(x, y)")
+    assert_df(df, [("a", "string"), ("b", "string")], [(None, "a")])

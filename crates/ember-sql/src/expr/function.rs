@@ -43,7 +43,6 @@ fn registry_name(spark: &str) -> &str {
         "sign" => "signum",
         "cardinality" => "size",
         "array_size" => "array_length",
-        "sort_array" => "array_sort",
         "current_timestamp" => "now",
         other => other,
     }

@@ -8,7 +8,10 @@ pub mod datetime;
 mod divide;
 mod failfast;
 mod hof;
+mod numeric;
 mod range;
+mod regexp_extract;
+mod rewritten;
 mod sample;
 mod split;
 
@@ -34,6 +37,23 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(split::SplitRegex::new()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
     ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
+    ctx.register_udf(ScalarUDF::from(numeric::BRound::new()));
+    ctx.register_udf(ScalarUDF::from(numeric::FormatNumber::new()));
+    ctx.register_udf(ScalarUDF::from(regexp_extract::RegexpExtract::new()));
+    use rewritten::{Form, MaxMinBy, Rewritten};
+    for form in [
+        Form::SortArray,
+        Form::ArraySort,
+        Form::Locate("locate"),
+        Form::Locate("position"),
+        Form::TryDivide,
+        Form::TryElementAt,
+        Form::Get,
+    ] {
+        ctx.register_udf(ScalarUDF::from(Rewritten::new(form)));
+    }
+    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(MaxMinBy::new(true)));
+    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(MaxMinBy::new(false)));
     // Spark's higher-order functions, by their Spark names (SQL text finds
     // them there; DataFrame lambdas too, see `expr::function`).
     use datafusion::logical_expr::HigherOrderUDF;

@@ -22,6 +22,7 @@
 
 mod cast;
 mod format;
+mod months_between;
 mod parse;
 pub mod pattern;
 mod udf;
@@ -64,6 +65,7 @@ pub fn udfs(time_zone: &str, ansi: bool) -> Result<Vec<ScalarUDF>> {
         ScalarUDF::from(UnixTimestamp::new(tz.clone()).with_fail_on_error(ansi)),
         ScalarUDF::from(UnixTimestamp::named_to_unix_timestamp(tz.clone()).with_fail_on_error(ansi)),
         ScalarUDF::from(FromUnixTime::new(tz)),
+        ScalarUDF::from(months_between::MonthsBetween::new()),
     ])
 }
 

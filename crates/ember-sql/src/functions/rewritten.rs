@@ -1,0 +1,324 @@
+//! Spark functions that become DataFusion expressions when simplified:
+//! `sort_array`/`array_sort` (Spark's null placement), `locate`/`position`,
+//! `try_divide`, `try_element_at`, `get`. As registry functions, SQL text and
+//! DataFrame calls both find them. Also `max_by`/`min_by`, an aggregate.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::{Result, ScalarValue, internal_err, plan_err};
+use datafusion::logical_expr::expr::Case;
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
+use datafusion::logical_expr::type_coercion::binary::BinaryTypeCoercer;
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDFImpl, ColumnarValue, Expr, Operator, ScalarFunctionArgs, ScalarUDFImpl, Signature,
+    Volatility, lit,
+};
+
+/// Which Spark function a [`Rewritten`] is.
+#[derive(Debug, PartialEq, Eq, Hash, Clone, Copy)]
+pub enum Form {
+    /// `sort_array(a[, asc])`: ascending puts NULLs first, descending last.
+    SortArray,
+    /// `array_sort(a)`: ascending, NULLs last.
+    ArraySort,
+    /// `locate(substr, str[, pos])`: the 1-based position at or after
+    /// `pos`, 0 when absent. `position` is the same.
+    Locate(&'static str),
+    /// `try_divide(a, b)`: `/` with NULL for a zero divisor.
+    TryDivide,
+    /// `try_element_at(array|map, key)`: NULL when absent (1-based).
+    TryElementAt,
+    /// `get(array, index)`: NULL when absent (0-based).
+    Get,
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Rewritten {
+    form: Form,
+    signature: Signature,
+}
+
+impl Rewritten {
+    pub fn new(form: Form) -> Self {
+        Self { form, signature: Signature::user_defined(Volatility::Immutable) }
+    }
+}
+
+fn is_list(t: &DataType) -> bool {
+    matches!(t, DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..) | DataType::Null)
+}
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null)
+}
+
+impl ScalarUDFImpl for Rewritten {
+    fn name(&self) -> &str {
+        match self.form {
+            Form::SortArray => "sort_array",
+            Form::ArraySort => "array_sort",
+            Form::Locate(name) => name,
+            Form::TryDivide => "try_divide",
+            Form::TryElementAt => "try_element_at",
+            Form::Get => "get",
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, t: &[DataType]) -> Result<Vec<DataType>> {
+        let ok = match (self.form, t) {
+            (Form::SortArray, [a]) | (Form::ArraySort, [a]) => is_list(a),
+            (Form::SortArray, [a, b]) => is_list(a) && matches!(b, DataType::Boolean),
+            (Form::Locate(_), [a, b]) => is_string(a) && is_string(b),
+            (Form::Locate(_), [a, b, p]) => {
+                return if is_string(a) && is_string(b) && p.is_integer() {
+                    Ok(vec![DataType::Utf8, DataType::Utf8, DataType::Int64])
+                } else {
+                    plan_err!("{} takes two strings and an integer position", self.name())
+                };
+            }
+            (Form::TryDivide, [a, b]) => (a.is_numeric() || a.is_null()) && (b.is_numeric() || b.is_null()),
+            (Form::TryElementAt | Form::Get, [a, k]) if is_list(a) => {
+                return if k.is_integer() || k.is_null() {
+                    Ok(vec![a.clone(), DataType::Int64])
+                } else {
+                    plan_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] an array index must be an integer, not {k}")
+                };
+            }
+            (Form::TryElementAt, [DataType::Map(entries, _), _]) => {
+                // The key takes the map's key type.
+                let DataType::Struct(fields) = entries.data_type() else {
+                    return internal_err!("a map's entries are a struct");
+                };
+                return Ok(vec![t[0].clone(), fields[0].data_type().clone()]);
+            }
+            _ => false,
+        };
+        if !ok {
+            return plan_err!(
+                "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"{}\" for arguments of types {t:?}",
+                self.name()
+            );
+        }
+        Ok(match self.form {
+            Form::Locate(_) => vec![DataType::Utf8, DataType::Utf8],
+            Form::TryDivide => t.iter().map(|t| if t.is_null() { DataType::Int32 } else { t.clone() }).collect(),
+            _ => t.to_vec(),
+        })
+    }
+
+    fn return_type(&self, t: &[DataType]) -> Result<DataType> {
+        Ok(match self.form {
+            Form::SortArray | Form::ArraySort => t[0].clone(),
+            Form::Locate(_) => DataType::Int32,
+            Form::TryDivide => divide_type(&t[0], &t[1])?,
+            Form::TryElementAt | Form::Get => match &t[0] {
+                DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => f.data_type().clone(),
+                DataType::Map(entries, _) => match entries.data_type() {
+                    DataType::Struct(fields) if fields.len() == 2 => fields[1].data_type().clone(),
+                    other => return internal_err!("a map's entries are a struct of two, not {other}"),
+                },
+                _ => DataType::Null,
+            },
+        })
+    }
+
+    fn simplify(&self, mut args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        let expr = match self.form {
+            Form::SortArray | Form::ArraySort => {
+                let asc = match args.get(1) {
+                    None => true,
+                    Some(Expr::Literal(ScalarValue::Boolean(Some(b)), _)) => *b,
+                    Some(_) => return plan_err!("the second argument of sort_array must be a boolean literal"),
+                };
+                let nulls_first = self.form == Form::SortArray && asc;
+                args.truncate(1);
+                args.push(lit(if asc { "ASC" } else { "DESC" }));
+                args.push(lit(if nulls_first { "NULLS FIRST" } else { "NULLS LAST" }));
+                datafusion::functions_nested::sort::array_sort_udf().call(args)
+            }
+            Form::Locate(_) => {
+                let pos = if args.len() == 3 { args.pop() } else { None };
+                let (Some(s), Some(sub)) = (args.pop(), args.pop()) else {
+                    return plan_err!("{} takes a substring and a string", self.name());
+                };
+                let strpos = |s: Expr, sub: Expr| {
+                    datafusion::logical_expr::cast(
+                        datafusion::functions::unicode::expr_fn::strpos(s, sub),
+                        DataType::Int64,
+                    )
+                };
+                let found = match pos {
+                    None | Some(Expr::Literal(ScalarValue::Int64(Some(1)), _)) => strpos(s, sub),
+                    Some(pos) => {
+                        let in_tail = strpos(datafusion::functions::unicode::expr_fn::substr(s, pos.clone()), sub);
+                        Expr::Case(Case::new(
+                            None,
+                            vec![
+                                (Box::new(pos.clone().lt(lit(1i64))), Box::new(lit(0i64))),
+                                (Box::new(in_tail.clone().eq(lit(0i64))), Box::new(lit(0i64))),
+                            ],
+                            Some(Box::new(in_tail + pos - lit(1i64))),
+                        ))
+                    }
+                };
+                datafusion::logical_expr::cast(found, DataType::Int32)
+            }
+            Form::TryDivide => {
+                let (Some(r), Some(l)) = (args.pop(), args.pop()) else {
+                    return plan_err!("try_divide takes two numbers");
+                };
+                // Simplified expressions are not type-coerced again: cast
+                // both sides to the operand type here.
+                let (lt, rt) = (info.get_data_type(&l)?, info.get_data_type(&r)?);
+                let operand = match divide_type(&lt, &rt)? {
+                    DataType::Float64 => (DataType::Float64, DataType::Float64),
+                    _ => BinaryTypeCoercer::new(&lt, &Operator::Divide, &rt).get_input_types()?,
+                };
+                let zero = ScalarValue::new_zero(&operand.1)?;
+                let r = datafusion::functions::core::expr_fn::nullif(
+                    datafusion::logical_expr::cast(r, operand.1.clone()),
+                    lit(zero),
+                );
+                datafusion::logical_expr::cast(datafusion::logical_expr::cast(l, operand.0) / r, divide_type(&lt, &rt)?)
+            }
+            Form::TryElementAt | Form::Get => {
+                let (Some(key), Some(base)) = (args.pop(), args.pop()) else {
+                    return plan_err!("try_element_at takes a collection and a key");
+                };
+                match info.get_data_type(&base)? {
+                    DataType::Map(..) => super::map_lookup(base, key),
+                    _ if self.form == Form::Get => {
+                        datafusion::functions_nested::expr_fn::array_element(base, key + lit(1i64))
+                    }
+                    _ => datafusion::functions_nested::expr_fn::array_element(base, key),
+                }
+            }
+        };
+        Ok(ExprSimplifyResult::Simplified(expr))
+    }
+
+    fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        internal_err!("{} is rewritten before it runs", self.name())
+    }
+}
+
+/// Spark's `/` result type: doubles, except decimal with integral or
+/// decimal operands.
+fn divide_type(l: &DataType, r: &DataType) -> Result<DataType> {
+    let dec = |t: &DataType| matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..));
+    if (dec(l) || l.is_integer()) && (dec(r) || r.is_integer()) && (dec(l) || dec(r)) {
+        return match BinaryTypeCoercer::new(l, &Operator::Divide, r).get_input_types()? {
+            (DataType::Decimal128(p1, s1), DataType::Decimal128(p2, s2)) => {
+                let (p, s) = crate::decimal_divide::divide_type(p1, s1, p2, s2);
+                Ok(DataType::Decimal128(p, s))
+            }
+            _ => BinaryTypeCoercer::new(l, &Operator::Divide, r).get_result_type(),
+        };
+    }
+    Ok(DataType::Float64)
+}
+
+/// `max_by(x, y)` / `min_by(x, y)`: `x` of the row with the largest
+/// (smallest) `y`; rows whose `y` is NULL are skipped; the first such row
+/// wins ties.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct MaxMinBy {
+    max: bool,
+    signature: Signature,
+}
+
+impl MaxMinBy {
+    pub fn new(max: bool) -> Self {
+        Self { max, signature: Signature::any(2, Volatility::Immutable) }
+    }
+}
+
+impl AggregateUDFImpl for MaxMinBy {
+    fn name(&self) -> &str {
+        if self.max { "max_by" } else { "min_by" }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        Ok(arg_types[0].clone())
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        let [x, y] = args.input_fields else { return plan_err!("{} takes two arguments", self.name()) };
+        Ok(vec![
+            Arc::new(Field::new(format!("{}_value", args.name), x.data_type().clone(), true)),
+            Arc::new(Field::new(format!("{}_ordering", args.name), y.data_type().clone(), true)),
+        ])
+    }
+
+    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        let [x, y] = args.expr_fields else { return plan_err!("{} takes two arguments", self.name()) };
+        Ok(Box::new(ByAccumulator {
+            max: self.max,
+            value: ScalarValue::try_new_null(x.data_type())?,
+            ordering: ScalarValue::try_new_null(y.data_type())?,
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct ByAccumulator {
+    max: bool,
+    value: ScalarValue,
+    ordering: ScalarValue,
+}
+
+impl ByAccumulator {
+    fn offer(&mut self, values: &ArrayRef, orderings: &ArrayRef) -> Result<()> {
+        for i in 0..orderings.len() {
+            if orderings.is_null(i) {
+                continue;
+            }
+            let y = ScalarValue::try_from_array(orderings, i)?;
+            let better = self.ordering.is_null()
+                || match y.partial_cmp(&self.ordering) {
+                    Some(o) if self.max => o.is_gt(),
+                    Some(o) => o.is_lt(),
+                    None => false,
+                };
+            if better {
+                self.value = ScalarValue::try_from_array(values, i)?;
+                self.ordering = y;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Accumulator for ByAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let [x, y] = values else { return internal_err!("max_by/min_by take two columns") };
+        self.offer(x, y)
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        self.update_batch(states)
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        Ok(vec![self.value.clone(), self.ordering.clone()])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        Ok(self.value.clone())
+    }
+
+    fn size(&self) -> usize {
+        size_of_val(self) + self.value.size() + self.ordering.size()
+    }
+}
