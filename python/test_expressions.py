@@ -85,6 +85,23 @@ def test_int_overflow_raises_in_ansi(spark):
     assert ei.value.getCondition() == "ARITHMETIC_OVERFLOW"
 
 
+def test_without_ansi_integers_wrap_and_zero_divisors_give_null(spark):
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    try:
+        df = spark.sql("SELECT 2147483647 + 1 AS a, 5 % 0 AS b, 1 / 0 AS c, 5.5D % 0 AS d")
+        assert_rows(df, [(-2147483648, None, None, None)])
+    finally:
+        spark.conf.unset("spark.sql.ansi.enabled")
+
+
+def test_remainder_of_a_double_by_zero_raises_in_ansi(spark):
+    from pyspark.errors import ArithmeticException
+
+    with pytest.raises(ArithmeticException) as ei:
+        spark.range(1).select(lit(5.5) % lit(0)).collect()
+    assert ei.value.getCondition() == "REMAINDER_BY_ZERO"
+
+
 def test_unary_minus_and_negative(nums):
     assert_rows(nums.select(-col("a"), F.negative("x")), [(-7, -7.5)])
 

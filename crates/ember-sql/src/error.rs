@@ -143,7 +143,7 @@ fn runtime_from_message(m: &str) -> SparkError {
             ExceptionClass::NumberFormat
         } else if class.starts_with("CANNOT_PARSE_TIMESTAMP") {
             ExceptionClass::DateTime
-        } else if class.contains("OVERFLOW") || class.starts_with("DIVIDE_BY_ZERO") {
+        } else if class.contains("OVERFLOW") || class.ends_with("_BY_ZERO") {
             ExceptionClass::Arithmetic
         } else if class.starts_with("INVALID_ARRAY_INDEX") {
             ExceptionClass::ArrayIndexOutOfBounds
@@ -159,6 +159,25 @@ fn classify_arrow(a: &arrow::error::ArrowError) -> SparkError {
     use arrow::error::ArrowError as A;
     match a {
         A::DivideByZero => divide_by_zero(),
+        // Arrow's ANSI cast of a value the target type cannot hold.
+        A::CastError(m) if m.starts_with("Can't cast value ") => {
+            let rest = &m["Can't cast value ".len()..];
+            let (value, target) = rest.rsplit_once(" to type ").unwrap_or((rest, "the target type"));
+            let target = target
+                .parse::<datafusion::arrow::datatypes::DataType>()
+                .map(|t| crate::types::simple_string(&t).to_uppercase())
+                .unwrap_or_else(|_| target.to_uppercase());
+            SparkError::with_class(
+                ExceptionClass::Arithmetic,
+                "CAST_OVERFLOW",
+                "22003",
+                format!(
+                    "The value {value} cannot be cast to \"{target}\" due to an overflow. Use `try_cast` to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error."
+                ),
+            )
+            .param("value", value)
+            .param("targetType", format!("\"{target}\""))
+        }
         A::CastError(m) | A::ParseError(m) => {
             let value = m.split('\'').nth(1).unwrap_or_default();
             let target = m.rsplit(' ').nth(1).unwrap_or("the target");

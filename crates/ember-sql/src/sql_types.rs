@@ -9,6 +9,9 @@
 //! - `/` divides integers as doubles (`7 / 2` is 3.5, not 3), and under
 //!   ANSI a zero divisor is `DIVIDE_BY_ZERO`, as in DataFrame plans
 //!   ([`crate::functions::spark_divide`]).
+//! - under ANSI, integer `+ - *` raise `ARITHMETIC_OVERFLOW` rather than
+//!   wrap, and `%` by zero raises `REMAINDER_BY_ZERO` (NULL otherwise)
+//!   ([`crate::functions::spark_arithmetic`]).
 //!
 //! Applied to plans of SQL text before analysis, so DataFusion's type
 //! coercion sees Spark's operand types.
@@ -99,6 +102,16 @@ fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transform
                 Transformed::yes(crate::functions::spark_divide(*left, *right, schema, ansi)?)
             } else {
                 Transformed::no(Expr::BinaryExpr(BinaryExpr { left, op: Operator::Divide, right }))
+            }
+        }
+        Expr::BinaryExpr(BinaryExpr { left, op, right })
+            if matches!(op, Operator::Plus | Operator::Minus | Operator::Multiply | Operator::Modulo) =>
+        {
+            let integral = |e: &Expr| e.get_type(schema).map(|t| t.is_integer()).unwrap_or(false);
+            if op == Operator::Modulo || (ansi && integral(&left) && integral(&right)) {
+                Transformed::yes(crate::functions::spark_arithmetic(*left, op, *right, schema, ansi)?)
+            } else {
+                Transformed::no(Expr::BinaryExpr(BinaryExpr { left, op, right }))
             }
         }
         e => Transformed::no(e),

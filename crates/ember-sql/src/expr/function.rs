@@ -115,11 +115,17 @@ impl Planner<'_> {
                 format!("({} {sym} {})", n[0], n[1]),
             ))
         };
+        let ansi = self.session.ansi();
+        let arith = |op: Operator, sym: &str, a: &mut Vec<Expr>, n: &[String]| -> Result<NamedExpr> {
+            let (l, r) = two(a, sym)?;
+            let e = crate::functions::spark_arithmetic(l, op, r, schema, ansi)?;
+            Ok(NamedExpr::new(e, format!("({} {sym} {})", n[0], n[1])))
+        };
         match lname {
-            "+" if a.len() == 2 => bin(Operator::Plus, "+", &mut a, &n),
-            "-" if a.len() == 2 => bin(Operator::Minus, "-", &mut a, &n),
-            "*" => bin(Operator::Multiply, "*", &mut a, &n),
-            "%" | "mod" => bin(Operator::Modulo, "%", &mut a, &n),
+            "+" if a.len() == 2 => arith(Operator::Plus, "+", &mut a, &n),
+            "-" if a.len() == 2 => arith(Operator::Minus, "-", &mut a, &n),
+            "*" => arith(Operator::Multiply, "*", &mut a, &n),
+            "%" | "mod" => arith(Operator::Modulo, "%", &mut a, &n),
             "/" => {
                 let (l, r) = two(&mut a, "/")?;
                 let e = crate::functions::spark_divide(l, r, schema, self.session.ansi())?;

@@ -1,5 +1,6 @@
 //! `ember_check_divisor(x)`: passes `x` through, raising Spark's
-//! `DIVIDE_BY_ZERO` if any value is zero (ANSI division).
+//! `DIVIDE_BY_ZERO` if any value is zero (ANSI division);
+//! `ember_check_remainder_divisor(x)` raises `REMAINDER_BY_ZERO` (ANSI `%`).
 
 use datafusion::arrow::array::Array;
 use datafusion::arrow::compute::kernels::cmp::eq;
@@ -10,17 +11,24 @@ use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl,
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct CheckDivisor {
     signature: Signature,
+    remainder: bool,
 }
 
 impl CheckDivisor {
+    /// For `/`.
     pub fn new() -> Self {
-        Self { signature: Signature::any(1, Volatility::Immutable) }
+        Self { signature: Signature::any(1, Volatility::Immutable), remainder: false }
+    }
+
+    /// For `%`.
+    pub fn remainder() -> Self {
+        Self { signature: Signature::any(1, Volatility::Immutable), remainder: true }
     }
 }
 
 impl ScalarUDFImpl for CheckDivisor {
     fn name(&self) -> &str {
-        "ember_check_divisor"
+        if self.remainder { "ember_check_remainder_divisor" } else { "ember_check_divisor" }
     }
 
     fn signature(&self) -> &Signature {
@@ -44,6 +52,11 @@ impl ScalarUDFImpl for CheckDivisor {
                 hits.true_count() > 0 && hits.null_count() < hits.len()
             }
         };
+        if is_zero && self.remainder {
+            return exec_err!(
+                "[REMAINDER_BY_ZERO] Remainder by zero. Use `try_mod` to tolerate divisor being 0 and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22012"
+            );
+        }
         if is_zero {
             return exec_err!(
                 "[DIVIDE_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22012"

@@ -4,6 +4,7 @@
 
 mod add_months;
 mod avg;
+mod checked;
 pub mod datetime;
 mod divide;
 mod failfast;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, ScalarValue};
-use datafusion::logical_expr::{Expr, ExprSchemable, ScalarUDF, cast, lit, try_cast};
+use datafusion::logical_expr::{Expr, ExprSchemable, Operator, ScalarUDF, cast, lit, try_cast};
 use datafusion::prelude::SessionContext;
 
 use crate::error::Result;
@@ -34,6 +35,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     // (datafusion-spark's returns double, DataFusion's truncates).
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(avg::SparkAvg::new()));
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::new()));
+    ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::remainder()));
     ctx.register_udf(ScalarUDF::from(split::SplitRegex::new()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
     ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
@@ -88,6 +90,27 @@ pub fn spark_divide(l: Expr, r: Expr, schema: &DFSchema, ansi: bool) -> Result<E
         datafusion::functions::core::expr_fn::nullif(r, lit(ScalarValue::Int32(Some(0))))
     };
     Ok(l / r)
+}
+
+/// Spark's `+`, `-`, `*` and `%`: under ANSI, integer `+ - *` raise
+/// `ARITHMETIC_OVERFLOW` instead of wrapping and `%` by zero raises
+/// `REMAINDER_BY_ZERO`; otherwise `%` by zero gives NULL.
+pub fn spark_arithmetic(l: Expr, op: Operator, r: Expr, schema: &DFSchema, ansi: bool) -> Result<Expr> {
+    let integral = |e: &Expr| e.get_type(schema).map(|t| t.is_integer()).unwrap_or(false);
+    Ok(match op {
+        Operator::Plus | Operator::Minus | Operator::Multiply if ansi && integral(&l) && integral(&r) => {
+            ScalarUDF::from(checked::Checked::new(op)).call(vec![l, r])
+        }
+        Operator::Modulo if ansi => binary(l, op, ScalarUDF::from(divide::CheckDivisor::remainder()).call(vec![r])),
+        Operator::Modulo => {
+            binary(l, op, datafusion::functions::core::expr_fn::nullif(r, lit(ScalarValue::Int32(Some(0)))))
+        }
+        _ => binary(l, op, r),
+    })
+}
+
+fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
+    Expr::BinaryExpr(datafusion::logical_expr::BinaryExpr::new(Box::new(l), op, Box::new(r)))
 }
 
 /// Whether `e` is a divisor [`spark_divide`] already checks for zero.
