@@ -733,3 +733,11 @@ def test_union_rows_come_in_input_order(spark):
     assert [r.id for r in df.collect()] == list(range(9))
     sql = spark.sql("SELECT 'a' AS v UNION ALL SELECT 'b' UNION ALL SELECT 'c'")
     assert [r.v for r in sql.collect()] == ["a", "b", "c"]
+
+
+def test_intersect_all_and_except_all_match_rows_with_nulls(spark):
+    a = spark.createDataFrame([(1, None), (1, None), (1, None), (2, "x"), (3, "y")], "k int, v string")
+    b = spark.createDataFrame([(1, None), (1, None), (2, "x"), (2, "x"), (4, "z")], "k int, v string")
+    assert_rows(a.intersectAll(b).orderBy("k"), [(1, None), (1, None), (2, "x")])
+    assert_rows(a.exceptAll(b).orderBy("k"), [(1, None), (3, "y")])
+    assert_rows(b.exceptAll(a).orderBy("k"), [(2, "x"), (4, "z")])

@@ -280,3 +280,17 @@ def test_sql_column_names_follow_spark(spark):
 def test_integer_division_in_sql_gives_double(spark):
     df = spark.sql("SELECT 7 / 2 AS x, 7 % 2 AS m, id / 4 AS q FROM range(2, 3)")
     assert_df(df, [("x", "double"), ("m", "int"), ("q", "double")], [(3.5, 1, 0.5)])
+
+
+def test_global_temp_view_replace_and_drop(spark):
+    spark.range(2).createGlobalTempView("g_replace_v")
+    try:
+        with pytest.raises(AnalysisException) as ei:
+            spark.range(3).createGlobalTempView("g_replace_v")
+        assert ei.value.getCondition() == "TEMP_TABLE_OR_VIEW_ALREADY_EXISTS"
+        spark.range(5).createOrReplaceGlobalTempView("g_replace_v")
+        assert spark.table("global_temp.g_replace_v").count() == 5
+        assert spark.sql("SELECT max(id) FROM global_temp.G_REPLACE_V").first()[0] == 4
+    finally:
+        assert spark.catalog.dropGlobalTempView("g_replace_v") is True
+    assert spark.catalog.dropGlobalTempView("g_replace_v") is False

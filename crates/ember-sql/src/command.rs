@@ -35,7 +35,11 @@ pub async fn run(session: &SparkSession, cmd: &Command) -> Result<CommandOutcome
             let mut planner = Planner::new(session);
             let input = v.input.as_ref().ok_or_else(|| analysis("createTempView without input"))?;
             let plan = planner.relation(input).await?;
-            crate::catalog::create_temp_view(session, &v.name, plan, v.replace)?;
+            if v.is_global {
+                crate::catalog::create_global_temp_view(&v.name, plan, v.replace)?;
+            } else {
+                crate::catalog::create_temp_view(session, &v.name, plan, v.replace)?;
+            }
             Ok(CommandOutcome::Done)
         }
         other => {

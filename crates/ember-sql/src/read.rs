@@ -78,7 +78,13 @@ async fn named_table(planner: &mut Planner<'_>, t: &NamedTable) -> Result<Logica
     let parts = crate::expr::parse_identifier(&t.unparsed_identifier)?;
     let name = parts.last().cloned().unwrap_or_default();
     let key = crate::catalog::view_key(&name);
-    match planner.session.ctx().table(key.as_str()).await {
+    let global = parts.len() >= 2 && parts[parts.len() - 2].eq_ignore_ascii_case(crate::catalog::GLOBAL_TEMP_DATABASE);
+    let reference = if global {
+        datafusion::common::TableReference::partial(crate::catalog::GLOBAL_TEMP_DATABASE, key.as_str())
+    } else {
+        datafusion::common::TableReference::bare(key.as_str())
+    };
+    match planner.session.ctx().table(reference).await {
         Ok(df) => {
             let plan = df.into_unoptimized_plan();
             Ok(LogicalPlanBuilder::from(plan).alias(name.as_str())?.build()?)

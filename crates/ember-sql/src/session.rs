@@ -115,6 +115,7 @@ impl SparkSession {
             .with_physical_optimizer_rule(Arc::new(crate::dynamic_scan_filters::RuntimeFiltersAboveScans))
             .build();
         let ctx = SessionContext::new_with_state(state);
+        crate::catalog::attach_global_temp(&ctx)?;
         ctx.add_analyzer_rule(Arc::new(crate::decimal_divide::SparkDecimalDivide));
         crate::functions::register(&ctx, &tz)?;
         Ok(Arc::new(Self {

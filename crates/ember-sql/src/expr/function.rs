@@ -197,6 +197,9 @@ impl Planner<'_> {
                     DataType::Map(..) => "key",
                     _ => "col",
                 };
+                // explode_outer gives one NULL row for a NULL or empty
+                // array: the alias tells the projection (plan::basic).
+                let e = if lname == "explode_outer" { e.alias(crate::plan::OUTER_UNNEST) } else { e };
                 Ok(NamedExpr::new(Expr::Unnest(Unnest::new(e)), col_name))
             }
             "struct" => {

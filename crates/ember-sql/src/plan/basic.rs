@@ -61,16 +61,21 @@ impl Planner<'_> {
         for n in exprs.iter_mut() {
             if let Expr::Unnest(u) = strip_alias(n.expr.clone()) {
                 let hidden = self.fresh_alias();
-                pre.push((*u.expr).alias(hidden.clone()));
-                unnest_cols.push(hidden.clone());
+                // explode_outer marks its input (see expr::function).
+                let (input, outer) = match *u.expr {
+                    Expr::Alias(a) if a.name == super::OUTER_UNNEST => (*a.expr, true),
+                    e => (e, false),
+                };
+                pre.push(input.alias(hidden.clone()));
+                unnest_cols.push((hidden.clone(), outer));
                 n.expr = Expr::Column(Column::from_name(hidden));
             }
         }
         if !unnest_cols.is_empty() {
             let mut b = LogicalPlanBuilder::from(plan).project(pre)?;
-            for c in unnest_cols {
-                let opts = UnnestOptions::new().with_preserve_nulls(false);
-                let opts = UnnestOptions { null_handling: NullHandling::Drop, ..opts };
+            for (c, outer) in unnest_cols {
+                let nulls = if outer { NullHandling::PreserveAndExpandEmpty } else { NullHandling::Drop };
+                let opts = UnnestOptions::new().with_null_handling(nulls);
                 b = b.unnest_column_with_options(Column::from_name(c), opts)?;
             }
             plan = b.build()?;

@@ -141,7 +141,7 @@ impl Planner<'_> {
                 single_bool(self, "value", dropped)
             }
             CatType::DropGlobalTempView(d) => {
-                let dropped = drop_temp_view(self.session, &d.view_name)?;
+                let dropped = crate::catalog::drop_global_temp_view(&d.view_name)?;
                 single_bool(self, "value", dropped)
             }
             CatType::DropView(d) => {

@@ -44,6 +44,10 @@ pub struct Planner<'a> {
     pub(crate) lambda_scope: Vec<String>,
 }
 
+/// The alias `explode_outer` puts on its input, so the projection that
+/// unnests it keeps NULL and empty arrays as one NULL row.
+pub(crate) const OUTER_UNNEST: &str = "__ember_outer_unnest";
+
 impl<'a> Planner<'a> {
     pub fn new(session: &'a SparkSession) -> Self {
         Self { session, plan_columns: HashMap::new(), plan_log: vec![], next_alias: 0, lambda_scope: vec![] }

@@ -2,8 +2,11 @@
 //! positional by default, by name (case-insensitive) for `unionByName`,
 //! and `allowMissingColumns` filling absent columns with nulls.
 
-use datafusion::common::ScalarValue;
+use datafusion::common::{NullEquality, ScalarValue};
+use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::expr::WindowFunction;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{ExprFunctionExt, JoinType};
 use ember_common::{ExceptionClass, SparkError};
 use spark_connect_proto as sc;
 use spark_connect_proto::set_operation::SetOpType;
@@ -51,10 +54,37 @@ impl Planner<'_> {
                     b.union_distinct(right)?.build()?
                 }
             }
-            SetOpType::Intersect => LogicalPlanBuilder::intersect(b.build()?, right, is_all)?,
-            SetOpType::Except => LogicalPlanBuilder::except(b.build()?, right, is_all)?,
+            SetOpType::Intersect if is_all => self.with_multiplicity(b.build()?, right, JoinType::LeftSemi)?,
+            SetOpType::Except if is_all => self.with_multiplicity(b.build()?, right, JoinType::LeftAnti)?,
+            SetOpType::Intersect => LogicalPlanBuilder::intersect(b.build()?, right, false)?,
+            SetOpType::Except => LogicalPlanBuilder::except(b.build()?, right, false)?,
             SetOpType::Unspecified => return Err(analysis("set operation without a type")),
         })
+    }
+
+    /// `intersectAll` (semi join) and `exceptAll` (anti join): a row
+    /// that appears m times on the left and n times on the right is kept
+    /// min(m, n) times, or max(m - n, 0) times. The k-th copy of a row on
+    /// either side is numbered k, and rows match on their values (NULLs
+    /// equal) and their number. DataFusion's INTERSECT ALL keeps all m.
+    fn with_multiplicity(&mut self, left: LogicalPlan, right: LogicalPlan, join: JoinType) -> Result<LogicalPlan> {
+        const COPY: &str = "__ember_copy";
+        let row_number = self.session.ctx().udwf("row_number")?;
+        let mut number = |plan: LogicalPlan| -> Result<LogicalPlan> {
+            let columns: Vec<Expr> = plan.schema().columns().into_iter().map(Expr::Column).collect();
+            let copy =
+                Expr::from(WindowFunction::new(row_number.clone(), vec![])).partition_by(columns).build()?.alias(COPY);
+            let alias = self.fresh_alias();
+            Ok(LogicalPlanBuilder::from(plan).window(vec![copy])?.alias(alias)?.build()?)
+        };
+        let (left, right) = (number(left)?, number(right)?);
+        let keys = |p: &LogicalPlan| p.schema().columns();
+        let (lkeys, rkeys) = (keys(&left), keys(&right));
+        let outputs: Vec<Expr> = lkeys.iter().filter(|c| c.name != COPY).cloned().map(Expr::Column).collect();
+        Ok(LogicalPlanBuilder::from(left)
+            .join_detailed(right, join, (lkeys, rkeys), None, NullEquality::NullEqualsNull)?
+            .project(outputs)?
+            .build()?)
     }
 
     /// Reorders `right` to `left`'s column names; with `allow_missing`,
