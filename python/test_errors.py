@@ -230,6 +230,13 @@ def test_raise_error_function(spark):
     assert "custom boom" in str(e)
 
 
+def test_assert_true_passes_and_raise_error_needs_a_row(spark):
+    df = spark.sql("SELECT assert_true(1 < 2) AS a")
+    assert [f.dataType.simpleString() for f in df.schema.fields] == ["void"]
+    assert df.collect() == [(None,)]
+    assert spark.sql("SELECT raise_error('never') FROM range(0)").collect() == []
+
+
 def test_assert_true_failure(spark):
     e = raised(lambda: spark.range(1).select(F.assert_true(lit(False), "must hold")).collect())
     assert "must hold" in str(e)

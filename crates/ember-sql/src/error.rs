@@ -110,6 +110,9 @@ pub fn classify_datafusion(e: &DataFusionError) -> SparkError {
                 let name = rest.split('\'').next().unwrap_or(rest);
                 return SparkError::unresolved_routine(name);
             }
+            if let Some(e) = plan_error_class(m) {
+                return e;
+            }
             s.with_error_class_from_message()
         }
         DataFusionError::NotImplemented(m) => SparkError::unsupported(m.clone()),
@@ -133,6 +136,53 @@ pub fn classify_datafusion(e: &DataFusionError) -> SparkError {
         },
         other => SparkError::new(ExceptionClass::Runtime, strip_df_prefix(&other.to_string())),
     }
+}
+
+/// Spark's error classes for DataFusion planning errors that have one.
+fn plan_error_class(m: &str) -> Option<SparkError> {
+    let m = strip_df_prefix(m);
+    // "'abs' does not support zero arguments."
+    if let Some(name) = m.strip_prefix('\'').and_then(|r| r.split_once("' does not support zero arguments")) {
+        let name = name.0;
+        return Some(
+            SparkError::with_class(
+                ExceptionClass::Analysis,
+                "WRONG_NUM_ARGS.WITHOUT_SUGGESTION",
+                "42605",
+                format!("The `{name}` requires at least 1 parameters but the actual number is 0."),
+            )
+            .param("functionName", format!("`{name}`"))
+            .param("actualNum", "0"),
+        );
+    }
+    // "Cannot coerce arithmetic expression List(Int64) + Int64 to valid types"
+    if let Some(rest) = m.strip_prefix("Cannot coerce arithmetic expression ") {
+        let expr = rest.strip_suffix(" to valid types").unwrap_or(rest);
+        return Some(SparkError::with_class(
+            ExceptionClass::Analysis,
+            "DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES",
+            "42K09",
+            format!(
+                "Cannot resolve \"{expr}\" due to data type mismatch: the left and right operands of the binary operator have incompatible types."
+            ),
+        ));
+    }
+    // "Cannot find column with position 5 in SELECT clause. Valid columns: 1 to 1"
+    if let Some(rest) = m.strip_prefix("Cannot find column with position ") {
+        let index = rest.split(' ').next().unwrap_or_default();
+        let size = rest.rsplit(' ').next().unwrap_or_default();
+        return Some(
+            SparkError::with_class(
+                ExceptionClass::Analysis,
+                "GROUP_BY_POS_OUT_OF_RANGE",
+                "42805",
+                format!("GROUP BY position {index} is not in select list (valid range is [1, {size}])."),
+            )
+            .param("index", index)
+            .param("size", size),
+        );
+    }
+    None
 }
 
 fn runtime_from_message(m: &str) -> SparkError {

@@ -26,9 +26,42 @@ pub enum SqlOutcome {
 pub async fn query_plan(planner: &mut Planner<'_>, s: &sc::Sql) -> Result<LogicalPlan> {
     let mut stmt = parse(planner, &s.query).await?;
     let params = parameters(planner, s)?;
-    let plan = planner.session.ctx().state().statement_to_plan(std::mem::replace(&mut stmt, empty_stmt())).await?;
+    let grouped = has_group_by(&stmt);
+    let plan = planner
+        .session
+        .ctx()
+        .state()
+        .statement_to_plan(std::mem::replace(&mut stmt, empty_stmt()))
+        .await
+        .map_err(|e| missing_aggregation(e, grouped))?;
+    // A parameter without a value is UNBOUND_SQL_PARAMETER, whether some
+    // arguments were given or none.
+    let unbound = |name: &str| -> crate::error::Error {
+        let name = name.trim_start_matches('$');
+        SparkError::with_class(
+            ember_common::ExceptionClass::Analysis,
+            "UNBOUND_SQL_PARAMETER",
+            "42P02",
+            format!("Found the unbound parameter: {name}. Please, fix `args` and provide a mapping of the parameter to either a SQL literal or collection constructor functions such as `map()`, `array()`, `struct()`."),
+        )
+        .param("name", name)
+        .into()
+    };
+    let mut names: Vec<String> = plan.get_parameter_names()?.into_iter().collect();
+    names.sort();
     let plan = match params {
-        Some(p) => plan.with_param_values(p)?,
+        Some(p) => {
+            if let Some(missing) = names.iter().find(|n| match &p {
+                ParamValues::Map(m) => !m.contains_key(n.trim_start_matches('$')),
+                ParamValues::List(l) => {
+                    n.trim_start_matches('$').parse::<usize>().map_or(true, |i| i == 0 || i > l.len())
+                }
+            }) {
+                return Err(unbound(missing));
+            }
+            plan.with_param_values(p)?
+        }
+        None if !names.is_empty() => return Err(unbound(&names[0])),
         None => plan,
     };
     let tz = planner.session.time_zone();
@@ -87,6 +120,59 @@ fn spark_name(name: &str, qualifiers: Option<&regex::Regex>) -> String {
         Some(re) => re.replace_all(&n, "").into_owned(),
         None => n,
     }
+}
+
+/// Whether any SELECT in the statement has a GROUP BY.
+fn has_group_by(stmt: &DFStatement) -> bool {
+    use datafusion::sql::sqlparser::ast::{Visit, Visitor};
+    struct Finder;
+    impl Visitor for Finder {
+        type Break = ();
+        fn pre_visit_query(&mut self, q: &ast::Query) -> ControlFlow<()> {
+            match q.body.as_ref() {
+                ast::SetExpr::Select(s) => match &s.group_by {
+                    ast::GroupByExpr::All(_) => ControlFlow::Break(()),
+                    ast::GroupByExpr::Expressions(e, _) if !e.is_empty() => ControlFlow::Break(()),
+                    _ => ControlFlow::Continue(()),
+                },
+                _ => ControlFlow::Continue(()),
+            }
+        }
+    }
+    match stmt {
+        DFStatement::Statement(s) => s.visit(&mut Finder).is_break(),
+        _ => false,
+    }
+}
+
+/// DataFusion's "Column in SELECT must be in GROUP BY or an aggregate
+/// function" is Spark's MISSING_AGGREGATION, or MISSING_GROUP_BY when the
+/// query has no GROUP BY.
+fn missing_aggregation(e: datafusion::error::DataFusionError, grouped: bool) -> crate::error::Error {
+    let datafusion::error::DataFusionError::Plan(m) = e.find_root() else { return e.into() };
+    if !m.contains("Column in SELECT must be in GROUP BY or an aggregate function") {
+        return e.into();
+    }
+    if !grouped {
+        return SparkError::with_class(
+            ember_common::ExceptionClass::Analysis,
+            "MISSING_GROUP_BY",
+            "42803",
+            "The query does not include a GROUP BY clause. Add GROUP BY or turn it into the window functions using OVER clauses.",
+        )
+        .into();
+    }
+    let column = m.split("column \"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
+    let column = column.rsplit('.').next().unwrap_or(column);
+    SparkError::with_class(
+        ember_common::ExceptionClass::Analysis,
+        "MISSING_AGGREGATION",
+        "42803",
+        format!("The non-aggregating expression \"{column}\" is based on columns which are not participating in the GROUP BY clause. Add the columns or the expression to the GROUP BY, aggregate the expression, or use \"any_value({column})\" if you do not care which of the values within a group is returned."),
+    )
+    .param("expression", format!("\"{column}\""))
+    .param("expressionAnyValue", format!("\"any_value({column})\""))
+    .into()
 }
 
 fn empty_stmt() -> DFStatement {

@@ -10,6 +10,7 @@ mod divide;
 mod failfast;
 mod hof;
 mod numeric;
+mod raise;
 mod range;
 mod regexp_extract;
 mod rewritten;
@@ -46,6 +47,8 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(numeric::BRound::new()));
     ctx.register_udf(ScalarUDF::from(numeric::FormatNumber::new()));
     ctx.register_udf(ScalarUDF::from(regexp_extract::RegexpExtract::new()));
+    ctx.register_udf(ScalarUDF::from(raise::Raise::raise_error()));
+    ctx.register_udf(ScalarUDF::from(raise::Raise::assert_true()));
     use rewritten::{Form, MaxMinBy, Rewritten};
     for form in [
         Form::SortArray,
