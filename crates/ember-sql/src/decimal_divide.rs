@@ -74,6 +74,17 @@ fn rewrite_divide(e: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     if e.get_type(schema).ok().as_ref() == Some(&target) {
         return Ok(Transformed::no(e));
     }
+    // Arrow divides at the numerator's scale + 4, truncating. A numerator
+    // of scale s - 3 gives the quotient one digit beyond Spark's scale,
+    // which the cast to Spark's type rounds half-up; dividing at a smaller
+    // scale and widening would pad zeros (1/3 as 0.3333330000000).
+    let want = i32::from(s) - 3;
+    let widened = i32::from(p1) + want - i32::from(s1);
+    if want > i32::from(s1) && widened <= 38 {
+        let Expr::BinaryExpr(BinaryExpr { left, op, right }) = e else { return Ok(Transformed::no(e)) };
+        let left = cast(*left, DataType::Decimal128(widened as u8, want as i8));
+        return Ok(Transformed::yes(cast(Expr::BinaryExpr(BinaryExpr::new(Box::new(left), op, right)), target)));
+    }
     Ok(Transformed::yes(cast(e, target)))
 }
 

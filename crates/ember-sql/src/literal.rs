@@ -172,7 +172,10 @@ pub fn literal(lit: &Literal, tz: &str) -> Result<(ScalarValue, String)> {
     })
 }
 
-/// Parses `"123.450"` into (unscaled, precision, scale) as Spark's `Decimal` does.
+/// Parses `"123.450"` into (unscaled, precision, scale) as Spark's Connect
+/// planner does: the value's own precision and scale, widened to the
+/// client's (PySpark sends `lit(Decimal("1.25"))` as decimal(10,0), which
+/// Spark reads as decimal(10,2)); digits are never dropped.
 pub fn parse_decimal(text: &str, precision: Option<i32>, scale: Option<i32>) -> Result<(i128, u8, i8)> {
     let t = text.trim();
     let (neg, digits) = match t.strip_prefix('-') {
@@ -186,20 +189,21 @@ pub fn parse_decimal(text: &str, precision: Option<i32>, scale: Option<i32>) -> 
         return Err(DataFusionError::Plan(format!("invalid decimal literal {text}")));
     }
     let natural_scale = frac_part.len() as i32;
-    let target_scale = scale.unwrap_or(natural_scale);
+    let target_scale = scale.unwrap_or(natural_scale).max(natural_scale);
     let mut all = format!("{int_part}{frac_part}");
-    if target_scale >= natural_scale {
-        all.extend(std::iter::repeat_n('0', (target_scale - natural_scale) as usize));
-    } else {
-        all.truncate(all.len() - (natural_scale - target_scale) as usize);
-    }
+    all.extend(std::iter::repeat_n('0', (target_scale - natural_scale) as usize));
     let mut v: i128 = all.trim_start_matches('0').parse().unwrap_or(0);
     if neg {
         v = -v;
     }
     let digits_count = all.trim_start_matches('0').len().max(1) as i32;
-    let p = precision.unwrap_or(digits_count.max(target_scale).max(1));
-    Ok((v, p.clamp(1, 38) as u8, target_scale as i8))
+    let p = precision.unwrap_or(0).max(digits_count).max(target_scale).max(1);
+    if p > 38 {
+        return Err(DataFusionError::Plan(format!(
+            "[DECIMAL_PRECISION_EXCEEDS_MAX_PRECISION] Decimal precision {p} exceeds max precision 38."
+        )));
+    }
+    Ok((v, p as u8, target_scale as i8))
 }
 
 /// A typed null, for `lit(None)` and missing `na.fill` values.
@@ -222,6 +226,8 @@ mod tests {
         assert_eq!(parse_decimal("123.450", None, None).unwrap(), (123450, 6, 3));
         assert_eq!(parse_decimal("-1.5", Some(10), Some(2)).unwrap(), (-150, 10, 2));
         assert_eq!(parse_decimal("0.001", None, None).unwrap(), (1, 3, 3));
+        // PySpark's lit(Decimal("1.25")) says decimal(10,0): Spark keeps the digits.
+        assert_eq!(parse_decimal("1.25", Some(10), Some(0)).unwrap(), (125, 10, 2));
         assert!(parse_decimal("1e5", None, None).is_err());
     }
 }
