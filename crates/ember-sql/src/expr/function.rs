@@ -27,7 +27,6 @@ fn registry_name(spark: &str) -> &str {
         "last" => "last_value",
         "std" | "stddev_samp" => "stddev",
         "variance" => "var_samp",
-        "approx_count_distinct" => "approx_distinct",
         "percentile_approx" | "approx_percentile" => "approx_percentile_cont",
         "every" => "bool_and",
         "some" | "any" => "bool_or",
@@ -238,6 +237,18 @@ impl Planner<'_> {
                 let (base, idx) = two(&mut a, lname)?;
                 let e = datafusion::functions_nested::expr_fn::array_element(base, idx + lit(1i64));
                 Ok(NamedExpr::new(e, format!("{}[{}]", n[0], n[1])))
+            }
+            // DataFusion's approx_distinct is unsigned and grouping() an
+            // int: Spark's are bigint and tinyint.
+            "approx_count_distinct" | "grouping" => {
+                let name = format!("{lname}({})", n.join(", "));
+                let (f, t) = if lname == "grouping" {
+                    ("grouping", DataType::Int8)
+                } else {
+                    ("approx_distinct", DataType::Int64)
+                };
+                let e = self.aggregate_call(f, a, distinct)?;
+                Ok(NamedExpr::new(cast(e, t), name))
             }
             "log" if a.len() == 1 => self.call_registry("ln", a, false, format!("ln({})", n[0])),
             "regexp_replace" if a.len() == 3 => {
