@@ -277,6 +277,12 @@ def test_sql_column_names_follow_spark(spark):
     assert agg.columns == ["count(1)", "sum(a)", "count(DISTINCT s)", "(max(a) + 1)"]
 
 
+def test_typed_literals_are_named_as_written(spark):
+    df = spark.sql("SELECT 10L, 1.5D, 2F, 1.50BD, 1Y + 2S, CAST('10' AS BIGINT)")
+    assert df.columns == ["10", "1.5", "2.0", "1.50", "(1 + 2)", "CAST(10 AS BIGINT)"]
+    assert [t for _, t in df.dtypes] == ["bigint", "double", "float", "decimal(3,2)", "smallint", "bigint"]
+
+
 def test_integer_division_in_sql_gives_double(spark):
     df = spark.sql("SELECT 7 / 2 AS x, 7 % 2 AS m, id / 4 AS q FROM range(2, 3)")
     assert_df(df, [("x", "double"), ("m", "int"), ("q", "double")], [(3.5, 1, 0.5)])

@@ -1,8 +1,10 @@
 //! Spark SQL's typed numeric literals — `10L`, `1Y`, `2S`, `1.5D`, `2F`,
 //! `1.50BD` — which DataFusion's parser does not know, rewritten to casts
-//! before parsing. Text inside quotes and identifiers is left alone.
+//! before parsing. Text inside quotes and identifiers is left alone. The
+//! casts use the `'10'::BIGINT` form, which `crate::sql_names` names as
+//! Spark names the literal (`10`).
 
-/// Rewrites suffixed numeric literals in `sql` to `CAST(... AS type)`.
+/// Rewrites suffixed numeric literals in `sql` to `'...'::type` casts.
 pub fn rewrite(sql: &str) -> String {
     let chars: Vec<char> = sql.chars().collect();
     let mut out = String::with_capacity(sql.len());
@@ -66,7 +68,7 @@ pub fn rewrite(sql: &str) -> String {
             };
             match target {
                 Some(t) if ends => {
-                    out.push_str(&format!("CAST('{number}' AS {t})"));
+                    out.push_str(&format!("'{number}'::{t}"));
                     i = j;
                 }
                 _ => out.push_str(&number),
@@ -94,11 +96,8 @@ mod tests {
 
     #[test]
     fn suffixed_literals_become_casts() {
-        assert_eq!(
-            rewrite("SELECT 1.5D, 10L, 1Y"),
-            "SELECT CAST('1.5' AS DOUBLE), CAST('10' AS BIGINT), CAST('1' AS TINYINT)"
-        );
-        assert_eq!(rewrite("SELECT 1.50BD"), "SELECT CAST('1.50' AS DECIMAL(3,2))");
+        assert_eq!(rewrite("SELECT 1.5D, 10L, 1Y"), "SELECT '1.5'::DOUBLE, '10'::BIGINT, '1'::TINYINT");
+        assert_eq!(rewrite("SELECT 1.50BD"), "SELECT '1.50'::DECIMAL(3,2)");
     }
 
     #[test]

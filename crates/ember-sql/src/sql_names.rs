@@ -123,6 +123,18 @@ pub fn spark_name(e: &Expr) -> Option<String> {
         Expr::RLike { negated, expr, pattern, .. } => {
             negate(format!("RLIKE({}, {})", spark_name(expr)?, spark_name(pattern)?), *negated)
         }
+        // `10L`, `1.5D` (see crate::literal_suffix): named as the literal.
+        Expr::Cast { kind: CastKind::DoubleColon, expr, data_type, format: None, .. } if matches!(expr.as_ref(), Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_))) =>
+        {
+            let Expr::Value(v) = expr.as_ref() else { return None };
+            let Value::SingleQuotedString(text) = &v.value else { return None };
+            match data_type {
+                DataType::Double(_) | DataType::Float(_) | DataType::Real | DataType::DoublePrecision => {
+                    crate::display::java_float(text.parse().ok()?)
+                }
+                _ => text.clone(),
+            }
+        }
         Expr::Cast { kind, expr, data_type, format: None, .. } => {
             let target = type_name(data_type)?;
             let child = spark_name(expr)?;
@@ -255,7 +267,7 @@ fn function_name(f: &ast::Function) -> Option<String> {
 
 fn value_name(v: &Value) -> Option<String> {
     Some(match v {
-        Value::Number(n, _) if n.contains(['e', 'E']) => java_double(n.parse().ok()?),
+        Value::Number(n, _) if n.contains(['e', 'E']) => crate::display::java_float(n.parse().ok()?),
         Value::Number(n, _) => n.clone(),
         Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s.clone(),
         Value::Boolean(b) => b.to_string(),
@@ -263,23 +275,6 @@ fn value_name(v: &Value) -> Option<String> {
         Value::HexStringLiteral(h) => format!("X'{}'", h.to_ascii_uppercase()),
         _ => return None,
     })
-}
-
-/// Java's `Double.toString`, which Spark shows double literals with:
-/// `1000.0`, `1.0E20`, `1.5E-5`.
-fn java_double(d: f64) -> String {
-    if !d.is_finite() {
-        return d.to_string();
-    }
-    let a = d.abs();
-    if a == 0.0 || (1e-3..1e7).contains(&a) {
-        let s = format!("{d}");
-        return if s.contains('.') { s } else { format!("{s}.0") };
-    }
-    let s = format!("{d:e}");
-    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let mantissa = if mantissa.contains('.') { mantissa.to_string() } else { format!("{mantissa}.0") };
-    format!("{mantissa}E{exp}")
 }
 
 fn binary_symbol(op: &BinaryOperator) -> Option<&'static str> {
@@ -385,6 +380,8 @@ mod tests {
             ("sum(a) FILTER (WHERE a > 0)", "sum(a) FILTER (WHERE (a > 0))"),
             ("a IS DISTINCT FROM 1", "(NOT (a <=> 1))"),
             ("x'0a0b'", "X'0A0B'"),
+            ("'10'::BIGINT", "10"),
+            ("'2'::FLOAT", "2.0"),
             (
                 "aggregate(array(1, 2), 0, (a, x) -> a + x)",
                 "aggregate(array(1, 2), 0, lambdafunction((namedlambdavariable() + namedlambdavariable()), \

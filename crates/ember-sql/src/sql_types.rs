@@ -6,6 +6,7 @@
 //! - `TIMESTAMP '...'` and `CAST(x AS TIMESTAMP)` are Spark's `timestamp`
 //!   (microseconds, in the session time zone); DataFusion's is a
 //!   zone-less nanosecond timestamp (Spark's `timestamp_ntz`).
+//! - `CAST(double AS STRING)` prints as Java does (`1.0E20`).
 //! - `/` divides integers as doubles (`7 / 2` is 3.5, not 3), and under
 //!   ANSI a zero divisor is `DIVIDE_BY_ZERO`, as in DataFrame plans
 //!   ([`crate::functions::spark_divide`]).
@@ -87,6 +88,12 @@ fn rewrite_node(node: LogicalPlan, how: SqlTypes) -> DFResult<Transformed<Logica
 fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transformed<Expr>> {
     let ansi = how.ansi;
     Ok(match e {
+        Expr::Cast(c) if c.field.data_type() == &DataType::Utf8 => {
+            match crate::functions::float_to_string(&c.expr, &DataType::Utf8, schema) {
+                Some(e) => Transformed::yes(e),
+                None => Transformed::no(Expr::Cast(c)),
+            }
+        }
         Expr::Cast(c) if matches!(c.field.data_type(), DataType::Timestamp(_, None)) => {
             Transformed::yes(Expr::Cast(Cast::new(c.expr, spark_timestamp(how))))
         }

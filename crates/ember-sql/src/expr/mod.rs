@@ -300,6 +300,23 @@ impl Planner<'_> {
                 .into());
             }
         };
+        // Ranking and offset functions need an ordered window.
+        if order_by.is_empty()
+            && matches!(
+                fun.name(),
+                "row_number" | "rank" | "dense_rank" | "percent_rank" | "cume_dist" | "ntile" | "lag" | "lead"
+            )
+        {
+            let name = fun.name().to_string();
+            return Err(SparkError::with_class(
+                ExceptionClass::Analysis,
+                "WINDOW_FUNCTION_FRAME_NOT_ORDERED",
+                "42601",
+                format!("Window function {name} requires the window to be ordered. You need to add an ORDER BY clause. For example: SELECT {name}() OVER (PARTITION BY window_partition ORDER BY window_ordering) FROM table."),
+            )
+            .param("windowFunction", name)
+            .into());
+        }
         let expr = Expr::WindowFunction(Box::new(WindowFunction {
             fun,
             params: WindowFunctionParams {

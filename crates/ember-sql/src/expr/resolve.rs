@@ -58,7 +58,9 @@ fn eq(a: &str, b: &str, case_sensitive: bool) -> bool {
 }
 
 impl Planner<'_> {
-    /// Resolves an attribute to an expression and the name Spark gives it.
+    /// Resolves an attribute to an expression and the name Spark gives it:
+    /// the name as the query spells it, matched case-insensitively unless
+    /// `spark.sql.caseSensitive`.
     pub(crate) fn resolve_attribute(
         &self,
         ident: &str,
@@ -82,7 +84,7 @@ impl Planner<'_> {
                 let hits: Vec<&Column> =
                     cols.iter().filter(|c| eq(&c.name, first, cs) && schema.has_column(c)).collect();
                 if let Some(c) = hits.iter().find(|c| c.name == *first).or(hits.first()) {
-                    return self.extract_fields(Expr::Column((*c).clone()), c.name.clone(), &parts[1..], schema);
+                    return self.extract_fields(Expr::Column((*c).clone()), first.clone(), &parts[1..], schema);
                 }
             }
         }
@@ -95,8 +97,7 @@ impl Planner<'_> {
                 .collect();
             if hits.len() == 1 {
                 let c = hits[0].clone();
-                let name = c.name.clone();
-                return self.extract_fields(Expr::Column(c), name, &parts[2..], schema);
+                return self.extract_fields(Expr::Column(c), parts[1].clone(), &parts[2..], schema);
             }
         }
 
@@ -113,10 +114,11 @@ impl Planner<'_> {
             }
         }
         match hits.len() {
+            // Spark names the column as the query spells it (`select("NAME")`
+            // of a column `name` is `NAME`).
             1 => {
                 let c = hits.remove(0);
-                let name = c.name.clone();
-                self.extract_fields(Expr::Column(c), name, &parts[1..], schema)
+                self.extract_fields(Expr::Column(c), first.clone(), &parts[1..], schema)
             }
             0 => {
                 let candidates: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).take(8).collect();

@@ -46,6 +46,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
     ctx.register_udf(ScalarUDF::from(numeric::BRound::new()));
     ctx.register_udf(ScalarUDF::from(numeric::FormatNumber::new()));
+    ctx.register_udf(ScalarUDF::from(numeric::FloatToString::new()));
     ctx.register_udf(ScalarUDF::from(regexp_extract::RegexpExtract::new()));
     ctx.register_udf(ScalarUDF::from(raise::Raise::raise_error()));
     ctx.register_udf(ScalarUDF::from(raise::Raise::assert_true()));
@@ -126,8 +127,19 @@ pub fn is_checked_divisor(e: &Expr) -> bool {
 }
 
 /// `CAST(x AS T)`: ANSI casts fail on bad input; `try_cast` gives null.
-pub fn spark_cast(e: Expr, target: &DataType, try_mode: bool, _schema: &DFSchema) -> Result<Expr> {
+pub fn spark_cast(e: Expr, target: &DataType, try_mode: bool, schema: &DFSchema) -> Result<Expr> {
+    if let Some(e) = float_to_string(&e, target, schema) {
+        return Ok(e);
+    }
     Ok(if try_mode { try_cast(e, target.clone()) } else { cast(e, target.clone()) })
+}
+
+/// A cast of a float or double to string, which Spark prints as Java does
+/// (`1.0E20`, where Arrow prints `1e20`); `None` for other casts.
+pub fn float_to_string(e: &Expr, target: &DataType, schema: &DFSchema) -> Option<Expr> {
+    let source = e.get_type(schema).ok()?;
+    (target == &DataType::Utf8 && matches!(source, DataType::Float32 | DataType::Float64))
+        .then(|| ScalarUDF::from(numeric::FloatToString::new()).call(vec![e.clone()]))
 }
 
 /// `map[key]`: the value for `key`, or null.
