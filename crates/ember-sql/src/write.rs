@@ -75,6 +75,8 @@ async fn write_path(
     let staging = parent.join(format!(".{name}.ember-staging-{id}"));
     std::fs::create_dir_all(&staging)?;
     let result = write_files(session, input, &staging, partition_by, format, opts).await;
+    let codec = opts.get("compression").map(str::to_ascii_lowercase);
+    let result = result.and_then(|()| spark_file_names(&staging, format, codec.as_deref(), &mut 0));
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
@@ -85,6 +87,42 @@ async fn write_path(
         let _ = std::fs::remove_dir_all(&staging);
     }
     committed
+}
+
+/// Renames the data files of a finished write as Spark names them:
+/// `part-00000-<write id>-c000.snappy.parquet`, numbered across the
+/// directories of a partitioned write.
+fn spark_file_names(dir: &Path, format: &str, codec: Option<&str>, next: &mut usize) -> Result<()> {
+    let id = uuid::Uuid::new_v4().to_string();
+    rename_parts(dir, format, codec, &id, next)
+}
+
+fn rename_parts(dir: &Path, format: &str, codec: Option<&str>, id: &str, next: &mut usize) -> Result<()> {
+    let mut entries: Vec<std::path::PathBuf> =
+        std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<std::io::Result<_>>()?;
+    entries.sort();
+    for path in entries {
+        let Some(file) = path.file_name().map(|n| n.to_string_lossy().to_string()) else { continue };
+        if path.is_dir() {
+            rename_parts(&path, format, codec, id, next)?;
+            continue;
+        }
+        if file.starts_with('_') || file.starts_with('.') {
+            continue;
+        }
+        // The extension as written (`.parquet`, `.csv`, `.csv.gz`), with
+        // parquet's codec in front as Spark does.
+        let ext = file.split_once('.').map(|(_, e)| e.to_string()).unwrap_or_default();
+        let ext = match (format, codec.unwrap_or("snappy")) {
+            ("parquet", "none" | "uncompressed") => ext,
+            ("parquet", c) if ext == "parquet" => format!("{c}.parquet"),
+            _ => ext,
+        };
+        let target = dir.join(format!("part-{:05}-{id}-c000.{ext}", *next));
+        *next += 1;
+        std::fs::rename(&path, target)?;
+    }
+    Ok(())
 }
 
 /// Moves staged output into place: a rename for new or overwritten

@@ -257,8 +257,12 @@ impl Planner<'_> {
             }
             "split" => {
                 let name = format!("split({})", n.join(", "));
+                if a.len() > 3 {
+                    return Err(wrong_args("split", 3, a.len()));
+                }
+                let limit = if a.len() == 3 { a.pop() } else { None };
                 let (s, pat) = two_or_more(&mut a, "split")?;
-                Ok(NamedExpr::new(crate::functions::spark_split(s, pat)?, name))
+                Ok(NamedExpr::new(crate::functions::spark_split(s, pat, limit)?, name))
             }
             "year" | "month" | "quarter" | "dayofmonth" | "day" | "dayofyear" | "weekofyear" | "dayofweek" | "hour"
             | "minute" | "second" => {

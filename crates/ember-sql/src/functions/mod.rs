@@ -151,8 +151,10 @@ pub fn map_lookup(map: Expr, key: Expr) -> Expr {
 }
 
 /// Spark's `split(str, regex[, limit])`.
-pub fn spark_split(s: Expr, pattern: Expr) -> Result<Expr> {
-    Ok(Arc::new(ScalarUDF::from(split::SplitRegex::new())).call(vec![s, pattern]))
+pub fn spark_split(s: Expr, pattern: Expr, limit: Option<Expr>) -> Result<Expr> {
+    let mut args = vec![s, pattern];
+    args.extend(limit);
+    Ok(Arc::new(ScalarUDF::from(split::SplitRegex::new())).call(args))
 }
 
 /// The per-row uniform value `sample()` filters on.

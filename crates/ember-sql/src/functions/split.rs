@@ -1,4 +1,6 @@
-//! Spark's `split(str, regex)`: splits on a Java-style regex into an array.
+//! Spark's `split(str, regex[, limit])`: splits on a Java-style regex into
+//! an array; a positive `limit` caps the number of parts (the last keeps
+//! the rest of the string), zero or less splits everywhere.
 
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ pub struct SplitRegex {
 
 impl SplitRegex {
     pub fn new() -> Self {
-        Self { signature: Signature::string(2, Volatility::Immutable) }
+        Self { signature: Signature::user_defined(Volatility::Immutable) }
     }
 }
 
@@ -27,14 +29,27 @@ impl ScalarUDFImpl for SplitRegex {
         &self.signature
     }
 
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types {
+            [_, _] => Ok(vec![DataType::Utf8, DataType::Utf8]),
+            [_, _, l] if l.is_integer() || l.is_null() => Ok(vec![DataType::Utf8, DataType::Utf8, DataType::Int32]),
+            _ => datafusion::common::plan_err!("split takes a string, a regex and an optional integer limit"),
+        }
+    }
+
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
         Ok(DataType::List(Arc::new(Field::new("element", DataType::Utf8, true))))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
-        let [s, p] = args.args.as_slice() else {
-            return exec_err!("split needs two arguments");
+        let (s, p, limit) = match args.args.as_slice() {
+            [s, p] => (s, p, -1),
+            [s, p, ColumnarValue::Scalar(ScalarValue::Int32(Some(l)))] => (s, p, *l),
+            [_, _, ColumnarValue::Scalar(_)] => {
+                return Ok(ColumnarValue::Scalar(ScalarValue::try_from(&self.return_type(&[])?)?));
+            }
+            _ => return exec_err!("split takes a string, a regex and an optional literal limit"),
         };
         let pattern = match p {
             ColumnarValue::Scalar(
@@ -58,7 +73,8 @@ impl ScalarUDFImpl for SplitRegex {
                 continue;
             }
             let v = strings.value(i);
-            let mut parts: Vec<&str> = re.split(v).collect();
+            let mut parts: Vec<&str> =
+                if limit > 0 { re.splitn(v, limit as usize).collect() } else { re.split(v).collect() };
             // Java's String.split drops trailing empty strings; Spark's split (limit -1) keeps them.
             if pattern.is_empty() && parts.first() == Some(&"") {
                 parts.remove(0);
