@@ -29,8 +29,8 @@ pub async fn analyze(session: &Session, a: &Analyze) -> ember_sql::Result<res::R
         }
         Analyze::Explain(e) => {
             let rel = plan_of(&e.plan)?;
-            let plan = ember_sql::Planner::new(spark).relation(&rel).await?;
-            let df = spark.ctx().execute_logical_plan(plan).await?;
+            let parsed = ember_sql::Planner::new(spark).relation(&rel).await?;
+            let df = spark.ctx().execute_logical_plan(parsed.clone()).await?;
             let optimized = df.clone().into_optimized_plan()?;
             let physical = df.create_physical_plan().await?;
             let phys = datafusion::physical_plan::displayable(physical.as_ref()).indent(true).to_string();
@@ -38,7 +38,9 @@ pub async fn analyze(session: &Session, a: &Analyze) -> ember_sql::Result<res::R
             use spark_connect_proto::analyze_plan_request::explain::ExplainMode as M;
             let text = match mode {
                 M::Extended | M::Cost => format!(
-                    "== Optimized Logical Plan ==\n{}\n\n== Physical Plan ==\n{phys}",
+                    "== Parsed Logical Plan ==\n{}\n\n== Analyzed Logical Plan ==\n{}\n\n== Optimized Logical Plan ==\n{}\n\n== Physical Plan ==\n{phys}",
+                    parsed.display_indent(),
+                    spark.analyzed(parsed.clone())?.display_indent(),
                     optimized.display_indent()
                 ),
                 _ => format!("== Physical Plan ==\n{phys}"),
@@ -84,13 +86,14 @@ pub async fn analyze(session: &Session, a: &Analyze) -> ember_sql::Result<res::R
             let b = plan_of(&s.other_plan)?;
             let pa = ember_sql::Planner::new(spark).relation(&a).await?;
             let pb = ember_sql::Planner::new(spark).relation(&b).await?;
-            res::Result::SameSemantics(res::SameSemantics { result: normalized(&pa) == normalized(&pb) })
+            let same = normalized(spark, pa).await? == normalized(spark, pb).await?;
+            res::Result::SameSemantics(res::SameSemantics { result: same })
         }
         Analyze::SemanticHash(s) => {
             let a = plan_of(&s.plan)?;
             let p = ember_sql::Planner::new(spark).relation(&a).await?;
             let mut h = std::collections::hash_map::DefaultHasher::new();
-            normalized(&p).hash(&mut h);
+            normalized(spark, p).await?.hash(&mut h);
             res::Result::SemanticHash(res::SemanticHash { result: h.finish() as i32 })
         }
         Analyze::Persist(p) => {
@@ -144,10 +147,17 @@ pub async fn analyze(session: &Session, a: &Analyze) -> ember_sql::Result<res::R
 }
 
 /// The plan's text without hidden aliases, so equal queries compare equal.
-fn normalized(p: &datafusion::logical_expr::LogicalPlan) -> String {
-    let text = p.display_indent().to_string();
-    let re = regex_lite_ids(&text);
-    re
+/// A plan's form for sameSemantics/semanticHash: the physical plan it
+/// runs as, which holds what the logical display hides (a range's bounds,
+/// a scan's files) and drops what does not change results (aliases to the
+/// same name), with ember's generated alias numbers erased.
+async fn normalized(
+    spark: &ember_sql::SparkSession,
+    p: datafusion::logical_expr::LogicalPlan,
+) -> ember_sql::Result<String> {
+    let physical = spark.ctx().execute_logical_plan(p).await?.create_physical_plan().await?;
+    let text = datafusion::physical_plan::displayable(physical.as_ref()).indent(true).to_string();
+    Ok(regex_lite_ids(&text))
 }
 
 fn regex_lite_ids(text: &str) -> String {

@@ -195,8 +195,7 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
         return set_command(planner, trimmed[3..].trim()).map(SqlOutcome::Done);
     }
     if upper == "SHOW TABLES" || upper == "SHOW VIEWS" {
-        let names = crate::catalog::view_names(planner.session).join("\n");
-        return planner.string_plan("tableName", names).map(SqlOutcome::Done);
+        return show_tables(planner).map(SqlOutcome::Done);
     }
     let stmt = parse(planner, trimmed).await?;
     let DFStatement::Statement(inner) = &stmt else {
@@ -252,6 +251,27 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
             Ok(SqlOutcome::Done(planner.batches_plan(schema, batches)?))
         }
     }
+}
+
+/// `SHOW TABLES`: Spark's columns; temp views have an empty namespace.
+fn show_tables(planner: &mut Planner<'_>) -> Result<LogicalPlan> {
+    use datafusion::arrow::array::{BooleanArray, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let names = crate::catalog::view_names(planner.session);
+    let schema = std::sync::Arc::new(Schema::new(vec![
+        Field::new("namespace", DataType::Utf8, false),
+        Field::new("tableName", DataType::Utf8, false),
+        Field::new("isTemporary", DataType::Boolean, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            std::sync::Arc::new(StringArray::from(vec![""; names.len()])),
+            std::sync::Arc::new(StringArray::from(names.clone())),
+            std::sync::Arc::new(BooleanArray::from(vec![true; names.len()])),
+        ],
+    )?;
+    planner.batches_plan(schema, vec![batch])
 }
 
 fn empty(planner: &mut Planner<'_>) -> Result<LogicalPlan> {

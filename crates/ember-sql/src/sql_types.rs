@@ -6,7 +6,8 @@
 //! - `TIMESTAMP '...'` and `CAST(x AS TIMESTAMP)` are Spark's `timestamp`
 //!   (microseconds, in the session time zone); DataFusion's is a
 //!   zone-less nanosecond timestamp (Spark's `timestamp_ntz`).
-//! - `CAST(double AS STRING)` prints as Java does (`1.0E20`).
+//! - `CAST(double AS STRING)` prints as Java does (`1.0E20`), and
+//!   `CAST(timestamp AS STRING)` as Spark does (`2024-01-01 12:00:00`).
 //! - `/` divides integers as doubles (`7 / 2` is 3.5, not 3), and under
 //!   ANSI a zero divisor is `DIVIDE_BY_ZERO`, as in DataFrame plans
 //!   ([`crate::functions::spark_divide`]).
@@ -89,7 +90,7 @@ fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transform
     let ansi = how.ansi;
     Ok(match e {
         Expr::Cast(c) if c.field.data_type() == &DataType::Utf8 => {
-            match crate::functions::float_to_string(&c.expr, &DataType::Utf8, schema) {
+            match crate::functions::string_cast(&c.expr, &DataType::Utf8, schema) {
                 Some(e) => Transformed::yes(e),
                 None => Transformed::no(Expr::Cast(c)),
             }

@@ -16,6 +16,7 @@ mod regexp_extract;
 mod rewritten;
 mod sample;
 mod split;
+mod to_string;
 
 pub use failfast::FailFast;
 
@@ -46,7 +47,8 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
     ctx.register_udf(ScalarUDF::from(numeric::BRound::new()));
     ctx.register_udf(ScalarUDF::from(numeric::FormatNumber::new()));
-    ctx.register_udf(ScalarUDF::from(numeric::FloatToString::new()));
+    ctx.register_udf(ScalarUDF::from(to_string::FloatToString::new()));
+    ctx.register_udf(ScalarUDF::from(to_string::TimestampToString::new()));
     ctx.register_udf(ScalarUDF::from(regexp_extract::RegexpExtract::new()));
     ctx.register_udf(ScalarUDF::from(raise::Raise::raise_error()));
     ctx.register_udf(ScalarUDF::from(raise::Raise::assert_true()));
@@ -128,18 +130,26 @@ pub fn is_checked_divisor(e: &Expr) -> bool {
 
 /// `CAST(x AS T)`: ANSI casts fail on bad input; `try_cast` gives null.
 pub fn spark_cast(e: Expr, target: &DataType, try_mode: bool, schema: &DFSchema) -> Result<Expr> {
-    if let Some(e) = float_to_string(&e, target, schema) {
+    if let Some(e) = string_cast(&e, target, schema) {
         return Ok(e);
     }
     Ok(if try_mode { try_cast(e, target.clone()) } else { cast(e, target.clone()) })
 }
 
-/// A cast of a float or double to string, which Spark prints as Java does
-/// (`1.0E20`, where Arrow prints `1e20`); `None` for other casts.
-pub fn float_to_string(e: &Expr, target: &DataType, schema: &DFSchema) -> Option<Expr> {
-    let source = e.get_type(schema).ok()?;
-    (target == &DataType::Utf8 && matches!(source, DataType::Float32 | DataType::Float64))
-        .then(|| ScalarUDF::from(numeric::FloatToString::new()).call(vec![e.clone()]))
+/// A cast to string of a double (`1.0E20`, where Arrow prints `1e20`) or a
+/// timestamp (`2024-01-01 12:00:00`, not `2024-01-01T12:00:00`), as Spark
+/// prints them; `None` for other casts.
+pub fn string_cast(e: &Expr, target: &DataType, schema: &DFSchema) -> Option<Expr> {
+    if target != &DataType::Utf8 {
+        return None;
+    }
+    match e.get_type(schema).ok()? {
+        DataType::Float32 | DataType::Float64 => {
+            Some(ScalarUDF::from(to_string::FloatToString::new()).call(vec![e.clone()]))
+        }
+        DataType::Timestamp(..) => Some(ScalarUDF::from(to_string::TimestampToString::new()).call(vec![e.clone()])),
+        _ => None,
+    }
 }
 
 /// `map[key]`: the value for `key`, or null.

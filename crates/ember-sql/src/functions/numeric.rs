@@ -1,6 +1,5 @@
 //! Spark's decimal rounding of doubles: `bround` (HALF_EVEN) and
-//! `format_number` (`#,###.##`, HALF_EVEN as Java's DecimalFormat); and
-//! casts of floating point to string as Java prints them (`1.0E20`).
+//! `format_number` (`#,###.##`, HALF_EVEN as Java's DecimalFormat).
 //!
 //! Spark rounds a double through its shortest decimal form
 //! (`BigDecimal(d.toString)`), so `bround(2.675, 2)` is 2.68 although the
@@ -275,46 +274,6 @@ impl ScalarUDFImpl for FormatNumber {
                 })
             })
             .collect();
-        Ok(ColumnarValue::Array(Arc::new(out)))
-    }
-}
-
-/// `CAST(double AS STRING)`: Java's `Double.toString` (`1.0`, `1.0E20`,
-/// `NaN`, `Infinity`), as Spark prints doubles; floats likewise.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct FloatToString {
-    signature: Signature,
-}
-
-impl FloatToString {
-    pub fn new() -> Self {
-        Self { signature: Signature::uniform(1, vec![DataType::Float32, DataType::Float64], Volatility::Immutable) }
-    }
-}
-
-impl ScalarUDFImpl for FloatToString {
-    fn name(&self) -> &str {
-        "ember_float_to_string"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let values = args.args[0].to_array(args.number_rows)?;
-        let out: StringArray = match values.data_type() {
-            DataType::Float32 => values
-                .as_primitive::<datafusion::arrow::datatypes::Float32Type>()
-                .iter()
-                .map(|v| v.map(crate::display::java_float32))
-                .collect(),
-            _ => values.as_primitive::<Float64Type>().iter().map(|v| v.map(crate::display::java_float)).collect(),
-        };
         Ok(ColumnarValue::Array(Arc::new(out)))
     }
 }

@@ -1,0 +1,96 @@
+//! Casts to string where Spark's text differs from Arrow's: doubles as
+//! Java prints them (`1.0E20`, Arrow `1e20`) and timestamps as
+//! `2024-01-01 12:00:00[.fraction]` in the session time zone (Arrow
+//! `2024-01-01T12:00:00`).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{AsArray, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
+use datafusion::common::Result;
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
+
+/// `CAST(double AS STRING)`: Java's `Double.toString` (`1.0`, `1.0E20`,
+/// `NaN`, `Infinity`), as Spark prints doubles; floats likewise.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct FloatToString {
+    signature: Signature,
+}
+
+impl FloatToString {
+    pub fn new() -> Self {
+        Self { signature: Signature::uniform(1, vec![DataType::Float32, DataType::Float64], Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for FloatToString {
+    fn name(&self) -> &str {
+        "ember_float_to_string"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let values = args.args[0].to_array(args.number_rows)?;
+        let out: StringArray = match values.data_type() {
+            DataType::Float32 => values
+                .as_primitive::<datafusion::arrow::datatypes::Float32Type>()
+                .iter()
+                .map(|v| v.map(crate::display::java_float32))
+                .collect(),
+            _ => values.as_primitive::<Float64Type>().iter().map(|v| v.map(crate::display::java_float)).collect(),
+        };
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+/// `CAST(timestamp AS STRING)`: `yyyy-MM-dd HH:mm:ss`, then the fraction
+/// of a second without trailing zeros, in the timestamp's zone.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct TimestampToString {
+    signature: Signature,
+}
+
+impl TimestampToString {
+    pub fn new() -> Self {
+        Self { signature: Signature::any(1, Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for TimestampToString {
+    fn name(&self) -> &str {
+        "ember_timestamp_to_string"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let values = args.args[0].to_array(args.number_rows)?;
+        let DataType::Timestamp(_, tz) = values.data_type().clone() else {
+            return datafusion::common::exec_err!(
+                "ember_timestamp_to_string takes a timestamp, not {}",
+                values.data_type()
+            );
+        };
+        let micros = cast(&values, &DataType::Timestamp(TimeUnit::Microsecond, tz.clone()))?;
+        let out: StringArray = micros
+            .as_primitive::<TimestampMicrosecondType>()
+            .iter()
+            .map(|v| v.map(|us| crate::display::timestamp_us(us, tz.as_deref())))
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
