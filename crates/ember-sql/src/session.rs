@@ -244,9 +244,6 @@ impl SparkSession {
     }
 }
 
-/// `EMBER_LOG=ember_sql::metrics=debug`: each local query's physical plan
-/// with its operators' metrics (rows, elapsed compute), logged when its
-/// stream ends, as EXPLAIN ANALYZE shows them.
 /// Runs every partition of `plan` at once and yields their rows in
 /// partition order, as Spark's `collect` does (`df1.union(df2)` gives
 /// df1's rows first). Partitions that finish early are buffered.
@@ -283,6 +280,9 @@ fn partitions_in_order(
     Ok(Box::pin(datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(schema, ordered)))
 }
 
+/// `EMBER_LOG=ember_sql::metrics=debug`: each local query's physical plan
+/// with its operators' metrics (rows, elapsed compute), logged when its
+/// stream ends, as EXPLAIN ANALYZE shows them.
 fn log_metrics_at_end(
     stream: datafusion::physical_plan::SendableRecordBatchStream,
     plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
