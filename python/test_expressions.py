@@ -38,6 +38,15 @@ def test_int_division_is_double(nums):
     assert_df(nums.select((col("a") / col("b")).alias("r")), [("r", "double")], [(3.5,)])
 
 
+def test_int_div_without_ansi_gives_null_for_zero(spark):
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    try:
+        assert_rows(spark.sql("SELECT 1 div 0 AS z, 7.5BD div 2 AS d"), [(None, 3)])
+        assert_rows(spark.range(3).selectExpr("id div 2 AS h"), [(0,), (0,), (1,)])
+    finally:
+        spark.conf.unset("spark.sql.ansi.enabled")
+
+
 def test_int_div_operator_is_bigint(spark):
     df = spark.sql("SELECT 7 div 2 AS q, -7 div 2 AS n")
     assert_df(df, [("q", "bigint"), ("n", "bigint")], [(3, -3)])

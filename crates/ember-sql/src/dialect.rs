@@ -110,6 +110,40 @@ impl Dialect for SparkSql {
     }
 }
 
+/// Spark operators DataFusion's SQL planner lacks, as the functions that
+/// compute them: `a DIV b` becomes `div(a, b)`.
+pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut V) {
+    use datafusion::sql::sqlparser::ast::{
+        BinaryOperator, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+        ObjectName, VisitorMut,
+    };
+    struct Rewrite;
+    impl VisitorMut for Rewrite {
+        type Break = ();
+        fn post_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
+            if let Expr::BinaryOp { left, op: BinaryOperator::MyIntegerDivide, right } = e {
+                let arg = |x: &Expr| FunctionArg::Unnamed(FunctionArgExpr::Expr(x.clone()));
+                *e = Expr::Function(Function {
+                    name: ObjectName::from(vec![Ident::new("div")]),
+                    uses_odbc_syntax: false,
+                    parameters: FunctionArguments::None,
+                    args: FunctionArguments::List(FunctionArgumentList {
+                        duplicate_treatment: None,
+                        args: vec![arg(left), arg(right)],
+                        clauses: vec![],
+                    }),
+                    filter: None,
+                    null_treatment: None,
+                    over: None,
+                    within_group: vec![],
+                });
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let _ = node.visit(&mut Rewrite);
+}
+
 #[cfg(test)]
 mod tests {
     use datafusion::sql::sqlparser::ast::{Expr, Value};

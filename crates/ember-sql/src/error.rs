@@ -230,16 +230,32 @@ fn classify_arrow(a: &arrow::error::ArrowError) -> SparkError {
         }
         A::CastError(m) | A::ParseError(m) => {
             let value = m.split('\'').nth(1).unwrap_or_default();
-            let target = m.rsplit(' ').nth(1).unwrap_or("the target");
+            // "Cannot cast string 'x' to value of Int32 type"; timestamps
+            // say "Error parsing timestamp from 'x': ...".
+            let target = match m.split("to value of ").nth(1).and_then(|r| r.strip_suffix(" type")) {
+                Some(t) => t
+                    .parse::<datafusion::arrow::datatypes::DataType>()
+                    .map(|t| crate::types::simple_string(&t).to_uppercase())
+                    .unwrap_or_else(|_| t.to_uppercase()),
+                None if m.contains("timestamp") => "TIMESTAMP".to_string(),
+                None => "the target type".to_string(),
+            };
+            let class = if target == "DATE" || target.starts_with("TIMESTAMP") {
+                ExceptionClass::DateTime
+            } else {
+                ExceptionClass::NumberFormat
+            };
             SparkError::with_class(
-                ExceptionClass::NumberFormat,
+                class,
                 "CAST_INVALID_INPUT",
                 "22018",
                 format!(
-                    "The value '{value}' of the type \"STRING\" cannot be cast to \"{}\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead. ({m})",
-                    target.to_uppercase()
+                    "The value '{value}' of the type \"STRING\" cannot be cast to \"{target}\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead."
                 ),
             )
+            .param("expression", format!("'{value}'"))
+            .param("sourceType", "\"STRING\"")
+            .param("targetType", format!("\"{target}\""))
         }
         A::ArithmeticOverflow(m) => SparkError::with_class(
             ExceptionClass::Arithmetic,

@@ -328,6 +328,7 @@ async fn parse(planner: &mut Planner<'_>, sql: &str) -> Result<DFStatement> {
         let _ = inner.visit(&mut Lowercase);
         crate::expr::fix_identifier_case(inner.as_mut(), &columns, &tables);
         crate::sql_names::alias_select_items(inner.as_mut());
+        crate::dialect::spark_operators(inner.as_mut());
         let mut n = 0;
         let _ = inner.visit(&mut Placeholders { next: &mut n });
     }

@@ -284,6 +284,7 @@ fn binary_symbol(op: &BinaryOperator) -> Option<&'static str> {
         BinaryOperator::Multiply => "*",
         BinaryOperator::Divide => "/",
         BinaryOperator::Modulo => "%",
+        BinaryOperator::MyIntegerDivide => "div",
         BinaryOperator::Eq => "=",
         BinaryOperator::Lt => "<",
         BinaryOperator::LtEq => "<=",
@@ -381,6 +382,7 @@ mod tests {
             ("a IS DISTINCT FROM 1", "(NOT (a <=> 1))"),
             ("x'0a0b'", "X'0A0B'"),
             ("'10'::BIGINT", "10"),
+            ("a DIV 2", "(a div 2)"),
             ("'2'::FLOAT", "2.0"),
             (
                 "aggregate(array(1, 2), 0, (a, x) -> a + x)",

@@ -13,7 +13,8 @@
 //!   ([`crate::functions::spark_divide`]).
 //! - under ANSI, integer `+ - *` raise `ARITHMETIC_OVERFLOW` rather than
 //!   wrap, and `%` by zero raises `REMAINDER_BY_ZERO` (NULL otherwise)
-//!   ([`crate::functions::spark_arithmetic`]).
+//!   ([`crate::functions::spark_arithmetic`]); `a div 0` is NULL without
+//!   ANSI.
 //!
 //! Applied to plans of SQL text before analysis, so DataFusion's type
 //! coercion sees Spark's operand types.
@@ -121,6 +122,15 @@ fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transform
             } else {
                 Transformed::no(Expr::BinaryExpr(BinaryExpr { left, op, right }))
             }
+        }
+        // Without ANSI, `a div 0` is NULL.
+        Expr::ScalarFunction(mut f) if !ansi && f.func.name() == "div" && f.args.len() == 2 => {
+            let r = f.args.pop().unwrap_or_else(|| Expr::Literal(ScalarValue::Null, None));
+            f.args.push(datafusion::functions::core::expr_fn::nullif(
+                r,
+                Expr::Literal(ScalarValue::Int32(Some(0)), None),
+            ));
+            Transformed::yes(Expr::ScalarFunction(f))
         }
         e => Transformed::no(e),
     })

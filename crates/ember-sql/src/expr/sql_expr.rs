@@ -25,6 +25,7 @@ impl Planner<'_> {
             (None, ast::Expr::CompoundIdentifier(parts)) => parts.last().map(|i| i.value.clone()).unwrap_or_default(),
             (None, e) => crate::sql_names::spark_name(e).unwrap_or_else(|| e.to_string()),
         };
+        crate::dialect::spark_operators(&mut parsed.expr);
         let expr = state.create_logical_expr_from_sql_expr(parsed, schema)?;
         let tz = self.session.time_zone();
         let expr = crate::sql_types::spark_expr_types(super::strip_alias(expr), schema, self.sql_types(&tz))?;

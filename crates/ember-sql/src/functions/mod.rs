@@ -9,6 +9,7 @@ pub mod datetime;
 mod divide;
 mod failfast;
 mod hof;
+mod integral_divide;
 mod numeric;
 mod raise;
 mod range;
@@ -45,6 +46,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(split::SplitRegex::new()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
     ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
+    ctx.register_udf(ScalarUDF::from(integral_divide::IntegralDivide::new()));
     ctx.register_udf(ScalarUDF::from(numeric::BRound::new()));
     ctx.register_udf(ScalarUDF::from(numeric::FormatNumber::new()));
     ctx.register_udf(ScalarUDF::from(to_string::FloatToString::new()));
