@@ -110,8 +110,9 @@ impl Dialect for SparkSql {
     }
 }
 
-/// Spark operators DataFusion's SQL planner lacks, as the functions that
-/// compute them: `a DIV b` becomes `div(a, b)`.
+/// Spark operators DataFusion's SQL planner lacks, as forms it plans:
+/// `a DIV b` becomes `div(a, b)`, and a field of an expression's struct,
+/// `struct(1 AS p).p`, is looked up by the field's name as a string.
 pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut V) {
     use datafusion::sql::sqlparser::ast::{
         BinaryOperator, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
@@ -121,6 +122,14 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
     impl VisitorMut for Rewrite {
         type Break = ();
         fn post_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
+            if let Expr::CompoundFieldAccess { access_chain, .. } = e {
+                for access in access_chain.iter_mut() {
+                    if let datafusion::sql::sqlparser::ast::AccessExpr::Dot(Expr::Identifier(i)) = access {
+                        let field = datafusion::sql::sqlparser::ast::Value::SingleQuotedString(i.value.clone());
+                        *access = datafusion::sql::sqlparser::ast::AccessExpr::Dot(Expr::value(field));
+                    }
+                }
+            }
             if let Expr::BinaryOp { left, op: BinaryOperator::MyIntegerDivide, right } = e {
                 let arg = |x: &Expr| FunctionArg::Unnamed(FunctionArgExpr::Expr(x.clone()));
                 *e = Expr::Function(Function {
