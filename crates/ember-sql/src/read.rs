@@ -309,7 +309,8 @@ async fn read_csv(
     let infer = opts.bool("inferSchema", false)?;
     let sep = opts.char(&["sep", "delimiter"], Some(b','))?.unwrap_or(b',');
     let quote = opts.char(&["quote"], Some(b'"'))?.unwrap_or(b'\0');
-    let escape = opts.char(&["escape"], None)?;
+    // Spark's default escape is a backslash (\" inside a quoted value).
+    let escape = opts.char(&["escape"], Some(b'\\'))?;
     let comment = opts.char(&["comment"], None)?;
     let multiline = opts.bool("multiLine", false)?;
     let null_value = opts.get("nullValue").unwrap_or("").to_string();
