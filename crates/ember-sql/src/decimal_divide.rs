@@ -40,16 +40,21 @@ impl AnalyzerRule for SparkDecimalDivide {
     }
 }
 
+/// The schema a node's expressions are typed against: its input's (both
+/// inputs' for a join); `None` for a leaf.
+pub(crate) fn expression_schema(node: &LogicalPlan) -> Result<Option<DFSchema>> {
+    Ok(match (node, node.inputs().as_slice()) {
+        (_, []) => None,
+        (LogicalPlan::Join(_), [l, r]) => Some(l.schema().join(r.schema())?),
+        (_, [first, ..]) => Some(first.schema().as_ref().clone()),
+    })
+}
+
 fn rewrite_node(node: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
     if node.expressions().is_empty() {
         return Ok(Transformed::no(node));
     }
-    let inputs = node.inputs();
-    let schema = match (&node, inputs.as_slice()) {
-        (_, []) => return Ok(Transformed::no(node)),
-        (LogicalPlan::Join(_), [l, r]) => l.schema().join(r.schema())?,
-        (_, [first, ..]) => first.schema().as_ref().clone(),
-    };
+    let Some(schema) = expression_schema(&node)? else { return Ok(Transformed::no(node)) };
     let preserver = NamePreserver::new(&node);
     let t = node.map_expressions(|e| {
         let saved = preserver.save(&e);

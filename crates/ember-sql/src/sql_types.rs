@@ -66,11 +66,8 @@ fn rewrite_node(node: LogicalPlan, how: SqlTypes) -> DFResult<Transformed<Logica
             Ok(if changed { Transformed::yes(union) } else { Transformed::no(union) })
         }
         node => {
-            let inputs = node.inputs();
-            let schema = match (&node, inputs.as_slice()) {
-                (_, []) => return Ok(Transformed::no(node)),
-                (LogicalPlan::Join(_), [l, r]) => l.schema().join(r.schema())?,
-                (_, [first, ..]) => first.schema().as_ref().clone(),
+            let Some(schema) = crate::decimal_divide::expression_schema(&node)? else {
+                return Ok(Transformed::no(node));
             };
             let preserver = NamePreserver::new(&node);
             let t = node.map_expressions(|e| {
@@ -125,11 +122,8 @@ fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transform
         }
         // Without ANSI, `a div 0` is NULL.
         Expr::ScalarFunction(mut f) if !ansi && f.func.name() == "div" && f.args.len() == 2 => {
-            let r = f.args.pop().unwrap_or_else(|| Expr::Literal(ScalarValue::Null, None));
-            f.args.push(datafusion::functions::core::expr_fn::nullif(
-                r,
-                Expr::Literal(ScalarValue::Int32(Some(0)), None),
-            ));
+            let zero = Expr::Literal(ScalarValue::Int32(Some(0)), None);
+            f.args[1] = datafusion::functions::core::expr_fn::nullif(f.args[1].clone(), zero);
             Transformed::yes(Expr::ScalarFunction(f))
         }
         e => Transformed::no(e),

@@ -395,18 +395,14 @@ impl Planner<'_> {
         };
         // Values come first, then lambdas: (array, λ) or, for aggregate,
         // (array, zero, merge[, finish]).
-        let values = if function == name && name != "transform" { 2 } else { 1 };
-        let lambdas = args.len().saturating_sub(values);
-        if args.len() <= values || lambdas > if values == 2 { 2 } else { 1 } {
+        let fold = matches!(name, "aggregate" | "reduce");
+        let (values, max_lambdas) = if fold { (2, 2) } else { (1, 1) };
+        if args.len() <= values || args.len() - values > max_lambdas {
             return Err(wrong_args(name, values + 1, args.len()));
         }
-        // A transform lambda may take the index; the others take what the
-        // function gives them.
-        let max_params = match name {
-            "transform" => 2,
-            "aggregate" | "reduce" => 2,
-            _ => 1,
-        };
+        // A transform lambda may take the index and a fold's merge lambda
+        // the accumulator; the others take one element.
+        let max_params = if fold || name == "transform" { 2 } else { 1 };
         let mut call_args = vec![];
         let mut names = vec![];
         for a in &args[..values] {

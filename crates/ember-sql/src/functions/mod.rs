@@ -83,19 +83,22 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether Spark's `/` of these operand types is a decimal division (one
+/// side decimal, the other decimal or integral); otherwise it is a double
+/// one.
+pub fn divides_as_decimal(l: &DataType, r: &DataType) -> bool {
+    let dec = |t: &DataType| matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..));
+    (dec(l) || l.is_integer()) && (dec(r) || r.is_integer()) && (dec(l) || dec(r))
+}
+
 /// Spark's `/`: integral and floating operands divide as doubles; decimals
 /// stay decimal. Under ANSI a zero divisor raises `DIVIDE_BY_ZERO`,
 /// otherwise it gives null.
 pub fn spark_divide(l: Expr, r: Expr, schema: &DFSchema, ansi: bool) -> Result<Expr> {
     let lt = l.get_type(schema)?;
     let rt = r.get_type(schema)?;
-    let is_dec = |t: &DataType| matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..));
-    let (l, r) = if (is_dec(&lt) || lt.is_integer()) && (is_dec(&rt) || rt.is_integer()) && (is_dec(&lt) || is_dec(&rt))
-    {
-        (l, r)
-    } else {
-        (cast(l, DataType::Float64), cast(r, DataType::Float64))
-    };
+    let (l, r) =
+        if divides_as_decimal(&lt, &rt) { (l, r) } else { (cast(l, DataType::Float64), cast(r, DataType::Float64)) };
     let r = if ansi {
         ScalarUDF::from(divide::CheckDivisor::new()).call(vec![r])
     } else {

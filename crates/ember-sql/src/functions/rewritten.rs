@@ -212,8 +212,7 @@ impl ScalarUDFImpl for Rewritten {
 /// Spark's `/` result type: doubles, except decimal with integral or
 /// decimal operands.
 fn divide_type(l: &DataType, r: &DataType) -> Result<DataType> {
-    let dec = |t: &DataType| matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..));
-    if (dec(l) || l.is_integer()) && (dec(r) || r.is_integer()) && (dec(l) || dec(r)) {
+    if super::divides_as_decimal(l, r) {
         return match BinaryTypeCoercer::new(l, &Operator::Divide, r).get_input_types()? {
             (DataType::Decimal128(p1, s1), DataType::Decimal128(p2, s2)) => {
                 let (p, s) = crate::decimal_divide::divide_type(p1, s1, p2, s2);
