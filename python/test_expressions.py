@@ -670,6 +670,41 @@ def test_posexplode(nested):
     assert_rows(df, [(0, 1), (1, 2), (2, 3)])
 
 
+def test_posexplode_outer_and_map(nested):
+    df = nested.select("id", F.posexplode_outer("arr").alias("p", "v"))
+    assert_df(df, [("id", "int"), ("p", "int"), ("v", "int")], [(1, 0, 1), (1, 1, 2), (1, 2, 3), (2, None, None)])
+    df = nested.where("id = 1").select(F.posexplode("m"))
+    assert df.columns == ["pos", "key", "value"]
+    assert_rows(df, [(0, "k", 1), (1, "j", 2)])
+
+
+def test_inline_spreads_struct_fields(spark):
+    df = spark.createDataFrame([(1, [(1, "a"), (2, "b")]), (2, None)], "id int, st array<struct<x:int,y:string>>")
+    assert_df(df.select("id", F.inline("st")), [("id", "int"), ("x", "int"), ("y", "string")], [(1, 1, "a"), (1, 2, "b")])
+    assert_rows(df.select("id", F.inline_outer("st")), [(1, 1, "a"), (1, 2, "b"), (2, None, None)])
+
+
+def test_generator_alias_count_must_match(nested):
+    with pytest.raises(AnalysisException) as ei:
+        nested.select(F.explode("m").alias("only_one")).collect()
+    assert ei.value.getCondition() == "UDTF_ALIAS_NUMBER_MISMATCH"
+
+
+def test_with_column_explode_takes_the_name(nested):
+    df = nested.withColumn("e", F.explode("arr")).select("id", "e")
+    assert_df(df, [("id", "int"), ("e", "int")], [(1, 1), (1, 2), (1, 3)])
+
+
+def test_generators_in_sql(spark):
+    assert_df(spark.sql("SELECT explode(array(1, 2)), 5"), [("col", "int"), ("5", "int")], [(1, 5), (2, 5)])
+    assert_df(spark.sql("SELECT posexplode(array('a', 'b'))"), [("pos", "int"), ("col", "string")], [(0, "a"), (1, "b")])
+    assert_df(spark.sql("SELECT explode(map('a', 1))"), [("key", "string"), ("value", "int")], [("a", 1)])
+    df = spark.sql("SELECT inline(array(struct(1 AS a, 'x' AS b)))")
+    assert_df(df, [("a", "int"), ("b", "string")], [(1, "x")])
+    df = spark.sql("SELECT v FROM (SELECT explode(array(1, 2, 3)) AS v) WHERE v > 1")
+    assert_rows(df, [(2,), (3,)])
+
+
 def test_size(nested):
     df = nested.select(F.size("arr").alias("n"), F.size("m").alias("k"))
     assert_df(df, [("n", "int"), ("k", "int")], [(3, 2), (0, 0)])

@@ -227,6 +227,10 @@ fn function_name(f: &ast::Function) -> Option<String> {
     }
     let [ast::ObjectNamePart::Identifier(ident)] = f.name.0.as_slice() else { return None };
     let name = ident.value.to_ascii_lowercase();
+    // A generator names the columns it makes (plan::generate).
+    if crate::plan::generate::Generator::named(&name).is_some() {
+        return None;
+    }
     let (distinct, mut args) = match &f.args {
         FunctionArguments::None => (false, vec![]),
         FunctionArguments::Subquery(_) => return None,

@@ -69,6 +69,12 @@ fn rewrite_node(node: LogicalPlan, how: SqlTypes) -> DFResult<Transformed<Logica
             let Some(schema) = crate::decimal_divide::expression_schema(&node)? else {
                 return Ok(Transformed::no(node));
             };
+            let bare_generators: Vec<bool> = match &node {
+                LogicalPlan::Projection(p) => {
+                    p.expr.iter().map(|e| crate::plan::generate::generator_call(e).is_some()).collect()
+                }
+                _ => vec![],
+            };
             let preserver = NamePreserver::new(&node);
             let t = node.map_expressions(|e| {
                 let saved = preserver.save(&e);
@@ -79,7 +85,15 @@ fn rewrite_node(node: LogicalPlan, how: SqlTypes) -> DFResult<Transformed<Logica
             })?;
             // A node caches its schema: recompute it for its own new types
             // and its inputs' (which this bottom-up pass may have changed).
-            t.map_data(|p| p.recompute_schema())
+            let t = t.map_data(|p| p.recompute_schema())?;
+            // explode & co. in a SELECT list add an unnest below it.
+            match &t.data {
+                LogicalPlan::Projection(p) => match crate::plan::generate::sql_projection(p, &bare_generators)? {
+                    Some(plan) => Ok(Transformed::yes(plan)),
+                    None => Ok(t),
+                },
+                _ => Ok(t),
+            }
         }
     }
 }

@@ -9,7 +9,7 @@
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::execution::FunctionRegistry;
-use datafusion::logical_expr::expr::{AggregateFunction, Case, InList, Like, Unnest, WindowFunction};
+use datafusion::logical_expr::expr::{AggregateFunction, Case, InList, Like, WindowFunction};
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator, cast, lit};
 use ember_common::{ExceptionClass, SparkError};
 use spark_connect_proto::Expression;
@@ -190,16 +190,11 @@ impl Planner<'_> {
                 name.push_str(" END");
                 Ok(NamedExpr::new(Expr::Case(Case::new(None, pairs, else_expr)), name))
             }
-            "explode" | "explode_outer" => {
+            "explode" | "explode_outer" | "posexplode" | "posexplode_outer" | "inline" | "inline_outer" => {
+                // The projection plans it (plan::generate), naming its columns.
+                let g = crate::plan::generate::Generator::named(lname).unwrap_or_default();
                 let e = one(&mut a, lname)?;
-                let col_name = match e.get_type(schema)? {
-                    DataType::Map(..) => "key",
-                    _ => "col",
-                };
-                // explode_outer gives one NULL row for a NULL or empty
-                // array: the alias tells the projection (plan::basic).
-                let e = if lname == "explode_outer" { e.alias(crate::plan::OUTER_UNNEST) } else { e };
-                Ok(NamedExpr::new(Expr::Unnest(Unnest::new(e)), col_name))
+                Ok(NamedExpr::new(g.expr(e), "col"))
             }
             "struct" => {
                 let mut args = vec![];

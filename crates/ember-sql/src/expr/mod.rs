@@ -77,6 +77,13 @@ impl Planner<'_> {
                     [n] => n.clone(),
                     [] => return Err(analysis("alias without a name")),
                     many => {
+                        // `posexplode(x).alias("p", "v")` names a generator's columns.
+                        if let Expr::Unnest(u) = strip_alias(inner.expr)
+                            && let Some((input, mut g)) = crate::plan::generate::Generator::decode(&u)
+                        {
+                            g.aliases = many.to_vec();
+                            return Ok(NamedExpr::new(g.expr(input), many.join(", ")));
+                        }
                         return Err(SparkError::unsupported(format!("multi-name alias ({})", many.join(", "))).into());
                     }
                 };

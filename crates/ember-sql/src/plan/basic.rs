@@ -7,7 +7,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{Column, NullHandling, TableReference, UnnestOptions};
+use datafusion::common::{Column, TableReference};
 use datafusion::logical_expr::expr::Alias;
 use datafusion::logical_expr::utils::{find_aggregate_exprs, find_window_exprs};
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Partitioning, cast, lit};
@@ -55,31 +55,9 @@ impl Planner<'_> {
                 .collect::<Result<_>>()?;
         }
 
-        // explode(x): project x under a hidden name, unnest it, then project.
-        let mut unnest_cols = vec![];
-        let mut pre: Vec<Expr> = plan.schema().columns().into_iter().map(Expr::Column).collect();
-        for n in exprs.iter_mut() {
-            if let Expr::Unnest(u) = strip_alias(n.expr.clone()) {
-                let hidden = self.fresh_alias();
-                // explode_outer marks its input (see expr::function).
-                let (input, outer) = match *u.expr {
-                    Expr::Alias(a) if a.name == super::OUTER_UNNEST => (*a.expr, true),
-                    e => (e, false),
-                };
-                pre.push(input.alias(hidden.clone()));
-                unnest_cols.push((hidden.clone(), outer));
-                n.expr = Expr::Column(Column::from_name(hidden));
-            }
-        }
-        if !unnest_cols.is_empty() {
-            let mut b = LogicalPlanBuilder::from(plan).project(pre)?;
-            for (c, outer) in unnest_cols {
-                let nulls = if outer { NullHandling::PreserveAndExpandEmpty } else { NullHandling::Drop };
-                let opts = UnnestOptions::new().with_null_handling(nulls);
-                b = b.unnest_column_with_options(Column::from_name(c), opts)?;
-            }
-            plan = b.build()?;
-        }
+        // A generator (explode, posexplode, inline) adds an unnest below.
+        let mut fresh = || self.fresh_alias();
+        let (plan, exprs) = super::generate::plan_generators(plan, exprs, &mut fresh)?;
 
         let items = dedup_names(exprs.into_iter().map(NamedExpr::into_projection).collect(), plan.schema())?;
         Ok(LogicalPlanBuilder::from(plan).project(items)?.build()?)
@@ -378,7 +356,12 @@ impl Planner<'_> {
         for a in &w.aliases {
             let name = a.name.first().cloned().ok_or_else(|| analysis("withColumn without a name"))?;
             let value = self.required(&a.expr, &schema)?;
-            let new = NamedExpr::new(strip_alias(value.expr), name.clone());
+            let value = match strip_alias(value.expr) {
+                // A generator's single column takes the name given here.
+                e @ Expr::Unnest(_) => e.alias(name.clone()),
+                e => e,
+            };
+            let new = NamedExpr::new(value, name.clone());
             match out.iter_mut().find(|n| if cs { n.name == name } else { n.name.eq_ignore_ascii_case(&name) }) {
                 Some(slot) => *slot = new,
                 None => out.push(new),

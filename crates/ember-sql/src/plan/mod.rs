@@ -8,6 +8,7 @@
 mod aggregate;
 mod basic;
 mod catalog;
+pub(crate) mod generate;
 mod join;
 mod local;
 mod setop;
@@ -43,10 +44,6 @@ pub struct Planner<'a> {
     /// Lambda variables in scope (name → column in the lambda's input).
     pub(crate) lambda_scope: Vec<String>,
 }
-
-/// The alias `explode_outer` puts on its input, so the projection that
-/// unnests it keeps NULL and empty arrays as one NULL row.
-pub(crate) const OUTER_UNNEST: &str = "__ember_outer_unnest";
 
 impl<'a> Planner<'a> {
     pub fn new(session: &'a SparkSession) -> Self {
