@@ -881,6 +881,36 @@ def test_column_alias_with_metadata_name(spark):
     assert df.columns == ["x", "y"]
 
 
+def test_hash_matches_spark_across_types(spark):
+    # Values from Apache Spark 4.2 (Murmur3, seed 42).
+    df = spark.sql(
+        "SELECT hash(1), hash(CAST(1 AS BIGINT)), hash(true), hash(NULL), hash(1, 'a', NULL, 2.5D), hash(-0.0D), "
+        "hash(DATE'2024-01-02'), hash(1.25), hash(CAST(-1 AS DECIMAL(25, 0))), hash(array(1, 2, NULL)), "
+        "hash(struct(1 AS a, 'x' AS b)), hash('héllo wörld!')"
+    )
+    expected = (-559580957, -1712319331, -559580957, 42, 389417474, -1670924195, -21057580, 1910520950,
+                1398487324, -222940379, -1305545736, -1532567133)
+    assert_rows(df, [expected])
+    assert_schema(df.select(df.columns[0]), [("hash(1)", "int")])
+
+
+def test_hash_of_map_is_rejected(spark):
+    with pytest.raises(AnalysisException) as ei:
+        spark.sql("SELECT hash(map('a', 1))").collect()
+    assert ei.value.getCondition() == "DATATYPE_MISMATCH.HASH_MAP_TYPE"
+
+
+def test_sequence(spark):
+    df = spark.sql(
+        "SELECT sequence(5, 1), sequence(1, 1, 0), sequence(CAST(1 AS BIGINT), 3), sequence(NULL, 3), "
+        "sequence(DATE'2024-01-03', DATE'2024-01-01'), sequence(DATE'2024-01-01', DATE'2024-03-03', INTERVAL 1 MONTH)"
+    )
+    assert [t for _, t in df.dtypes] == ["array<int>", "array<int>", "array<bigint>", "array<int>", "array<date>", "array<date>"]
+    d = datetime.date
+    assert_rows(df, [([5, 4, 3, 2, 1], [1], [1, 2, 3], None, [d(2024, 1, 3), d(2024, 1, 2), d(2024, 1, 1)],
+                      [d(2024, 1, 1), d(2024, 2, 1), d(2024, 3, 1)])])
+
+
 def test_hash_functions_are_stable(spark):
     df = spark.sql("SELECT md5('abc'), sha1('abc'), crc32('abc'), hash('abc')")
     assert_rows(

@@ -8,6 +8,7 @@ mod checked;
 pub mod datetime;
 mod divide;
 mod failfast;
+mod hash;
 mod hof;
 mod integral_divide;
 mod numeric;
@@ -44,6 +45,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         ctx.register_udf(ScalarUDF::from(checked::Checked::new(op)));
     }
     ctx.register_udf(ScalarUDF::from(split::SplitRegex::new()));
+    ctx.register_udf(ScalarUDF::from(hash::SparkHash::new()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
     ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
     ctx.register_udf(ScalarUDF::from(integral_divide::IntegralDivide::new()));
@@ -63,6 +65,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         Form::TryDivide,
         Form::TryElementAt,
         Form::Get,
+        Form::Sequence,
     ] {
         ctx.register_udf(ScalarUDF::from(Rewritten::new(form)));
     }

@@ -1,6 +1,6 @@
 //! Spark functions that become DataFusion expressions when simplified:
 //! `sort_array`/`array_sort` (Spark's null placement), `locate`/`position`,
-//! `try_divide`, `try_element_at`, `get`. As registry functions, SQL text and
+//! `try_divide`, `try_element_at`, `get`, `sequence`. As registry functions, SQL text and
 //! DataFrame calls both find them. Also `max_by`/`min_by`, an aggregate.
 
 use std::sync::Arc;
@@ -33,6 +33,9 @@ pub enum Form {
     TryElementAt,
     /// `get(array, index)`: NULL when absent (0-based).
     Get,
+    /// `sequence(start, stop[, step])`: integers, or dates and timestamps
+    /// stepped by an interval; the step defaults to 1 (a day) towards stop.
+    Sequence,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -64,6 +67,7 @@ impl ScalarUDFImpl for Rewritten {
             Form::TryDivide => "try_divide",
             Form::TryElementAt => "try_element_at",
             Form::Get => "get",
+            Form::Sequence => "sequence",
         }
     }
 
@@ -98,6 +102,7 @@ impl ScalarUDFImpl for Rewritten {
                 };
                 return Ok(vec![t[0].clone(), fields[0].data_type().clone()]);
             }
+            (Form::Sequence, [_, _] | [_, _, _]) => return sequence_types(t),
             _ => false,
         };
         if !ok {
@@ -126,6 +131,7 @@ impl ScalarUDFImpl for Rewritten {
                 },
                 _ => DataType::Null,
             },
+            Form::Sequence => DataType::new_list(t[0].clone(), true),
         })
     }
 
@@ -200,6 +206,35 @@ impl ScalarUDFImpl for Rewritten {
                     _ => datafusion::functions_nested::expr_fn::array_element(base, key),
                 }
             }
+            Form::Sequence => {
+                let t = info.get_data_type(&args[0])?;
+                let (start, stop) = (args[0].clone(), args[1].clone());
+                let towards_stop = |up: Expr, down: Expr| {
+                    Expr::Case(Case::new(
+                        None,
+                        vec![(Box::new(start.clone().lt_eq(stop.clone())), Box::new(up))],
+                        Some(Box::new(down)),
+                    ))
+                };
+                let series = if t.is_integer() {
+                    let step = match args.get(2) {
+                        // sequence(1, 1, 0) is [1].
+                        Some(s) => Expr::Case(Case::new(
+                            None,
+                            vec![(Box::new(start.clone().eq(stop.clone())), Box::new(lit(1i64)))],
+                            Some(Box::new(datafusion::logical_expr::cast(s.clone(), DataType::Int64))),
+                        )),
+                        None => towards_stop(lit(1i64), lit(-1i64)),
+                    };
+                    let i64 = |e: Expr| datafusion::logical_expr::cast(e, DataType::Int64);
+                    datafusion::functions_nested::expr_fn::gen_series(i64(start), i64(stop), step)
+                } else {
+                    let day = |days: i32| lit(ScalarValue::new_interval_mdn(0, days, 0));
+                    let step = args.get(2).cloned().unwrap_or_else(|| towards_stop(day(1), day(-1)));
+                    datafusion::functions_nested::expr_fn::gen_series(start, stop, step)
+                };
+                datafusion::logical_expr::cast(series, DataType::new_list(t, true))
+            }
         };
         Ok(ExprSimplifyResult::Simplified(expr))
     }
@@ -207,6 +242,33 @@ impl ScalarUDFImpl for Rewritten {
     fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         internal_err!("{} is rewritten before it runs", self.name())
     }
+}
+
+/// `sequence`'s argument types: integers of one (the wider) type, or
+/// dates or timestamps of one type with an interval step.
+fn sequence_types(t: &[DataType]) -> Result<Vec<DataType>> {
+    let (start, stop) = (&t[0], &t[1]);
+    let integral = |x: &DataType| x.is_integer() || x.is_null();
+    let temporal = |x: &DataType| matches!(x, DataType::Date32 | DataType::Timestamp(..) | DataType::Null);
+    if integral(start) && integral(stop) && t.get(2).is_none_or(integral) {
+        let width = |x: &DataType| x.primitive_width().unwrap_or(0);
+        let wider = t.iter().filter(|x| x.is_integer()).max_by_key(|x| width(x)).cloned();
+        return Ok(vec![wider.unwrap_or(DataType::Int32); t.len()]);
+    }
+    let interval = |x: &DataType| matches!(x, DataType::Interval(_) | DataType::Null);
+    if temporal(start) && temporal(stop) && t.get(2).is_none_or(interval) {
+        let bound = if start.is_null() { stop.clone() } else { start.clone() };
+        let mut types = vec![bound.clone(), bound];
+        if t.len() == 3 {
+            types.push(DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::MonthDayNano));
+        }
+        return Ok(types);
+    }
+    plan_err!(
+        "[DATATYPE_MISMATCH.SEQUENCE_WRONG_INPUT_TYPES] Cannot resolve \"sequence\" due to data type mismatch: \
+         `sequence` uses the wrong parameter type: start and stop must be integers, or dates or timestamps with an \
+         interval step; got {t:?}."
+    )
 }
 
 /// Spark's `/` result type: doubles, except decimal with integral or
