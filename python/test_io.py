@@ -424,3 +424,21 @@ def test_read_parquet_multiple_files_unions(spark, tmp_path):
     spark.range(3).write.parquet(a)
     spark.range(10, 12).write.parquet(b)
     assert sorted(r.id for r in spark.read.parquet(a, b).collect()) == [0, 1, 2, 10, 11]
+
+
+def _data_files(path):
+    return sorted(f for f in os.listdir(path) if f.startswith("part-"))
+
+
+def test_coalesce_one_writes_one_file(spark, tmp_path):
+    out = str(tmp_path / "one")
+    spark.range(200_000).coalesce(1).write.csv(out)
+    assert len(_data_files(out)) == 1
+    assert spark.read.csv(out).count() == 200_000
+
+
+def test_repartition_n_writes_n_files(spark, tmp_path):
+    out = str(tmp_path / "three")
+    spark.range(100).repartition(3).write.parquet(out)
+    assert len(_data_files(out)) == 3
+    assert sorted(r.id for r in spark.read.parquet(out).collect()) == list(range(100))

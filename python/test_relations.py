@@ -741,3 +741,17 @@ def test_intersect_all_and_except_all_match_rows_with_nulls(spark):
     assert_rows(a.intersectAll(b).orderBy("k"), [(1, None), (1, None), (2, "x")])
     assert_rows(a.exceptAll(b).orderBy("k"), [(1, None), (3, "y")])
     assert_rows(b.exceptAll(a).orderBy("k"), [(2, "x"), (4, "z")])
+
+
+def test_repartition_spreads_rows_evenly(spark):
+    # 100 rows in one batch: every partition gets a share, as in Spark.
+    df = spark.range(100).repartition(4).groupBy(F.spark_partition_id().alias("p")).count()
+    counts = {r.p: r["count"] for r in df.collect()}
+    assert sorted(counts) == [0, 1, 2, 3]
+    assert sum(counts.values()) == 100 and all(20 <= c <= 30 for c in counts.values())
+
+
+def test_coalesce_after_repartition_is_one_partition(spark):
+    df = spark.range(1000).repartition(8).coalesce(1).select(F.spark_partition_id().alias("p"), "id")
+    assert {r.p for r in df.collect()} == {0}
+    assert spark.range(3).select(F.spark_partition_id()).columns == ["SPARK_PARTITION_ID()"]

@@ -1,6 +1,6 @@
 //! Stage plans on the wire: datafusion-proto for DataFusion's operators,
-//! plus this codec for ember's shuffle writer and reader and its runtime
-//! filters. Functions travel by name and resolve against the executor
+//! plus this codec for ember's shuffle writer and reader, its runtime
+//! filters, `spark_partition_id()` projections and batch slicers. Functions travel by name and resolve against the executor
 //! session's registry, which holds ember's Spark functions as the
 //! driver's does.
 
@@ -20,14 +20,17 @@ use datafusion_proto::physical_plan::{
 use datafusion_proto::protobuf;
 use prost::Message;
 
+use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use ember_sql::dynamic_scan_filters::{RuntimeFilter, RuntimeFilterExec};
+use ember_sql::partition_id::PartitionIdExec;
+use ember_sql::round_robin::SliceBatchesExec;
 
 use crate::proto::MapLocation;
 use crate::shuffle::{ReaderKind, ShuffleReaderExec, ShuffleWriterExec};
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct ExtensionNode {
-    #[prost(oneof = "Node", tags = "1, 2, 3")]
+    #[prost(oneof = "Node", tags = "1, 2, 3, 4, 5")]
     node: Option<Node>,
 }
 
@@ -39,6 +42,21 @@ enum Node {
     Reader(ReaderNode),
     #[prost(message, tag = "3")]
     RuntimeFilter(RuntimeFilterNode),
+    #[prost(message, tag = "4")]
+    PartitionId(PartitionIdNode),
+    /// A `SliceBatchesExec`: the number of slices.
+    #[prost(uint32, tag = "5")]
+    SliceBatches(u32),
+}
+
+/// A projection that calls `spark_partition_id()`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct PartitionIdNode {
+    #[prost(message, repeated, tag = "1")]
+    exprs: Vec<protobuf::PhysicalExprNode>,
+    /// One output name per expression.
+    #[prost(string, repeated, tag = "2")]
+    names: Vec<String>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -163,6 +181,28 @@ impl PhysicalExtensionCodec for EmberCodec {
                     .collect::<Result<Vec<_>>>()?;
                 Ok(Arc::new(RuntimeFilterExec::new(input.clone(), filters)))
             }
+            Some(Node::PartitionId(p)) => {
+                let [input] = inputs else { return Err(codec_err("a projection has one input")) };
+                if p.names.len() != p.exprs.len() {
+                    return Err(codec_err("a projection needs one name per expression"));
+                }
+                let decode_ctx = PhysicalPlanDecodeContext::new(ctx, self);
+                let schema = input.schema();
+                let exprs = p
+                    .exprs
+                    .iter()
+                    .zip(p.names)
+                    .map(|(e, alias)| {
+                        let expr = proto_converter.proto_to_physical_expr(e, &schema, &decode_ctx)?;
+                        Ok(ProjectionExpr { expr, alias })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Arc::new(PartitionIdExec::new(Arc::new(ProjectionExec::try_new(exprs, input.clone())?))))
+            }
+            Some(Node::SliceBatches(slices)) => {
+                let [input] = inputs else { return Err(codec_err("a batch slicer has one input")) };
+                Ok(Arc::new(SliceBatchesExec::new(input.clone(), slices as usize)))
+            }
             None => Err(codec_err("empty extension node")),
         }
     }
@@ -216,6 +256,17 @@ impl PhysicalExtensionCodec for EmberCodec {
                     .collect::<Result<_>>()?,
                 helpers: filters.iter().map(|f| f.helper).collect(),
             })
+        } else if let Some(p) = any.downcast_ref::<PartitionIdExec>() {
+            let exprs = p.projection().expr();
+            Node::PartitionId(PartitionIdNode {
+                exprs: exprs
+                    .iter()
+                    .map(|e| proto_converter.physical_expr_to_proto(&e.expr, self))
+                    .collect::<Result<_>>()?,
+                names: exprs.iter().map(|e| e.alias.clone()).collect(),
+            })
+        } else if let Some(s) = any.downcast_ref::<SliceBatchesExec>() {
+            Node::SliceBatches(s.slices() as u32)
         } else {
             return Err(DataFusionError::NotImplemented(format!("{} cannot run on executors yet", node.name())));
         };

@@ -45,6 +45,10 @@ pub fn narrow(plan: Arc<dyn ExecutionPlan>, partition: usize) -> Result<Arc<dyn 
         }
         return Ok(plan);
     }
+    // spark_partition_id() reads the index of the partition that runs.
+    if (plan.as_ref() as &dyn Any).is::<ember_sql::partition_id::PartitionIdExec>() {
+        return Ok(Arc::new(OnePartitionExec::new(without_join_filters(plan)?, partition)));
+    }
     let children = plan.children();
     if children.is_empty() {
         return Ok(Arc::new(OnePartitionExec::new(plan, partition)));

@@ -112,11 +112,15 @@ impl SparkSession {
             .with_runtime_env(runtime)
             .with_default_features()
             .with_spark_features()
+            .with_physical_optimizer_rules(first_physical_rules())
             .with_physical_optimizer_rule(Arc::new(crate::dynamic_scan_filters::RuntimeFiltersAboveScans))
+            .with_physical_optimizer_rule(Arc::new(crate::partition_id::PartitionIdInProjections))
+            .with_physical_optimizer_rule(Arc::new(crate::round_robin::RestoreRoundRobin))
             .build();
         let ctx = SessionContext::new_with_state(state);
         crate::catalog::attach_global_temp(&ctx)?;
         ctx.add_analyzer_rule(Arc::new(crate::decimal_divide::SparkDecimalDivide));
+        ctx.add_analyzer_rule(Arc::new(crate::partition_id::PartitionIdBelowAggregates));
         crate::functions::register(&ctx, &tz)?;
         Ok(Arc::new(Self {
             session_id: session_id.into(),
@@ -247,6 +251,15 @@ impl SparkSession {
 /// Runs every partition of `plan` at once and yields their rows in
 /// partition order, as Spark's `collect` does (`df1.union(df2)` gives
 /// df1's rows first). Partitions that finish early are buffered.
+/// DataFusion's physical rules, after ember's that must see the plan as
+/// the planner made it (see `round_robin`).
+fn first_physical_rules() -> Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> {
+    let mut rules: Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> =
+        vec![Arc::new(crate::round_robin::KeepRoundRobin)];
+    rules.extend(datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules);
+    rules
+}
+
 fn partitions_in_order(
     plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
     task_ctx: Arc<datafusion::execution::TaskContext>,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use datafusion::config::{CsvOptions, TableParquetOptions};
 use datafusion::dataframe::DataFrameWriteOptions;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{Expr, LogicalPlan, ScalarUDF};
 use ember_common::{ExceptionClass, SparkError};
 use spark_connect_proto::WriteOperation;
 use spark_connect_proto::write_operation::{SaveMode, SaveType};
@@ -74,7 +74,14 @@ async fn write_path(
     let id = uuid::Uuid::new_v4().simple().to_string();
     let staging = parent.join(format!(".{name}.ember-staging-{id}"));
     std::fs::create_dir_all(&staging)?;
-    let result = write_files(session, input, &staging, partition_by, format, opts).await;
+    let result = write_files(session, input.clone(), &staging, partition_by, format, opts).await;
+    let result = match result.and_then(|()| flatten_partition_dirs(&staging)) {
+        // No rows, so no partition: one file that keeps the schema.
+        Ok(0) if partition_by.is_empty() && format != "text" => {
+            write_files_as(session, input, &staging, &[], format, opts, false).await
+        }
+        other => other.map(|_| ()),
+    };
     let codec = opts.get("compression").map(str::to_ascii_lowercase);
     let result = result.and_then(|()| spark_file_names(&staging, format, codec.as_deref(), &mut 0));
     if let Err(e) = result {
@@ -170,6 +177,35 @@ fn move_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The hidden column a write without `partitionBy` is partitioned by.
+const PARTITION_INDEX: &str = "__ember_partition_index";
+
+/// Moves the files of each `PARTITION_INDEX=<i>` directory up into `dir`,
+/// in partition order (named `<i>-<n>.<ext>` until renamed); returns how
+/// many it moved.
+fn flatten_partition_dirs(dir: &Path) -> Result<usize> {
+    let prefix = format!("{PARTITION_INDEX}=");
+    let mut moved = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let Some(index) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let index: usize = index.parse().map_err(|_| analysis(format!("unexpected output directory {index}")))?;
+        let mut files: Vec<std::path::PathBuf> =
+            std::fs::read_dir(&path)?.map(|e| e.map(|e| e.path())).collect::<std::io::Result<_>>()?;
+        files.sort();
+        for (n, file) in files.into_iter().enumerate() {
+            let name = file.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+            let ext = name.split_once('.').map(|(_, e)| e.to_string()).unwrap_or_default();
+            std::fs::rename(&file, dir.join(format!("{index:010}-{n:05}.{ext}")))?;
+            moved += 1;
+        }
+        std::fs::remove_dir(&path)?;
+    }
+    Ok(moved)
+}
+
 async fn write_files(
     session: &SparkSession,
     input: LogicalPlan,
@@ -177,6 +213,19 @@ async fn write_files(
     partition_by: &[String],
     format: &str,
     opts: &Options,
+) -> Result<()> {
+    write_files_as(session, input, dir, partition_by, format, opts, true).await
+}
+
+/// `by_partition`: without `partition_by`, a file per partition.
+async fn write_files_as(
+    session: &SparkSession,
+    input: LogicalPlan,
+    dir: &Path,
+    partition_by: &[String],
+    format: &str,
+    opts: &Options,
+    by_partition: bool,
 ) -> Result<()> {
     let df = session.ctx().execute_logical_plan(input).await?;
     // Spark names the partition columns as given; match them case-insensitively.
@@ -191,6 +240,17 @@ async fn write_files(
                 .ok_or_else(|| SparkError::unresolved_column(p, &[]).into())
         })
         .collect::<Result<_>>()?;
+    // Spark writes a file per partition (coalesce(1) gives one file,
+    // repartition(n) n): the rows are written partitioned by their
+    // partition index, and `flatten_partition_dirs` lifts the files out.
+    let (df, cols) = if cols.is_empty() && format != "text" && by_partition {
+        let mut exprs: Vec<Expr> = df.schema().columns().into_iter().map(Expr::Column).collect();
+        let index = ScalarUDF::from(crate::partition_id::SparkPartitionId::new()).call(vec![]);
+        exprs.push(index.alias(PARTITION_INDEX));
+        (df.select(exprs)?, vec![PARTITION_INDEX.to_string()])
+    } else {
+        (df, cols)
+    };
     let write_opts = DataFrameWriteOptions::new().with_partition_by(cols).with_single_file_output(false);
     let target = format!("{}/", dir.display());
     match format {

@@ -245,6 +245,8 @@ impl Planner<'_> {
                 let e = self.aggregate_call(f, a, distinct)?;
                 Ok(NamedExpr::new(cast(e, t), name))
             }
+            // Spark's pretty name is upper case.
+            "spark_partition_id" => self.call_registry(lname, a, false, "SPARK_PARTITION_ID()".to_string()),
             "log" if a.len() == 1 => self.call_registry("ln", a, false, format!("ln({})", n[0])),
             "regexp_replace" if a.len() == 3 => {
                 a.push(lit("g"));

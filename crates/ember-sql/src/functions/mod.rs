@@ -46,6 +46,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     }
     ctx.register_udf(ScalarUDF::from(split::SplitRegex::new()));
     ctx.register_udf(ScalarUDF::from(hash::SparkHash::new()));
+    ctx.register_udf(ScalarUDF::from(crate::partition_id::SparkPartitionId::new()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
     ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
     ctx.register_udf(ScalarUDF::from(integral_divide::IntegralDivide::new()));
