@@ -639,6 +639,33 @@ def test_element_at_out_of_bounds_raises_in_ansi(spark):
     assert ei.value.getCondition() == "INVALID_ARRAY_INDEX_IN_ELEMENT_AT"
 
 
+def test_sql_array_subscript_is_zero_based(spark):
+    df = spark.sql("SELECT array(1, 2)[0] AS a, array(array(1, 2), array(3))[1][0] AS b, map('k', 7)['k'] AS c")
+    assert_rows(df, [(1, 3, 7)])
+
+
+def test_element_at_in_sql(spark):
+    df = spark.sql(
+        "SELECT element_at(array(1, 2), -1) AS a, element_at(map('a', 1), 'a') AS b, element_at(map('a', 1), 'z') AS c"
+    )
+    assert_df(df, [("a", "int"), ("b", "int"), ("c", "int")], [(2, 1, None)])
+
+
+def test_element_at_zero_is_invalid(spark):
+    with pytest.raises(PySparkException) as ei:
+        spark.sql("SELECT element_at(array(1, 2), 0)").collect()
+    assert ei.value.getCondition() == "INVALID_INDEX_OF_ZERO"
+
+
+def test_array_index_out_of_bounds_is_null_without_ansi(spark, nested):
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    try:
+        assert_rows(spark.sql("SELECT array(1, 2)[5] AS a, element_at(array(1, 2), -3) AS b"), [(None, None)])
+        assert_rows(nested.where("id = 1").select(col("arr")[-1]), [(None,)])
+    finally:
+        spark.conf.unset("spark.sql.ansi.enabled")
+
+
 def test_map_access(nested):
     df = nested.select(col("m")["k"].alias("k"), col("m").getItem("zz").alias("missing"))
     assert_df(df, [("k", "int"), ("missing", "int")], [(1, None), (None, None)])

@@ -140,6 +140,24 @@ fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transform
             f.args[1] = datafusion::functions::core::expr_fn::nullif(f.args[1].clone(), zero);
             Transformed::yes(Expr::ScalarFunction(f))
         }
+        // `arr[i]` is 0-based in Spark; element_at of an array raises
+        // under ANSI.
+        Expr::ScalarFunction(f) if f.func.name() == "array_element" => {
+            let e = Expr::ScalarFunction(f);
+            match crate::functions::array_index::sql_subscript(&e, ansi) {
+                Some(e) => Transformed::yes(e),
+                None => Transformed::no(e),
+            }
+        }
+        Expr::ScalarFunction(f)
+            if ansi && f.func.name() == "element_at" && f.args.len() == 2 && {
+                let t = f.args[0].get_type(schema);
+                matches!(t, Ok(DataType::List(_) | DataType::LargeList(_)))
+            } =>
+        {
+            let (base, index) = (f.args[0].clone(), f.args[1].clone());
+            Transformed::yes(crate::functions::array_index::element_at(base, index, true))
+        }
         e => Transformed::no(e),
     })
 }

@@ -224,13 +224,15 @@ impl Planner<'_> {
                 let (base, key) = two(&mut a, "element_at")?;
                 let e = match base.get_type(schema)? {
                     DataType::Map(..) => crate::functions::map_lookup(base, key),
-                    _ => datafusion::functions_nested::expr_fn::array_element(base, key),
+                    _ => crate::functions::array_index::element_at(base, key, self.session.ansi()),
                 };
                 Ok(NamedExpr::new(e, format!("element_at({}, {})", n[0], n[1])))
             }
             "getitem" | "get" => {
                 let (base, idx) = two(&mut a, lname)?;
-                let e = datafusion::functions_nested::expr_fn::array_element(base, idx + lit(1i64));
+                // get() is NULL outside the array, whatever the ANSI mode.
+                let ansi = lname == "getitem" && self.session.ansi();
+                let e = crate::functions::array_index::get_item(base, idx, ansi);
                 Ok(NamedExpr::new(e, format!("{}[{}]", n[0], n[1])))
             }
             // DataFusion's approx_distinct is unsigned and grouping() an

@@ -204,10 +204,10 @@ impl Planner<'_> {
                 )
             }
             D::List(_) | D::LargeList(_) => {
-                // Spark's array[i] is 0-based; DataFusion's array_element is 1-based.
-                let idx = strip_alias(key.expr) + Expr::Literal(ScalarValue::Int64(Some(1)), None);
+                // Spark's array[i] is 0-based.
+                let ansi = self.session.ansi();
                 (
-                    datafusion::functions_nested::expr_fn::array_element(strip_alias(child.expr), idx),
+                    crate::functions::array_index::get_item(strip_alias(child.expr), strip_alias(key.expr), ansi),
                     format!("{}[{}]", child.name, key.name),
                 )
             }

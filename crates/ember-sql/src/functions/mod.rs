@@ -3,6 +3,7 @@
 //! lookup, regex split).
 
 mod add_months;
+pub mod array_index;
 mod avg;
 mod checked;
 pub mod datetime;
@@ -46,6 +47,9 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     }
     ctx.register_udf(ScalarUDF::from(split::SplitRegex::new()));
     ctx.register_udf(ScalarUDF::from(hash::SparkHash::new()));
+    for form in array_index::FORMS {
+        ctx.register_udf(ScalarUDF::from(form));
+    }
     ctx.register_udf(ScalarUDF::from(crate::partition_id::SparkPartitionId::new()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
     ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
@@ -66,6 +70,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         Form::TryDivide,
         Form::TryElementAt,
         Form::Get,
+        Form::ElementAt,
         Form::Sequence,
     ] {
         ctx.register_udf(ScalarUDF::from(Rewritten::new(form)));

@@ -33,6 +33,9 @@ pub enum Form {
     TryElementAt,
     /// `get(array, index)`: NULL when absent (0-based).
     Get,
+    /// `element_at(array|map, key)` in SQL text, where DataFusion's (its
+    /// `map_extract`) takes maps only; `sql_types` gives it ANSI errors.
+    ElementAt,
     /// `sequence(start, stop[, step])`: integers, or dates and timestamps
     /// stepped by an interval; the step defaults to 1 (a day) towards stop.
     Sequence,
@@ -67,6 +70,7 @@ impl ScalarUDFImpl for Rewritten {
             Form::TryDivide => "try_divide",
             Form::TryElementAt => "try_element_at",
             Form::Get => "get",
+            Form::ElementAt => "element_at",
             Form::Sequence => "sequence",
         }
     }
@@ -88,14 +92,14 @@ impl ScalarUDFImpl for Rewritten {
                 };
             }
             (Form::TryDivide, [a, b]) => (a.is_numeric() || a.is_null()) && (b.is_numeric() || b.is_null()),
-            (Form::TryElementAt | Form::Get, [a, k]) if is_list(a) => {
+            (Form::TryElementAt | Form::Get | Form::ElementAt, [a, k]) if is_list(a) => {
                 return if k.is_integer() || k.is_null() {
                     Ok(vec![a.clone(), DataType::Int64])
                 } else {
                     plan_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] an array index must be an integer, not {k}")
                 };
             }
-            (Form::TryElementAt, [DataType::Map(entries, _), _]) => {
+            (Form::TryElementAt | Form::ElementAt, [DataType::Map(entries, _), _]) => {
                 // The key takes the map's key type.
                 let DataType::Struct(fields) = entries.data_type() else {
                     return internal_err!("a map's entries are a struct");
@@ -123,7 +127,7 @@ impl ScalarUDFImpl for Rewritten {
             Form::SortArray | Form::ArraySort => t[0].clone(),
             Form::Locate(_) => DataType::Int32,
             Form::TryDivide => divide_type(&t[0], &t[1])?,
-            Form::TryElementAt | Form::Get => match &t[0] {
+            Form::TryElementAt | Form::Get | Form::ElementAt => match &t[0] {
                 DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => f.data_type().clone(),
                 DataType::Map(entries, _) => match entries.data_type() {
                     DataType::Struct(fields) if fields.len() == 2 => fields[1].data_type().clone(),
@@ -194,15 +198,14 @@ impl ScalarUDFImpl for Rewritten {
                 );
                 datafusion::logical_expr::cast(datafusion::logical_expr::cast(l, operand.0) / r, divide_type(&lt, &rt)?)
             }
-            Form::TryElementAt | Form::Get => {
+            Form::TryElementAt | Form::Get | Form::ElementAt => {
                 let (Some(key), Some(base)) = (args.pop(), args.pop()) else {
                     return plan_err!("try_element_at takes a collection and a key");
                 };
                 match info.get_data_type(&base)? {
                     DataType::Map(..) => super::map_lookup(base, key),
-                    _ if self.form == Form::Get => {
-                        datafusion::functions_nested::expr_fn::array_element(base, key + lit(1i64))
-                    }
+                    _ if self.form == Form::Get => super::array_index::get_item(base, key, false),
+                    _ if self.form == Form::ElementAt => super::array_index::element_at(base, key, false),
                     _ => datafusion::functions_nested::expr_fn::array_element(base, key),
                 }
             }
