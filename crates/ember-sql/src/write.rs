@@ -74,11 +74,11 @@ async fn write_path(
     let id = uuid::Uuid::new_v4().simple().to_string();
     let staging = parent.join(format!(".{name}.ember-staging-{id}"));
     std::fs::create_dir_all(&staging)?;
-    let result = write_files(session, input.clone(), &staging, partition_by, format, opts).await;
+    let result = write_files(session, input.clone(), &staging, partition_by, format, opts, true).await;
     let result = match result.and_then(|()| flatten_partition_dirs(&staging)) {
         // No rows, so no partition: one file that keeps the schema.
         Ok(0) if partition_by.is_empty() && format != "text" => {
-            write_files_as(session, input, &staging, &[], format, opts, false).await
+            write_files(session, input, &staging, &[], format, opts, false).await
         }
         other => other.map(|_| ()),
     };
@@ -206,19 +206,8 @@ fn flatten_partition_dirs(dir: &Path) -> Result<usize> {
     Ok(moved)
 }
 
-async fn write_files(
-    session: &SparkSession,
-    input: LogicalPlan,
-    dir: &Path,
-    partition_by: &[String],
-    format: &str,
-    opts: &Options,
-) -> Result<()> {
-    write_files_as(session, input, dir, partition_by, format, opts, true).await
-}
-
 /// `by_partition`: without `partition_by`, a file per partition.
-async fn write_files_as(
+async fn write_files(
     session: &SparkSession,
     input: LogicalPlan,
     dir: &Path,

@@ -21,7 +21,7 @@ use crate::expr::NamedExpr;
 const MARKER: &str = "__ember_generator";
 
 /// One generator call.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Generator {
     /// `_outer`: a NULL or empty input gives one row of NULLs.
     pub outer: bool,
