@@ -415,8 +415,14 @@ def test_write_then_sql_on_files(spark, sample, out_dir):
 
 
 def test_save_as_text_requires_single_string_column(spark, out_dir):
-    with pytest.raises(AnalysisException):
+    with pytest.raises(AnalysisException) as ei:
         spark.range(2).write.text(out_dir)
+    assert ei.value.getCondition() == "UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE"
+    assert ei.value.getMessageParameters()["columnType"] == '"BIGINT"'
+    with pytest.raises(AnalysisException) as ei:
+        spark.sql("SELECT 'a' AS x, 'b' AS y").write.text(out_dir)
+    assert "supports only a single column" in str(ei.value)
+    assert not os.path.exists(out_dir)
 
 
 def test_read_parquet_multiple_files_unions(spark, tmp_path):

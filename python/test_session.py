@@ -96,10 +96,61 @@ def test_conf_is_modifiable(spark):
     assert spark.conf.isModifiable("spark.driver.memory") is False
 
 
+def test_conf_is_modifiable_only_for_runtime_sql_keys(spark):
+    assert spark.conf.isModifiable("spark.sql.warehouse.dir") is False
+    assert spark.conf.isModifiable("spark.master") is False
+
+
 def test_setting_static_conf_fails(spark):
     with pytest.raises(AnalysisException) as ei:
         spark.conf.set("spark.driver.memory", "1g")
     assert ei.value.getCondition() == "CANNOT_MODIFY_CONFIG"
+
+
+def test_setting_static_sql_conf_fails(spark):
+    with pytest.raises(AnalysisException) as ei:
+        spark.conf.set("spark.sql.warehouse.dir", "/tmp/elsewhere")
+    assert ei.value.getCondition() == "CANNOT_MODIFY_STATIC_CONFIG"
+    assert spark.conf.get("spark.sql.warehouse.dir") != "/tmp/elsewhere"
+
+
+def test_setting_unregistered_conf_is_kept(spark):
+    spark.conf.set("spark.myapp.setting", "x")
+    try:
+        assert spark.conf.get("spark.myapp.setting") == "x"
+    finally:
+        spark.conf.unset("spark.myapp.setting")
+
+
+@pytest.mark.parametrize(
+    "key,value,condition,conf_type",
+    [
+        ("spark.sql.ansi.enabled", "1", "INVALID_CONF_VALUE.TYPE_MISMATCH", "boolean"),
+        ("spark.sql.shuffle.partitions", "x", "INVALID_CONF_VALUE.TYPE_MISMATCH", "int"),
+        ("spark.sql.shuffle.partitions", "0", "INVALID_CONF_VALUE.REQUIREMENT", None),
+        ("spark.sql.session.timeZone", "Foo/Bar", "INVALID_CONF_VALUE.TIME_ZONE", None),
+    ],
+)
+def test_setting_a_badly_typed_conf_fails(spark, key, value, condition, conf_type):
+    from pyspark.errors import IllegalArgumentException
+
+    before = spark.conf.get(key)
+    with pytest.raises(IllegalArgumentException) as ei:
+        spark.conf.set(key, value)
+    assert ei.value.getCondition() == condition
+    assert ei.value.getMessageParameters()["confName"] == key
+    if conf_type:
+        assert ei.value.getMessageParameters()["confType"] == conf_type
+    assert spark.conf.get(key) == before
+
+
+def test_conf_values_are_kept_as_given(spark):
+    spark.conf.set("spark.sql.ansi.enabled", " TRUE ")
+    try:
+        assert spark.conf.get("spark.sql.ansi.enabled") == " TRUE "
+        assert spark.sql("SELECT 1 AS x").first().x == 1
+    finally:
+        spark.conf.unset("spark.sql.ansi.enabled")
 
 
 def test_sql_set_changes_conf(spark):

@@ -63,9 +63,66 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("spark.authenticate", "false"),
 ];
 
-/// Static keys cannot change once the session exists (`ConfigRequest.IsModifiable` = false).
-const STATIC_PREFIXES: &[&str] =
-    &["spark.master", "spark.app.", "spark.driver.", "spark.executor.", "spark.submit.", "spark.local.dir"];
+/// Spark's static SQL keys (`StaticSQLConf`): fixed when the session starts.
+const STATIC_SQL_KEYS: &[&str] = &[
+    "spark.sql.warehouse.dir",
+    "spark.sql.catalogImplementation",
+    "spark.sql.extensions",
+    "spark.sql.globalTempDatabase",
+    "spark.sql.queryExecutionListeners",
+    "spark.sql.streaming.streamingQueryListeners",
+    "spark.sql.ui.retainedExecutions",
+    "spark.sql.event.truncate.length",
+    "spark.sql.cache.serializer",
+    "spark.sql.sources.schemaStringLengthThreshold",
+    "spark.sql.filesourceTableRelationCacheSize",
+    "spark.sql.codegen.cache.maxEntries",
+    "spark.sql.broadcastExchange.maxThreadThreshold",
+    "spark.sql.legacy.sessionInitWithConfigDefaults",
+    "spark.sql.defaultUrlStreamHandlerFactory.enabled",
+    "spark.sql.streaming.ui.enabled",
+    "spark.sql.metadataCacheTTLSeconds",
+];
+
+/// Prefixes of Spark core keys (`spark.driver.memory`,
+/// `spark.executor.instances`, …): set when the application is launched,
+/// never from a session (`spark.conf.set` fails with CANNOT_MODIFY_CONFIG).
+const CORE_PREFIXES: &[&str] = &[
+    "spark.driver.",
+    "spark.executor.",
+    "spark.submit.",
+    "spark.ui.",
+    "spark.dynamicAllocation.",
+    "spark.memory.",
+    "spark.task.",
+    "spark.stage.",
+    "spark.eventLog.",
+    "spark.shuffle.",
+    "spark.io.",
+    "spark.network.",
+    "spark.rpc.",
+    "spark.scheduler.",
+    "spark.storage.",
+    "spark.locality.",
+    "spark.speculation",
+    "spark.cores.max",
+    "spark.serializer",
+    "spark.authenticate",
+    "spark.jars",
+    "spark.files",
+    "spark.pyspark.",
+    "spark.connect.",
+];
+
+/// Whether a session may set a key, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settable {
+    Yes,
+    /// A static SQL key (CANNOT_MODIFY_STATIC_CONFIG).
+    Static,
+    /// A Spark core key (CANNOT_MODIFY_CONFIG).
+    Core,
+}
 
 /// Spark configuration: explicit settings over Spark's defaults.
 #[derive(Debug, Clone, Default)]
@@ -101,8 +158,50 @@ impl SparkConf {
         self.settings.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// Spark's `spark.conf.isModifiable`: a SQL key that is not static.
     pub fn is_modifiable(key: &str) -> bool {
-        !STATIC_PREFIXES.iter().any(|p| key.starts_with(p))
+        key.starts_with("spark.sql.") && Self::settable(key) == Settable::Yes
+    }
+
+    /// Whether `spark.conf.set` may change `key` (Spark's
+    /// `RuntimeConfig.requireNonStaticConf`); other keys, such as
+    /// `spark.master` or `spark.hadoop.*`, are kept as given.
+    pub fn settable(key: &str) -> Settable {
+        if STATIC_SQL_KEYS.contains(&key) {
+            Settable::Static
+        } else if CORE_PREFIXES.iter().any(|p| key.starts_with(p)) {
+            Settable::Core
+        } else {
+            Settable::Yes
+        }
+    }
+
+    /// Checks a value a session sets against the key's type, as Spark's
+    /// `SQLConf.setConfString` does: booleans and integers of the known
+    /// SQL keys (INVALID_CONF_VALUE).
+    pub fn check_value(key: &str, value: &str) -> Result<(), SparkError> {
+        let Some(default) = default_of(key).filter(|_| key.starts_with("spark.sql.")) else { return Ok(()) };
+        let v = value.trim();
+        let conf_type = if default == "true" || default == "false" {
+            if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false") {
+                return Ok(());
+            }
+            "boolean"
+        } else if default.parse::<i64>().is_ok() {
+            match v.parse::<i64>() {
+                Ok(n) if n <= 0 && key == "spark.sql.shuffle.partitions" => {
+                    let requirement = format!("The value of {key} must be positive");
+                    let detail = Some(("confRequirement", requirement.as_str()));
+                    return Err(invalid_conf_value(key, value, "REQUIREMENT", &requirement, detail));
+                }
+                Ok(_) => return Ok(()),
+                Err(_) => "int",
+            }
+        } else {
+            return Ok(());
+        };
+        let text = format!("It should be a/an '{conf_type}' value.");
+        Err(invalid_conf_value(key, value, "TYPE_MISMATCH", &text, Some(("confType", conf_type))))
     }
 
     pub fn get_bool(&self, key: &str) -> Result<bool, SparkError> {
@@ -280,6 +379,23 @@ pub fn local_parallelism(master: &str) -> Result<usize, SparkError> {
     match n.parse::<usize>() {
         Ok(0) | Err(_) => Err(SparkError::illegal_argument(format!("Could not parse Master URL: '{master}'"))),
         Ok(n) => Ok(n),
+    }
+}
+
+/// Spark's INVALID_CONF_VALUE.<sub>, with the sub-class's own parameter
+/// (`confType` for TYPE_MISMATCH, `confRequirement` for REQUIREMENT).
+pub fn invalid_conf_value(key: &str, value: &str, sub: &str, text: &str, detail: Option<(&str, &str)>) -> SparkError {
+    let e = SparkError::with_class(
+        crate::error::ExceptionClass::IllegalArgument,
+        &format!("INVALID_CONF_VALUE.{sub}"),
+        "22022",
+        format!("The value '{value}' in the config \"{key}\" is invalid. {text}"),
+    )
+    .param("confValue", value)
+    .param("confName", key);
+    match detail {
+        Some((k, v)) => e.param(k, v),
+        None => e,
     }
 }
 

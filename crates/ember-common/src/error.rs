@@ -91,11 +91,17 @@ impl SparkError {
     /// An error with an error class: the message becomes `[CLASS] text SQLSTATE: xxxxx`.
     pub fn with_class(class: ExceptionClass, error_class: &str, sql_state: &str, text: impl Into<String>) -> Self {
         let text = text.into();
+        // Spark's legacy error classes have no SQLSTATE and no `[class]` prefix.
+        let message = if error_class.starts_with("_LEGACY_ERROR") {
+            text
+        } else {
+            format!("[{error_class}] {text} SQLSTATE: {sql_state}")
+        };
         Self {
             class,
             error_class: Some(error_class.to_string()),
-            sql_state: Some(sql_state.to_string()),
-            message: format!("[{error_class}] {text} SQLSTATE: {sql_state}"),
+            sql_state: Some(sql_state.to_string()).filter(|s| !s.is_empty()),
+            message,
             parameters: BTreeMap::new(),
         }
     }

@@ -203,17 +203,26 @@ impl SparkSession {
 
     /// Sets a session config; `spark.sql.session.timeZone` also reaches DataFusion.
     pub fn conf_set(&self, key: &str, value: &str) -> Result<()> {
-        if !SparkConf::is_modifiable(key) {
-            let already = self.conf_get(key).is_some_and(|v| v == value);
-            if !already {
-                return Err(SparkError::with_class(
-                    ember_common::ExceptionClass::Analysis,
-                    "CANNOT_MODIFY_CONFIG",
-                    "46110",
-                    format!("Cannot modify the value of the Spark config: \"{key}\"."),
-                )
-                .into());
-            }
+        use ember_common::conf::Settable;
+        let (error_class, kind) = match SparkConf::settable(key) {
+            Settable::Yes => ("", ""),
+            Settable::Static => ("CANNOT_MODIFY_STATIC_CONFIG", "static Spark config"),
+            Settable::Core => ("CANNOT_MODIFY_CONFIG", "Spark config"),
+        };
+        if !error_class.is_empty() {
+            return Err(SparkError::with_class(
+                ember_common::ExceptionClass::Analysis,
+                error_class,
+                "46110",
+                format!("Cannot modify the value of the {kind}: \"{key}\"."),
+            )
+            .param("key", format!("\"{key}\""))
+            .into());
+        }
+        SparkConf::check_value(key, value)?;
+        if key == "spark.sql.session.timeZone" && !crate::functions::datetime::valid_time_zone(value) {
+            let text = "Cannot resolve the given timezone.";
+            return Err(ember_common::conf::invalid_conf_value(key, value, "TIME_ZONE", text, None).into());
         }
         if key == "spark.sql.session.timeZone" {
             self.ctx.state_ref().write().config_mut().options_mut().execution.time_zone = Some(value.to_string());

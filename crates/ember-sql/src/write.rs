@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::config::{CsvOptions, TableParquetOptions};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::logical_expr::{Expr, LogicalPlan, ScalarUDF};
@@ -261,11 +262,32 @@ async fn write_files(
             df.write_json(&target, write_opts, None).await?;
         }
         "text" => {
-            if df.schema().fields().len() != 1 {
-                return Err(analysis(format!(
-                    "[_LEGACY_ERROR_TEMP_1289] Text data source supports only a single column, and you have {} columns.",
-                    df.schema().fields().len()
-                )));
+            let fields = df.schema().fields();
+            if fields.len() != 1 {
+                return Err(SparkError::with_class(
+                    ExceptionClass::Analysis,
+                    "_LEGACY_ERROR_TEMP_1290",
+                    "",
+                    format!("Text data source supports only a single column, and you have {} columns.", fields.len()),
+                )
+                .into());
+            }
+            let field = &fields[0];
+            if !matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+                let sql_type = crate::types::simple_string(field.data_type()).to_uppercase();
+                return Err(SparkError::with_class(
+                    ExceptionClass::Analysis,
+                    "UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE",
+                    "0A000",
+                    format!(
+                        "The Text datasource doesn't support the column `{}` of the type \"{sql_type}\".",
+                        field.name()
+                    ),
+                )
+                .param("columnName", format!("`{}`", field.name()))
+                .param("columnType", format!("\"{sql_type}\""))
+                .param("format", "Text")
+                .into());
             }
             let batches = df.collect().await?;
             let mut text = String::new();
