@@ -186,6 +186,15 @@ def test_intersect_except_in_sql(spark):
     assert_rows(spark.sql("SELECT * FROM VALUES 1, 2, 3 AS t(x) EXCEPT SELECT * FROM VALUES 2 AS u(x)"), [(1,), (3,)])
 
 
+def test_inline_tables_without_row_parentheses(spark):
+    assert_df(spark.sql("VALUES 1, 2"), [("col1", "int")], [(1,), (2,)])
+    assert_df(spark.sql("SELECT * FROM VALUES 'a', 'b,c' t(s)"), [("s", "string")], [("a",), ("b,c",)])
+    assert_df(spark.sql("SELECT * FROM VALUES 1 + 1, NULL AS t(x)"), [("x", "int")], [(2,), (None,)])
+    assert_df(spark.sql("SELECT * FROM VALUES array(1, 2), array(3) AS t(a)"), [("a", "array<int>")], [([1, 2],), ([3],)])
+    assert_df(spark.sql("SELECT x FROM VALUES 1, 2 AS t(x) WHERE x > 1"), [("x", "int")], [(2,)])
+    assert_df(spark.sql("SELECT * FROM VALUES (1, 'a'), (2, 'b')"), [("col1", "int"), ("col2", "string")], [(1, "a"), (2, "b")])
+
+
 def test_case_expression_and_string_concat(spark, views):
     df = spark.sql(
         "SELECT name || '!' AS shout, CASE WHEN salary >= 1200 THEN 'high' ELSE 'low' END AS band "

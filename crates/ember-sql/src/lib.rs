@@ -13,6 +13,7 @@ pub mod dynamic_scan_filters;
 pub mod error;
 pub mod expr;
 pub mod functions;
+pub mod inline_table;
 pub mod literal;
 pub mod literal_suffix;
 pub mod partition_id;

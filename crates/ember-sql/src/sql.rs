@@ -66,7 +66,7 @@ pub async fn query_plan(planner: &mut Planner<'_>, s: &sc::Sql) -> Result<Logica
     };
     let tz = planner.session.time_zone();
     let plan = crate::sql_types::spark_sql_types(plan, planner.sql_types(&tz))?;
-    spark_output_names(plan)
+    spark_output_names(crate::inline_table::name_values_plan(plan)?)
 }
 
 /// Spark names SQL result columns without qualifiers (`sum(l_quantity)`,
@@ -314,7 +314,7 @@ fn set_command(planner: &mut Planner<'_>, rest: &str) -> Result<LogicalPlan> {
 /// DataFusion's `$name` / `$n`.
 async fn parse(planner: &mut Planner<'_>, sql: &str) -> Result<DFStatement> {
     let state = planner.session.ctx().state();
-    let sql = crate::literal_suffix::rewrite(sql);
+    let sql = crate::inline_table::rewrite(&crate::literal_suffix::rewrite(sql));
     let mut stmt = crate::dialect::parse_statement(&sql, state.config().options().sql_parser.recursion_limit.get())?;
     if let DFStatement::Statement(inner) = &mut stmt {
         let mut columns = vec![];
@@ -329,6 +329,7 @@ async fn parse(planner: &mut Planner<'_>, sql: &str) -> Result<DFStatement> {
         crate::expr::fix_identifier_case(inner.as_mut(), &columns, &tables);
         crate::sql_names::alias_select_items(inner.as_mut());
         crate::dialect::spark_operators(inner.as_mut());
+        crate::inline_table::name_columns(inner.as_mut());
         let mut n = 0;
         let _ = inner.visit(&mut Placeholders { next: &mut n });
     }

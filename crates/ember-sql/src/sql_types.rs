@@ -26,6 +26,7 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result as DFResult, ScalarValue};
 use datafusion::logical_expr::expr::{Cast, TryCast};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
+use datafusion::logical_expr::type_coercion::binary::type_union_resolution;
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator, Values};
 
 use crate::error::Result;
@@ -56,7 +57,7 @@ fn rewrite_node(node: LogicalPlan, how: SqlTypes) -> DFResult<Transformed<Logica
     match node {
         // LIMIT and OFFSET take bigint literals.
         LogicalPlan::Limit(_) => Ok(Transformed::no(node)),
-        LogicalPlan::Values(v) => values(v),
+        LogicalPlan::Values(v) => values(v, how),
         // A union keeps its first schema; its inputs' types may have changed.
         LogicalPlan::Union(u) => {
             let schema = datafusion::optimizer::analyzer::type_coercion::coerce_union_schema(&u.inputs)?;
@@ -166,56 +167,45 @@ fn spark_timestamp(how: SqlTypes) -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some(how.time_zone.into()))
 }
 
-/// `VALUES`: a column whose values are all small integer literals (or
-/// NULL) becomes an int column.
-fn values(v: Values) -> DFResult<Transformed<LogicalPlan>> {
-    let small = |e: &Expr| match e {
-        Expr::Literal(ScalarValue::Int64(Some(x)), _) => i32::try_from(*x).is_ok(),
-        Expr::Literal(s, _) => s.is_null(),
-        _ => false,
-    };
-    let columns: Vec<usize> = (0..v.schema.fields().len())
-        .filter(|&i| {
-            v.schema.field(i).data_type() == &DataType::Int64
-                && v.values.iter().all(|row| row.get(i).is_some_and(small))
-                && v.values.iter().any(|row| matches!(row.get(i), Some(Expr::Literal(ScalarValue::Int64(Some(_)), _))))
-        })
-        .collect();
-    if columns.is_empty() {
-        return Ok(Transformed::no(LogicalPlan::Values(v)));
+/// `VALUES`: each row's expressions get Spark's types ([`rewrite_expr`]:
+/// `1` is an int, `array(1, 2)` an array of ints), and each column the
+/// common type of its rows, NULLs taking any.
+fn values(v: Values, how: SqlTypes) -> DFResult<Transformed<LogicalPlan>> {
+    let empty = DFSchema::empty();
+    let mut changed = false;
+    let mut rows: Vec<Vec<Expr>> = Vec::with_capacity(v.values.len());
+    for row in v.values {
+        let mut out = Vec::with_capacity(row.len());
+        for e in row {
+            let t = e.transform_up(|x| rewrite_expr(x, &empty, how))?;
+            changed |= t.transformed;
+            out.push(t.data);
+        }
+        rows.push(out);
     }
-    let values = v
-        .values
-        .into_iter()
-        .map(|row| {
-            row.into_iter()
-                .enumerate()
-                .map(|(i, e)| match e {
-                    Expr::Literal(s, meta) if columns.contains(&i) => {
-                        let s = match s {
-                            ScalarValue::Int64(Some(x)) => ScalarValue::Int32(Some(x as i32)),
-                            _ => ScalarValue::Int32(None),
-                        };
-                        Expr::Literal(s, meta)
-                    }
-                    e => e,
-                })
-                .collect()
-        })
-        .collect();
-    let fields: Vec<_> = v
-        .schema
-        .iter()
-        .enumerate()
-        .map(|(i, (q, f))| {
-            let f = if columns.contains(&i) {
-                Arc::new(Field::new(f.name(), DataType::Int32, f.is_nullable()))
-            } else {
-                f.clone()
-            };
-            (q.cloned(), f)
-        })
-        .collect();
+    if !changed {
+        return Ok(Transformed::no(LogicalPlan::Values(Values { schema: v.schema, values: rows })));
+    }
+    let is_null = |e: &Expr| matches!(e, Expr::Literal(s, _) if s.is_null());
+    let mut fields = Vec::with_capacity(v.schema.fields().len());
+    for (i, (q, f)) in v.schema.iter().enumerate() {
+        let types = rows
+            .iter()
+            .filter_map(|r| r.get(i).filter(|e| !is_null(e)))
+            .map(|e| e.get_type(&empty))
+            .collect::<DFResult<Vec<_>>>()?;
+        let column_type = type_union_resolution(&types).unwrap_or_else(|| f.data_type().clone());
+        for row in rows.iter_mut() {
+            if let Some(e) = row.get_mut(i)
+                && e.get_type(&empty)? != column_type
+            {
+                let value = std::mem::replace(e, Expr::Literal(ScalarValue::Null, None));
+                *e = Expr::Cast(Cast::new(Box::new(value), column_type.clone()));
+            }
+        }
+        let nullable = f.is_nullable() || rows.iter().any(|r| r.get(i).is_some_and(is_null));
+        fields.push((q.cloned(), Arc::new(Field::new(f.name(), column_type, nullable))));
+    }
     let schema = Arc::new(DFSchema::new_with_metadata(fields, v.schema.metadata().clone())?);
-    Ok(Transformed::yes(LogicalPlan::Values(Values { schema, values })))
+    Ok(Transformed::yes(LogicalPlan::Values(Values { schema, values: rows })))
 }

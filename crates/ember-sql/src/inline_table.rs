@@ -1,0 +1,263 @@
+//! Spark's inline tables (`VALUES`) as DataFusion's planner takes them.
+//!
+//! - Rows without parentheses — `VALUES 1, 2, 3 AS t(x)` is three
+//!   one-column rows — which sqlparser reads only as `VALUES (1), (2),
+//!   (3)`: each row expression is wrapped in parentheses before parsing.
+//!   Text is only inserted, so quoted text keeps its exact spelling.
+//! - Columns without names are `col1`, `col2`, … as in Spark.
+
+use std::ops::ControlFlow;
+
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+use datafusion::sql::sqlparser::ast::{self, VisitMut, VisitorMut};
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+
+use crate::dialect::SparkSql;
+
+/// Words that end an inline table's rows: its alias (`AS`), the clauses and
+/// set operators that can follow a table, and joins.
+const ENDS_ROWS: &[Keyword] = &[
+    Keyword::AS,
+    Keyword::UNION,
+    Keyword::INTERSECT,
+    Keyword::EXCEPT,
+    Keyword::MINUS,
+    Keyword::WHERE,
+    Keyword::GROUP,
+    Keyword::HAVING,
+    Keyword::ORDER,
+    Keyword::SORT,
+    Keyword::CLUSTER,
+    Keyword::DISTRIBUTE,
+    Keyword::LIMIT,
+    Keyword::OFFSET,
+    Keyword::WINDOW,
+    Keyword::JOIN,
+    Keyword::INNER,
+    Keyword::LEFT,
+    Keyword::RIGHT,
+    Keyword::FULL,
+    Keyword::CROSS,
+    Keyword::NATURAL,
+    Keyword::SEMI,
+    Keyword::ANTI,
+    Keyword::ON,
+    Keyword::USING,
+    Keyword::LATERAL,
+];
+
+/// Words that join two operands inside one row expression (`1 IS NULL`).
+const JOINS_OPERANDS: &[Keyword] = &[
+    Keyword::AND,
+    Keyword::OR,
+    Keyword::NOT,
+    Keyword::IS,
+    Keyword::IN,
+    Keyword::LIKE,
+    Keyword::ILIKE,
+    Keyword::RLIKE,
+    Keyword::REGEXP,
+    Keyword::BETWEEN,
+    Keyword::DIV,
+    Keyword::ESCAPE,
+    Keyword::COLLATE,
+    Keyword::WHEN,
+    Keyword::THEN,
+    Keyword::ELSE,
+    Keyword::END,
+];
+
+/// `sql` with the rows of every parenthesis-free `VALUES` list wrapped in
+/// parentheses; unchanged when there is none (or it does not tokenize:
+/// the parser then reports the error).
+pub fn rewrite(sql: &str) -> String {
+    if !sql.to_ascii_lowercase().contains("values") {
+        return sql.to_string();
+    }
+    let Ok(tokens) = Tokenizer::new(&SparkSql, sql).tokenize_with_location() else { return sql.to_string() };
+    let tokens: Vec<&TokenWithSpan> =
+        tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF)).collect();
+    let mut inserts: Vec<(Location, &str)> = vec![];
+    let mut i = 0;
+    while i < tokens.len() {
+        let is_values = matches!(&tokens[i].token, Token::Word(w) if w.keyword == Keyword::VALUES);
+        i += 1;
+        if !is_values || i >= tokens.len() || tokens[i].token == Token::LParen {
+            continue;
+        }
+        // One row per top-level comma, up to a word or bracket that ends the list.
+        let mut row_start = i;
+        let mut depth = 0usize;
+        while i < tokens.len() {
+            let t = &tokens[i].token;
+            if depth == 0 && (t == &Token::RParen || t == &Token::SemiColon || ends_rows(&tokens, i, row_start)) {
+                break;
+            }
+            match t {
+                Token::LParen | Token::LBracket => depth += 1,
+                Token::RParen | Token::RBracket => depth = depth.saturating_sub(1),
+                Token::Comma if depth == 0 => {
+                    if i > row_start {
+                        inserts.push((tokens[row_start].span.start, "("));
+                        inserts.push((tokens[i - 1].span.end, ")"));
+                    }
+                    row_start = i + 1;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if i > row_start {
+            inserts.push((tokens[row_start].span.start, "("));
+            inserts.push((tokens[i - 1].span.end, ")"));
+        }
+    }
+    if inserts.is_empty() {
+        return sql.to_string();
+    }
+    insert_at(sql, &inserts)
+}
+
+/// Names the columns of inline tables as Spark does (`col1`, `col2`, …;
+/// DataFusion's are `column1`, …) where the query gives no names: `FROM
+/// VALUES (1, 2)`, `FROM VALUES (1) AS t` and `WITH t AS (VALUES (1))`
+/// get the alias columns.
+pub fn name_columns(stmt: &mut ast::Statement) {
+    struct Namer {
+        next: usize,
+    }
+    impl VisitorMut for Namer {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, factor: &mut ast::TableFactor) -> ControlFlow<()> {
+            let ast::TableFactor::Derived { subquery, alias, .. } = factor else { return ControlFlow::Continue(()) };
+            let ast::SetExpr::Values(v) = subquery.body.as_ref() else { return ControlFlow::Continue(()) };
+            let Some(width) = v.rows.first().map(|r| r.content.len()) else { return ControlFlow::Continue(()) };
+            let alias = alias.get_or_insert_with(|| {
+                self.next += 1;
+                ast::TableAlias {
+                    explicit: true,
+                    name: ast::Ident::new(format!("__inline_table{}", self.next)),
+                    columns: vec![],
+                    at: None,
+                }
+            });
+            name_alias_columns(alias, width);
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_query(&mut self, q: &mut ast::Query) -> ControlFlow<()> {
+            for cte in q.with.iter_mut().flat_map(|w| w.cte_tables.iter_mut()) {
+                if let ast::SetExpr::Values(v) = cte.query.body.as_ref()
+                    && let Some(row) = v.rows.first()
+                {
+                    name_alias_columns(&mut cte.alias, row.content.len());
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    fn name_alias_columns(alias: &mut ast::TableAlias, width: usize) {
+        if alias.columns.is_empty() {
+            alias.columns = (1..=width).map(|i| ast::TableAliasColumnDef::from_name(format!("col{i}"))).collect();
+        }
+    }
+    let _ = stmt.visit(&mut Namer { next: 0 });
+}
+
+/// A `VALUES` query's own plan (`VALUES 1, 2` as the whole statement) with
+/// Spark's column names.
+pub fn name_values_plan(plan: LogicalPlan) -> datafusion::common::Result<LogicalPlan> {
+    let LogicalPlan::Values(v) = &plan else { return Ok(plan) };
+    let exprs: Vec<Expr> = v
+        .schema
+        .columns()
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let name = format!("col{}", i + 1);
+            if c.name == format!("column{}", i + 1) { Expr::Column(c).alias(name) } else { Expr::Column(c) }
+        })
+        .collect();
+    LogicalPlanBuilder::from(plan).project(exprs)?.build()
+}
+
+/// Whether the token at `i` ends an inline table's rows: a clause keyword,
+/// or a plain word right after a complete operand (the alias in
+/// `VALUES 1, 2 t(x)`).
+fn ends_rows(tokens: &[&TokenWithSpan], i: usize, row_start: usize) -> bool {
+    let Token::Word(w) = &tokens[i].token else { return false };
+    if ENDS_ROWS.contains(&w.keyword) {
+        return true;
+    }
+    if i == row_start || JOINS_OPERANDS.contains(&w.keyword) {
+        return false;
+    }
+    match &tokens[i - 1].token {
+        Token::Number(..) | Token::SingleQuotedString(_) | Token::DoubleQuotedString(_) | Token::RParen => true,
+        Token::RBracket => true,
+        Token::Word(prev) => matches!(prev.keyword, Keyword::NULL | Keyword::TRUE | Keyword::FALSE | Keyword::END),
+        _ => false,
+    }
+}
+
+/// `sql` with each text inserted at its (1-based line and column) location.
+fn insert_at(sql: &str, inserts: &[(Location, &str)]) -> String {
+    let mut at: Vec<(usize, &str)> =
+        inserts.iter().filter_map(|(loc, s)| byte_offset(sql, *loc).map(|o| (o, *s))).collect();
+    // Stable: a `)` and the next row's `(` at one offset keep their order.
+    at.sort_by_key(|(o, _)| *o);
+    let mut out = String::with_capacity(sql.len() + at.len());
+    let mut last = 0;
+    for (offset, text) in at {
+        out.push_str(&sql[last..offset]);
+        out.push_str(text);
+        last = offset;
+    }
+    out.push_str(&sql[last..]);
+    out
+}
+
+fn byte_offset(sql: &str, loc: Location) -> Option<usize> {
+    let line_start =
+        if loc.line <= 1 { 0 } else { sql.match_indices('\n').nth(usize::try_from(loc.line).ok()? - 2)?.0 + 1 };
+    let column = usize::try_from(loc.column).ok()?.checked_sub(1)?;
+    let line = &sql[line_start..];
+    match line.char_indices().nth(column) {
+        Some((o, _)) => Some(line_start + o),
+        None => Some(line_start + line.len()).filter(|_| column == line.chars().count()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewrite;
+
+    #[test]
+    fn rows_without_parentheses_get_them() {
+        assert_eq!(rewrite("SELECT * FROM VALUES 1, 2, 3 AS t(x)"), "SELECT * FROM VALUES (1), (2), (3) AS t(x)");
+        assert_eq!(rewrite("VALUES 1, 2"), "VALUES (1), (2)");
+        assert_eq!(rewrite("SELECT * FROM VALUES 1 + 1, 'a,b' t(y)"), "SELECT * FROM VALUES (1 + 1), ('a,b') t(y)");
+        assert_eq!(
+            rewrite("SELECT * FROM VALUES array(1, 2), NULL AS t(a)"),
+            "SELECT * FROM VALUES (array(1, 2)), (NULL) AS t(a)"
+        );
+        assert_eq!(rewrite("SELECT * FROM (VALUES 1,\n 2) AS t(x)"), "SELECT * FROM (VALUES (1),\n (2)) AS t(x)");
+        assert_eq!(
+            rewrite("SELECT * FROM VALUES 1 AS t(x) INTERSECT SELECT * FROM VALUES 2 u(x)"),
+            "SELECT * FROM VALUES (1) AS t(x) INTERSECT SELECT * FROM VALUES (2) u(x)"
+        );
+    }
+
+    #[test]
+    fn parenthesized_rows_and_quoted_text_are_unchanged() {
+        for sql in [
+            "SELECT * FROM VALUES (1, 'a'), (2, 'b')",
+            "SELECT 'values 1, 2'",
+            "INSERT INTO t VALUES (1)",
+            "SELECT '\\\\d' FROM VALUES (1)",
+        ] {
+            assert_eq!(rewrite(sql), sql);
+        }
+        assert_eq!(rewrite("SELECT '\\\\d', 'é' FROM VALUES 1"), "SELECT '\\\\d', 'é' FROM VALUES (1)");
+    }
+}
