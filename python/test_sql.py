@@ -90,6 +90,20 @@ def test_join_in_sql(spark, views):
 def test_join_using_in_sql(spark, views):
     df = spark.sql("SELECT * FROM sql_emp JOIN sql_dept USING (dept_id)")
     assert df.columns == ["dept_id", "id", "name", "salary", "dept"]
+    # A list spelled out keeps its order.
+    df = spark.sql("SELECT id, name, dept_id, salary, dept FROM sql_emp JOIN sql_dept USING (dept_id)")
+    assert df.columns == ["id", "name", "dept_id", "salary", "dept"]
+
+
+def test_outer_join_using_keys_in_sql(spark):
+    a = "VALUES (1, 'x'), (2, 'y') AS a(k, v)"
+    b = "VALUES (2, 'p'), (3, 'q') AS b(k, w)"
+    full = spark.sql(f"SELECT * FROM {a} FULL JOIN {b} USING (k)")
+    assert_df(full, [("k", "int"), ("v", "string"), ("w", "string")], [(1, "x", None), (2, "y", "p"), (3, None, "q")])
+    right = spark.sql(f"SELECT k, w FROM {a} RIGHT JOIN {b} USING (k)")
+    assert_rows(right, [(2, "p"), (3, "q")])
+    semi = spark.sql(f"SELECT * FROM VALUES ('x', 2), ('z', 9) AS a(v, k) LEFT SEMI JOIN {b} USING (k)")
+    assert_df(semi, [("k", "int"), ("v", "string")], [(2, "x")])
 
 
 def test_cte(spark, views):

@@ -24,6 +24,7 @@ pub mod session;
 pub mod sql;
 pub mod sql_names;
 pub mod sql_types;
+pub mod sql_using;
 pub mod types;
 pub mod write;
 

@@ -85,6 +85,9 @@ impl SparkSession {
         opts.sql_parser.map_string_types_to_utf8view = false;
         // `1.5` is a decimal in Spark SQL, not a double.
         opts.sql_parser.parse_float_as_decimal = true;
+        // Identifiers carry their source spans: `crate::sql_using` tells a
+        // spelled-out column list from `*` by them.
+        opts.sql_parser.collect_spans = true;
         opts.execution.time_zone = Some(tz.clone());
         opts.execution.parquet.pushdown_filters = false;
         if runner.is_some() {

@@ -65,6 +65,7 @@ pub async fn query_plan(planner: &mut Planner<'_>, s: &sc::Sql) -> Result<Logica
         None => plan,
     };
     let tz = planner.session.time_zone();
+    let plan = crate::sql_using::using_joins(plan)?;
     let plan = crate::sql_types::spark_sql_types(plan, planner.sql_types(&tz))?;
     spark_output_names(crate::inline_table::name_values_plan(plan)?)
 }
@@ -211,6 +212,7 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
             let query = DFStatement::Statement(Box::new(ast::Statement::Query(cv.query.clone())));
             let plan = planner.session.ctx().state().statement_to_plan(query).await?;
             let tz = planner.session.time_zone();
+            let plan = crate::sql_using::using_joins(plan)?;
             let mut plan = crate::sql_types::spark_sql_types(plan, planner.sql_types(&tz))?;
             // `CREATE VIEW v (a, b) AS ...` names the view's columns.
             if !cv.columns.is_empty() {
