@@ -180,6 +180,15 @@ def test_dataframe_as_sql_format_argument(spark):
     assert_df(out, [("s", "bigint")], [(5,)])
 
 
+def test_dataframe_arguments_join_and_leave_no_views(spark):
+    df = spark.createDataFrame([(1,), (2,), (3,)], "x int")
+    ids = spark.range(3)
+    before = {t.name for t in spark.catalog.listTables()}
+    out = spark.sql("SELECT {a}.x, {b}.id FROM {a} JOIN {b} ON {a}.x = {b}.id", a=df, b=ids)
+    assert_rows(out, [(1, 1), (2, 2)])
+    assert {t.name for t in spark.catalog.listTables()} == before
+
+
 def test_values_clause(spark):
     df = spark.sql("SELECT * FROM VALUES (1, 'a'), (2, 'b') AS t(n, s)")
     assert_df(df, [("n", "int"), ("s", "string")], [(1, "a"), (2, "b")])

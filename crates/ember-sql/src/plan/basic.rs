@@ -390,11 +390,24 @@ impl Planner<'_> {
 
     pub(super) async fn with_relations(&mut self, w: &sc::WithRelations) -> Result<LogicalPlan> {
         // References register their plan ids as they are translated, so the
-        // root's attributes that point at them resolve.
+        // root's attributes that point at them resolve. A SQL root names its
+        // DataFrame arguments (`spark.sql("... {t}", t=df)`) as views, which
+        // exist while the query is planned.
+        let sql_root =
+            matches!(w.root.as_deref().and_then(|r| r.rel_type.as_ref()), Some(sc::relation::RelType::Sql(_)));
+        let mut views = vec![];
         for r in &w.references {
-            self.relation(r).await?;
+            let plan = self.relation(r).await?;
+            if let (true, Some(sc::relation::RelType::SubqueryAlias(a))) = (sql_root, &r.rel_type) {
+                crate::catalog::create_temp_view(self.session, &a.alias, plan, true)?;
+                views.push(a.alias.clone());
+            }
         }
-        self.input(&w.root).await
+        let root = self.input(&w.root).await;
+        for name in views {
+            crate::catalog::drop_temp_view(self.session, &name)?;
+        }
+        root
     }
 
     pub(super) async fn show_string(&mut self, s: &sc::ShowString) -> Result<LogicalPlan> {
