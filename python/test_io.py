@@ -414,6 +414,16 @@ def test_write_then_sql_on_files(spark, sample, out_dir):
     assert_rows(df, [(3,)])
 
 
+def test_sql_on_files_joins_and_names_missing_paths(spark, out_dir):
+    spark.range(5).selectExpr("id", "id * 2 AS Two").write.parquet(out_dir)
+    df = spark.sql(f"SELECT a.id FROM parquet.`{out_dir}` a JOIN parquet.`{out_dir}` b ON a.id = b.Two")
+    assert_rows(df, [(0,), (2,), (4,)])
+    assert [t.name for t in spark.catalog.listTables() if "file" in t.name] == []
+    with pytest.raises(AnalysisException) as ei:
+        spark.sql(f"SELECT * FROM parquet.`{out_dir}-missing`").collect()
+    assert ei.value.getCondition() == "PATH_NOT_FOUND"
+
+
 def test_save_as_text_requires_single_string_column(spark, out_dir):
     with pytest.raises(AnalysisException) as ei:
         spark.range(2).write.text(out_dir)

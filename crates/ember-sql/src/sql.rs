@@ -24,7 +24,7 @@ pub enum SqlOutcome {
 
 /// Plans a `SQL` relation (a query) with its parameters.
 pub async fn query_plan(planner: &mut Planner<'_>, s: &sc::Sql) -> Result<LogicalPlan> {
-    let mut stmt = parse(planner, &s.query).await?;
+    let (mut stmt, _files) = parse(planner, &s.query).await?;
     let params = parameters(planner, s)?;
     let grouped = has_group_by(&stmt);
     let plan = planner
@@ -198,7 +198,7 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
     if upper == "SHOW TABLES" || upper == "SHOW VIEWS" {
         return show_tables(planner).map(SqlOutcome::Done);
     }
-    let stmt = parse(planner, trimmed).await?;
+    let (stmt, _files) = parse(planner, trimmed).await?;
     let DFStatement::Statement(inner) = &stmt else {
         let plan = planner.session.ctx().state().statement_to_plan(stmt).await?;
         planner.collect(plan).await?;
@@ -314,11 +314,13 @@ fn set_command(planner: &mut Planner<'_>, rest: &str) -> Result<LogicalPlan> {
 /// CTE names lower-cased (views are stored so), column names matched to
 /// the known columns' spelling, and `:name` / `?` parameters renamed to
 /// DataFusion's `$name` / `$n`.
-async fn parse(planner: &mut Planner<'_>, sql: &str) -> Result<DFStatement> {
+async fn parse<'s>(planner: &mut Planner<'s>, sql: &str) -> Result<(DFStatement, FileViews<'s>)> {
     let state = planner.session.ctx().state();
     let sql = crate::inline_table::rewrite(&crate::literal_suffix::rewrite(sql));
     let mut stmt = crate::dialect::parse_statement(&sql, state.config().options().sql_parser.recursion_limit.get())?;
+    let mut files = FileViews { session: planner.session, names: vec![] };
     if let DFStatement::Statement(inner) = &mut stmt {
+        files.register(planner, inner.as_mut()).await?;
         let mut columns = vec![];
         let mut tables = vec![];
         for name in crate::catalog::view_names(planner.session) {
@@ -335,7 +337,69 @@ async fn parse(planner: &mut Planner<'_>, sql: &str) -> Result<DFStatement> {
         let mut n = 0;
         let _ = inner.visit(&mut Placeholders { next: &mut n });
     }
-    Ok(stmt)
+    Ok((stmt, files))
+}
+
+/// The files a statement queries directly (``parquet.`/data/t` ``, as
+/// Spark's `spark.sql.runSQLOnFiles` has it), as views that exist until
+/// the statement is planned.
+struct FileViews<'s> {
+    session: &'s crate::session::SparkSession,
+    names: Vec<String>,
+}
+
+/// The formats a file relation may name.
+const FILE_FORMATS: &[&str] = &["parquet", "csv", "json", "text"];
+
+impl FileViews<'_> {
+    /// Reads each ``format.`path` `` relation as a view and points the
+    /// statement at it.
+    async fn register(&mut self, planner: &mut Planner<'_>, stmt: &mut ast::Statement) -> Result<()> {
+        /// (format, path, view) of each file relation.
+        struct Files(Vec<(String, String, String)>);
+        impl VisitorMut for Files {
+            type Break = ();
+            fn pre_visit_relation(&mut self, name: &mut ast::ObjectName) -> ControlFlow<()> {
+                let [ast::ObjectNamePart::Identifier(format), ast::ObjectNamePart::Identifier(path)] = &name.0[..]
+                else {
+                    return ControlFlow::Continue(());
+                };
+                let format = format.value.to_ascii_lowercase();
+                if path.quote_style != Some('`') || !FILE_FORMATS.contains(&format.as_str()) {
+                    return ControlFlow::Continue(());
+                }
+                let view = format!("__ember_file_{}_{}", self.0.len(), uuid::Uuid::new_v4().simple());
+                let path = path.value.clone();
+                *name = ast::ObjectName::from(vec![ast::Ident::new(view.clone())]);
+                self.0.push((format, path, view));
+                ControlFlow::Continue(())
+            }
+        }
+        let mut files = Files(vec![]);
+        let _ = stmt.visit(&mut files);
+        for (format, path, view) in files.0 {
+            let read = sc::Read {
+                read_type: Some(sc::read::ReadType::DataSource(sc::read::DataSource {
+                    format: Some(format),
+                    paths: vec![path],
+                    ..Default::default()
+                })),
+                is_streaming: false,
+            };
+            let plan = crate::read::read(planner, &read).await?;
+            crate::catalog::create_temp_view(self.session, &view, plan, true)?;
+            self.names.push(view);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for FileViews<'_> {
+    fn drop(&mut self) {
+        for name in &self.names {
+            let _ = crate::catalog::drop_temp_view(self.session, name);
+        }
+    }
 }
 
 struct Lowercase;
