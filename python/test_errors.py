@@ -12,6 +12,8 @@ from pyspark.errors import (
 from pyspark.sql import functions as F
 from pyspark.sql.functions import col, lit
 
+from ember_testutil import assert_df
+
 
 def raised(fn):
     with pytest.raises(PySparkException) as ei:
@@ -210,6 +212,22 @@ def test_implicit_string_to_number_in_arithmetic(spark):
 def test_numeric_string_in_arithmetic_works(spark):
     r = spark.sql("SELECT '2' + 1 AS x").first()
     assert r.x == 3
+
+
+def test_numeric_strings_take_the_other_operands_type(spark):
+    df = spark.sql("SELECT '2' * 2L AS a, '2' + 1.5 AS b, 1 / '2' AS c, '7' div 2 AS d, '7' % 2 AS e")
+    assert_df(df, [("a", "bigint"), ("b", "double"), ("c", "double"), ("d", "bigint"), ("e", "bigint")], [(4, 3.5, 0.5, 3, 1)])
+    df = spark.range(1).select((F.lit("2") + F.col("id")).alias("x"))
+    assert_df(df, [("x", "bigint")], [(2,)])
+
+
+def test_numeric_strings_are_doubles_without_ansi(spark):
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    try:
+        df = spark.sql("SELECT '2' + 1 AS a, 'a' + 1 AS b")
+        assert_df(df, [("a", "double"), ("b", "double")], [(3.0, None)])
+    finally:
+        spark.conf.unset("spark.sql.ansi.enabled")
 
 
 def test_cast_overflow(spark):

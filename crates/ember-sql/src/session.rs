@@ -33,6 +33,8 @@ pub struct SparkSession {
     pub artifacts: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
     /// Runs physical plans on a cluster's executors; `None` runs them here.
     runner: Option<Arc<dyn JobRunner>>,
+    /// `spark.sql.ansi.enabled`, for the SQL planner's string promotion.
+    ansi: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Runs a query's physical plan as a job on executors (the distributed
@@ -110,7 +112,8 @@ impl SparkSession {
             .with_memory_pool(Arc::new(FairSpillPool::new(pool_bytes.max(64 << 20))))
             .with_disk_manager_builder(DiskManagerBuilder::default())
             .build_arc()?;
-        let state = SessionStateBuilder::new()
+        let ansi = Arc::new(std::sync::atomic::AtomicBool::new(conf.get_bool("spark.sql.ansi.enabled")?));
+        let mut builder = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime)
             .with_default_features()
@@ -118,8 +121,10 @@ impl SparkSession {
             .with_physical_optimizer_rules(first_physical_rules())
             .with_physical_optimizer_rule(Arc::new(crate::dynamic_scan_filters::RuntimeFiltersAboveScans))
             .with_physical_optimizer_rule(Arc::new(crate::partition_id::PartitionIdInProjections))
-            .with_physical_optimizer_rule(Arc::new(crate::round_robin::RestoreRoundRobin))
-            .build();
+            .with_physical_optimizer_rule(Arc::new(crate::round_robin::RestoreRoundRobin));
+        let promote = crate::functions::promote_strings::PromoteStrings { ansi: ansi.clone() };
+        builder.expr_planners().get_or_insert_with(Vec::new).insert(0, Arc::new(promote));
+        let state = builder.build();
         let ctx = SessionContext::new_with_state(state);
         crate::catalog::attach_global_temp(&ctx)?;
         ctx.add_analyzer_rule(Arc::new(crate::decimal_divide::SparkDecimalDivide));
@@ -133,6 +138,7 @@ impl SparkSession {
             cache: Default::default(),
             artifacts: Default::default(),
             runner,
+            ansi,
         }))
     }
 
@@ -227,18 +233,28 @@ impl SparkSession {
             let text = "Cannot resolve the given timezone.";
             return Err(ember_common::conf::invalid_conf_value(key, value, "TIME_ZONE", text, None).into());
         }
-        if key == "spark.sql.session.timeZone" {
-            self.ctx.state_ref().write().config_mut().options_mut().execution.time_zone = Some(value.to_string());
-        }
         if let Ok(mut c) = self.conf.write() {
             c.set(key, value);
         }
+        self.conf_changed(key);
         Ok(())
     }
 
     pub fn conf_unset(&self, key: &str) {
         if let Ok(mut c) = self.conf.write() {
             c.unset(key);
+        }
+        self.conf_changed(key);
+    }
+
+    /// Passes a changed key on to the session's state that follows it.
+    fn conf_changed(&self, key: &str) {
+        match key {
+            "spark.sql.session.timeZone" => {
+                self.ctx.state_ref().write().config_mut().options_mut().execution.time_zone = Some(self.time_zone());
+            }
+            "spark.sql.ansi.enabled" => self.ansi.store(self.ansi(), std::sync::atomic::Ordering::Relaxed),
+            _ => {}
         }
     }
 

@@ -31,7 +31,10 @@ impl ScalarUDFImpl for IntegralDivide {
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         let [l, r] = arg_types else { return plan_err!("div takes two arguments") };
-        let integral = |t: &DataType| t.is_integer() || t.is_null();
+        // A string operand is read as a bigint, as Spark's coercion casts it.
+        let integral = |t: &DataType| {
+            t.is_integer() || t.is_null() || matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+        };
         let decimal = |t: &DataType| matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..));
         if integral(l) && integral(r) {
             return Ok(vec![DataType::Int64, DataType::Int64]);

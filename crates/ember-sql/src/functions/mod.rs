@@ -13,6 +13,7 @@ mod hash;
 mod hof;
 mod integral_divide;
 mod numeric;
+pub mod promote_strings;
 mod raise;
 mod range;
 mod regexp_extract;
@@ -107,6 +108,7 @@ pub fn divides_as_decimal(l: &DataType, r: &DataType) -> bool {
 /// stay decimal. Under ANSI a zero divisor raises `DIVIDE_BY_ZERO`,
 /// otherwise it gives null.
 pub fn spark_divide(l: Expr, r: Expr, schema: &DFSchema, ansi: bool) -> Result<Expr> {
+    let (l, r) = promote_strings::string_operands(l, Operator::Divide, r, schema, ansi);
     let lt = l.get_type(schema)?;
     let rt = r.get_type(schema)?;
     let (l, r) =
@@ -123,6 +125,7 @@ pub fn spark_divide(l: Expr, r: Expr, schema: &DFSchema, ansi: bool) -> Result<E
 /// `ARITHMETIC_OVERFLOW` instead of wrapping and `%` by zero raises
 /// `REMAINDER_BY_ZERO`; otherwise `%` by zero gives NULL.
 pub fn spark_arithmetic(l: Expr, op: Operator, r: Expr, schema: &DFSchema, ansi: bool) -> Result<Expr> {
+    let (l, r) = promote_strings::string_operands(l, op, r, schema, ansi);
     let integral = |e: &Expr| e.get_type(schema).map(|t| t.is_integer()).unwrap_or(false);
     Ok(match op {
         Operator::Plus | Operator::Minus | Operator::Multiply if ansi && integral(&l) && integral(&r) => {
