@@ -3,6 +3,7 @@
 import decimal
 
 import pytest
+from pyspark.sql import Window
 from pyspark.sql import functions as F
 from pyspark.sql.functions import col
 
@@ -247,6 +248,23 @@ def test_sum_of_long_overflow_raises_in_ansi(spark):
     with pytest.raises(ArithmeticException) as ei:
         df.agg(F.sum("x")).collect()
     assert ei.value.getCondition() == "ARITHMETIC_OVERFLOW"
+
+
+def test_integer_sums_in_sql_groups_and_windows(spark):
+    from pyspark.errors import ArithmeticException
+
+    df = spark.createDataFrame([(2147483647, 1), (1, 1), (None, 2)], "x int, g int")
+    assert_df(df.groupBy("g").agg(F.sum("x").alias("s")), [("g", "int"), ("s", "bigint")], [(1, 2147483648), (2, None)])
+    w = Window.orderBy("x").rowsBetween(-1, 0)
+    assert_rows(df.select("x", F.sum("x").over(w)), [(None, None), (1, 1), (2147483647, 2147483648)])
+    with pytest.raises(ArithmeticException):
+        spark.sql("SELECT g, sum(x) FROM VALUES (1, 9223372036854775807L), (1, 1L) AS t(g, x) GROUP BY g").collect()
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    try:
+        r = spark.sql("SELECT sum(x) FROM VALUES (9223372036854775807L), (1L) AS t(x)").first()
+        assert r[0] == -9223372036854775808
+    finally:
+        spark.conf.unset("spark.sql.ansi.enabled")
 
 
 def test_count_of_many_rows(spark):

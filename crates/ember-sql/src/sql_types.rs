@@ -15,6 +15,8 @@
 //!   wrap, and `%` by zero raises `REMAINDER_BY_ZERO` (NULL otherwise)
 //!   ([`crate::functions::spark_arithmetic`]); `a div 0` is NULL without
 //!   ANSI.
+//! - under ANSI, `sum` of integers raises `ARITHMETIC_OVERFLOW` rather
+//!   than wrap ([`crate::functions::checked_sum`]).
 //!
 //! Applied to plans of SQL text before analysis, so DataFusion's type
 //! coercion sees Spark's operand types.
@@ -158,6 +160,14 @@ fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transform
         {
             let (base, index) = (f.args[0].clone(), f.args[1].clone());
             Transformed::yes(crate::functions::array_index::element_at(base, index, true))
+        }
+        // Under ANSI, a sum of integers fails on overflow.
+        Expr::AggregateFunction(f) if ansi && f.func.name() == "sum" => {
+            let integral = f.params.args.first().and_then(|a| a.get_type(schema).ok()).is_some_and(|t| t.is_integer());
+            match crate::functions::checked_sum::checked(&f, integral) {
+                Some(e) => Transformed::yes(e),
+                None => Transformed::no(Expr::AggregateFunction(f)),
+            }
         }
         e => Transformed::no(e),
     })

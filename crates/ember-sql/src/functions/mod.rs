@@ -6,6 +6,7 @@ mod add_months;
 pub mod array_index;
 mod avg;
 mod checked;
+pub mod checked_sum;
 pub mod datetime;
 mod divide;
 mod failfast;
@@ -40,6 +41,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     // Spark's avg of decimal(p,s) is decimal(p+4,s+4), rounded half-up
     // (datafusion-spark's returns double, DataFusion's truncates).
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(avg::SparkAvg::new()));
+    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(checked_sum::CheckedSum::new()));
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::new()));
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::remainder()));
     // Registered so stage plans that hold them decode on executors.
