@@ -644,6 +644,11 @@ def test_sql_array_subscript_is_zero_based(spark):
     assert_rows(df, [(1, 3, 7)])
 
 
+def test_sql_subscripts_are_named_as_spark_names_them(spark):
+    df = spark.sql("SELECT array(1, 2)[0], map('a', 1)['a'], named_struct('x', 1).x")
+    assert df.columns == ["array(1, 2)[0]", "map(a, 1)[a]", "named_struct(x, 1).x"]
+
+
 def test_element_at_in_sql(spark):
     df = spark.sql(
         "SELECT element_at(array(1, 2), -1) AS a, element_at(map('a', 1), 'a') AS b, element_at(map('a', 1), 'z') AS c"
@@ -936,6 +941,16 @@ def test_sequence(spark):
     d = datetime.date
     assert_rows(df, [([5, 4, 3, 2, 1], [1], [1, 2, 3], None, [d(2024, 1, 3), d(2024, 1, 2), d(2024, 1, 1)],
                       [d(2024, 1, 1), d(2024, 2, 1), d(2024, 3, 1)])])
+
+
+def test_sequence_step_away_from_stop_raises(spark):
+    from pyspark.errors import IllegalArgumentException
+
+    for q in ["SELECT sequence(1, 5, -1)", "SELECT sequence(5, 1, 1)"]:
+        with pytest.raises(IllegalArgumentException) as ei:
+            spark.sql(q).collect()
+        assert "Illegal sequence boundaries" in str(ei.value)
+    assert_rows(spark.sql("SELECT sequence(5, 1, -2), sequence(1, 5, 2)"), [([5, 3, 1], [1, 3, 5])])
 
 
 def test_hash_functions_are_stable(spark):

@@ -186,6 +186,20 @@ pub fn spark_name(e: &Expr) -> Option<String> {
         Expr::Floor { expr, field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) } => {
             format!("FLOOR({})", spark_name(expr)?)
         }
+        // `arr[0]`, `m['k']`, `named_struct('x', 1).x`.
+        Expr::CompoundFieldAccess { root, access_chain } => {
+            let mut name = spark_name(root)?;
+            for access in access_chain {
+                match access {
+                    ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => {
+                        name = format!("{name}[{}]", spark_name(index)?);
+                    }
+                    ast::AccessExpr::Dot(Expr::Identifier(i)) => name = format!("{name}.{}", i.value),
+                    _ => return None,
+                }
+            }
+            name
+        }
         Expr::Subquery(_) => "scalarsubquery()".to_string(),
         Expr::Exists { negated, .. } => negate("exists()".to_string(), *negated),
         Expr::Function(f) => function_name(f)?,

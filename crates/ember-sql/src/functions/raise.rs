@@ -2,6 +2,8 @@
 //! `USER_RAISED_EXCEPTION` when a row reaches them (raise_error) or when
 //! the condition is not true (assert_true, else NULL). Volatile, so the
 //! planner does not evaluate them on literals ahead of the rows.
+//! `ember_illegal_argument(msg)` is raise_error for ember's own checks: an
+//! `IllegalArgumentException` with the message as given.
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
@@ -12,16 +14,22 @@ use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl,
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Raise {
     assert: bool,
+    /// Raises an IllegalArgumentException, not USER_RAISED_EXCEPTION.
+    illegal_argument: bool,
     signature: Signature,
 }
 
 impl Raise {
     pub fn raise_error() -> Self {
-        Self { assert: false, signature: Signature::user_defined(Volatility::Volatile) }
+        Self { assert: false, illegal_argument: false, signature: Signature::user_defined(Volatility::Volatile) }
     }
 
     pub fn assert_true() -> Self {
-        Self { assert: true, signature: Signature::user_defined(Volatility::Volatile) }
+        Self { assert: true, illegal_argument: false, signature: Signature::user_defined(Volatility::Volatile) }
+    }
+
+    pub fn illegal_argument() -> Self {
+        Self { assert: false, illegal_argument: true, signature: Signature::user_defined(Volatility::Volatile) }
     }
 }
 
@@ -38,7 +46,11 @@ fn raised(message: &str) -> datafusion::common::DataFusionError {
 
 impl ScalarUDFImpl for Raise {
     fn name(&self) -> &str {
-        if self.assert { "assert_true" } else { "raise_error" }
+        match (self.assert, self.illegal_argument) {
+            (true, _) => "assert_true",
+            (false, true) => "ember_illegal_argument",
+            (false, false) => "raise_error",
+        }
     }
 
     fn signature(&self) -> &Signature {
@@ -67,6 +79,10 @@ impl ScalarUDFImpl for Raise {
         if !self.assert {
             if n > 0 {
                 let message = message_at(&args.args, 0, 0)?.unwrap_or_else(|| "null".into());
+                if self.illegal_argument {
+                    let e = ember_common::SparkError::illegal_argument(message);
+                    return Err(datafusion::common::DataFusionError::External(Box::new(e)));
+                }
                 return Err(raised(&message));
             }
             return Ok(ColumnarValue::Scalar(ScalarValue::Null));

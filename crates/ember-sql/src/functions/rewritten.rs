@@ -221,12 +221,34 @@ impl ScalarUDFImpl for Rewritten {
                 };
                 let series = if t.is_integer() {
                     let step = match args.get(2) {
-                        // sequence(1, 1, 0) is [1].
-                        Some(s) => Expr::Case(Case::new(
-                            None,
-                            vec![(Box::new(start.clone().eq(stop.clone())), Box::new(lit(1i64)))],
-                            Some(Box::new(datafusion::logical_expr::cast(s.clone(), DataType::Int64))),
-                        )),
+                        // sequence(1, 1, 0) is [1]; a step away from stop fails.
+                        Some(s) => {
+                            let zero = || lit(0i64);
+                            let s = datafusion::logical_expr::cast(s.clone(), DataType::Int64);
+                            let away = (stop.clone().gt(start.clone()).and(s.clone().lt_eq(zero())))
+                                .or(stop.clone().lt(start.clone()).and(s.clone().gt_eq(zero())));
+                            // Simplified after type coercion: the parts are cast here.
+                            let text = |e: &Expr| datafusion::logical_expr::cast(e.clone(), DataType::Utf8);
+                            let message = datafusion::functions::string::expr_fn::concat(vec![
+                                lit("requirement failed: Illegal sequence boundaries: "),
+                                text(&start),
+                                lit(" to "),
+                                text(&stop),
+                                lit(" by "),
+                                text(&s),
+                            ]);
+                            let fail =
+                                datafusion::logical_expr::ScalarUDF::from(super::raise::Raise::illegal_argument())
+                                    .call(vec![message]);
+                            Expr::Case(Case::new(
+                                None,
+                                vec![
+                                    (Box::new(start.clone().eq(stop.clone())), Box::new(lit(1i64))),
+                                    (Box::new(away), Box::new(datafusion::logical_expr::cast(fail, DataType::Int64))),
+                                ],
+                                Some(Box::new(s)),
+                            ))
+                        }
                         None => towards_stop(lit(1i64), lit(-1i64)),
                     };
                     let i64 = |e: Expr| datafusion::logical_expr::cast(e, DataType::Int64);
