@@ -40,7 +40,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("spark.sql.execution.pandas.inferPandasDictAsMap", "false"),
     ("spark.sql.pyspark.legacy.inferMapTypeFromFirstPair.enabled", "false"),
     ("spark.sql.pyspark.jvmStacktrace.enabled", "false"),
-    ("spark.sql.connect.serverStacktrace.enabled", "false"),
+    ("spark.sql.connect.serverStacktrace.enabled", "true"),
     // createDataFrame data over the threshold is uploaded as artifacts in chunks.
     ("spark.sql.session.localRelationCacheThreshold", "67108864"),
     ("spark.sql.session.localRelationSizeLimit", "2147483647"),

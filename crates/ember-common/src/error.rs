@@ -19,10 +19,12 @@ pub enum ExceptionClass {
     UnsupportedOperation,
     ArrayIndexOutOfBounds,
     NoSuchElement,
+    /// `org.apache.spark.SparkException` (FAILED_READ_FILE, ...).
+    Spark,
 }
 
 impl ExceptionClass {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Analysis,
         Self::Parse,
         Self::Arithmetic,
@@ -33,6 +35,7 @@ impl ExceptionClass {
         Self::UnsupportedOperation,
         Self::ArrayIndexOutOfBounds,
         Self::NoSuchElement,
+        Self::Spark,
     ];
 
     /// The class whose most specific JVM name is `name` (errors that crossed
@@ -68,6 +71,7 @@ impl ExceptionClass {
             Self::NoSuchElement => {
                 &["org.apache.spark.SparkNoSuchElementException", "java.util.NoSuchElementException"]
             }
+            Self::Spark => &["org.apache.spark.SparkException", "java.lang.Exception"],
         }
     }
 }
@@ -81,11 +85,21 @@ pub struct SparkError {
     pub sql_state: Option<String>,
     pub message: String,
     pub parameters: BTreeMap<String, String>,
+    /// The error this one reports (Spark's `getCause`), shown by clients
+    /// as `Caused by:`.
+    pub cause: Option<Box<SparkError>>,
 }
 
 impl SparkError {
     pub fn new(class: ExceptionClass, message: impl Into<String>) -> Self {
-        Self { class, error_class: None, sql_state: None, message: message.into(), parameters: BTreeMap::new() }
+        Self {
+            class,
+            error_class: None,
+            sql_state: None,
+            message: message.into(),
+            parameters: BTreeMap::new(),
+            cause: None,
+        }
     }
 
     /// An error with an error class: the message becomes `[CLASS] text SQLSTATE: xxxxx`.
@@ -103,11 +117,18 @@ impl SparkError {
             sql_state: Some(sql_state.to_string()).filter(|s| !s.is_empty()),
             message,
             parameters: BTreeMap::new(),
+            cause: None,
         }
     }
 
     pub fn param(mut self, key: &str, value: impl Into<String>) -> Self {
         self.parameters.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// This error, reporting `cause`.
+    pub fn caused_by(mut self, cause: SparkError) -> Self {
+        self.cause = Some(Box::new(cause));
         self
     }
 

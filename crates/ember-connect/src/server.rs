@@ -309,24 +309,30 @@ impl SparkConnectService for SparkConnect {
             }));
         };
         use sc::fetch_error_details_response::{Error, SparkThrowable};
-        let err = Error {
-            error_type_hierarchy: e.class.jvm_classes().iter().map(|s| s.to_string()).collect(),
-            message: e.message.clone(),
-            stack_trace: vec![],
-            cause_idx: None,
-            spark_throwable: Some(SparkThrowable {
-                error_class: e.error_class.clone(),
-                message_parameters: e.parameters.clone().into_iter().collect(),
-                query_contexts: vec![],
-                sql_state: e.sql_state.clone(),
-                breaking_change_info: None,
-            }),
-        };
+        // The error, then its causes, each pointing at the next.
+        let mut errors = vec![];
+        let mut next = Some(&e);
+        while let Some(e) = next {
+            errors.push(Error {
+                error_type_hierarchy: e.class.jvm_classes().iter().map(|s| s.to_string()).collect(),
+                message: e.message.clone(),
+                stack_trace: vec![],
+                cause_idx: e.cause.as_ref().map(|_| errors.len() as i32 + 1),
+                spark_throwable: Some(SparkThrowable {
+                    error_class: e.error_class.clone(),
+                    message_parameters: e.parameters.clone().into_iter().collect(),
+                    query_contexts: vec![],
+                    sql_state: e.sql_state.clone(),
+                    breaking_change_info: None,
+                }),
+            });
+            next = e.cause.as_deref();
+        }
         Ok(Response::new(sc::FetchErrorDetailsResponse {
             server_side_session_id: session.server_side_session_id.clone(),
             session_id: req.session_id,
             root_error_idx: Some(0),
-            errors: vec![err],
+            errors,
         }))
     }
 

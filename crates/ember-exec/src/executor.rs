@@ -378,13 +378,17 @@ impl Executor {
 
 /// A task's error with its Spark identity.
 pub fn task_error(e: &DataFusionError) -> proto::TaskError {
-    let s = ember_sql::error::classify_datafusion(e);
+    to_proto(ember_sql::error::classify_datafusion(e))
+}
+
+fn to_proto(s: ember_common::SparkError) -> proto::TaskError {
     proto::TaskError {
         jvm_class: s.class.jvm_classes().first().map(|c| c.to_string()).unwrap_or_default(),
-        error_class: s.error_class.clone(),
-        sql_state: s.sql_state.clone(),
-        message: s.message.clone(),
+        error_class: s.error_class,
+        sql_state: s.sql_state,
+        message: s.message,
         parameters: s.parameters.into_iter().collect(),
+        cause: s.cause.map(|c| Box::new(to_proto(*c))),
     }
 }
 
@@ -394,5 +398,6 @@ pub fn spark_error(e: &proto::TaskError) -> ember_common::SparkError {
     s.error_class = e.error_class.clone();
     s.sql_state = e.sql_state.clone();
     s.parameters = e.parameters.clone().into_iter().collect();
+    s.cause = e.cause.as_deref().map(|c| Box::new(spark_error(c)));
     s
 }

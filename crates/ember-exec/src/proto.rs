@@ -134,6 +134,9 @@ pub struct TaskError {
     pub message: String,
     #[prost(map = "string, string", tag = "5")]
     pub parameters: HashMap<String, String>,
+    /// The error this one reports (`Caused by:`).
+    #[prost(message, optional, boxed, tag = "6")]
+    pub cause: Option<Box<TaskError>>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]

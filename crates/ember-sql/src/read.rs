@@ -409,19 +409,40 @@ async fn read_csv(
     let plan = match (mode, bad) {
         (Mode::DropMalformed, Some(bad)) => LogicalPlanBuilder::from(raw).filter(Expr::Not(Box::new(bad)))?.build()?,
         (Mode::FailFast, Some(bad)) => {
-            let record = datafusion::functions::string::expr_fn::concat_ws(
-                lit((sep as char).to_string()),
-                raw_cols[..n_cols]
-                    .iter()
-                    .map(|c| datafusion::functions::core::expr_fn::coalesce(vec![Expr::Column(c.clone()), lit("")]))
-                    .collect(),
-            );
-            let check = ScalarUDF::from(crate::functions::FailFast::new()).call(vec![bad, record]);
+            // The record as parsed (`[null,y]`: the values that did not
+            // parse are null), as Spark shows it.
+            let values = typed[..target.len()]
+                .iter()
+                .map(|t| {
+                    let v = datafusion::logical_expr::cast(t.expr.clone(), DataType::Utf8);
+                    datafusion::functions::core::expr_fn::coalesce(vec![v, lit("null")])
+                })
+                .collect();
+            let record = datafusion::functions::string::expr_fn::concat(vec![
+                lit("["),
+                datafusion::functions::string::expr_fn::concat_ws(lit(","), values),
+                lit("]"),
+            ]);
+            let check =
+                ScalarUDF::from(crate::functions::FailFast::new()).call(vec![bad, record, lit(file_uri(paths))]);
             LogicalPlanBuilder::from(raw).filter(check)?.build()?
         }
         _ => raw,
     };
     planner.project_named(plan, typed)
+}
+
+/// The file a read names, as Spark writes it in errors (`file:///data/a.csv`);
+/// a read of several files or a directory names what was given.
+fn file_uri(paths: &[String]) -> String {
+    let given = paths.join(", ");
+    let [path] = paths else { return given };
+    let local = path.strip_prefix("file://").unwrap_or(path);
+    if local.contains("://") || !Path::new(local).is_file() {
+        return given;
+    }
+    let abs = std::path::absolute(local).map(|a| a.display().to_string()).unwrap_or_else(|_| local.to_string());
+    format!("file://{abs}")
 }
 
 /// A string column as type `t`, null where it does not parse.

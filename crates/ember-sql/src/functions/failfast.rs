@@ -1,10 +1,13 @@
-//! `ember_failfast(bad, record)`: true for good rows; raises Spark's
-//! `MALFORMED_RECORD_IN_PARSING` naming the first bad record (CSV FAILFAST).
+//! `ember_failfast(bad, record, path)`: true for good rows; for the first
+//! bad one raises Spark's `FAILED_READ_FILE.NO_HINT` naming the file,
+//! caused by `MALFORMED_RECORD_IN_PARSING` naming the record as parsed
+//! (`[null,y]`) — CSV FAILFAST.
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
+use ember_common::{ExceptionClass, SparkError};
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct FailFast {
@@ -13,7 +16,7 @@ pub struct FailFast {
 
 impl FailFast {
     pub fn new() -> Self {
-        Self { signature: Signature::any(2, Volatility::Volatile) }
+        Self { signature: Signature::any(3, Volatility::Volatile) }
     }
 }
 
@@ -32,19 +35,39 @@ impl ScalarUDFImpl for FailFast {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
-        let [bad, record] = args.args.as_slice() else {
-            return exec_err!("ember_failfast needs two arguments");
+        let [bad, record, path] = args.args.as_slice() else {
+            return exec_err!("ember_failfast needs three arguments");
         };
         let bad = bad.to_array(n)?;
         let bad = bad.as_boolean();
-        let record = datafusion::arrow::compute::cast(&record.to_array(n)?, &DataType::Utf8)?;
-        let record = record.as_string::<i32>();
+        let text = |v: &ColumnarValue| -> Result<datafusion::arrow::array::ArrayRef> {
+            Ok(datafusion::arrow::compute::cast(&v.to_array(n)?, &DataType::Utf8)?)
+        };
+        let (record, path) = (text(record)?, text(path)?);
+        let (record, path) = (record.as_string::<i32>(), path.as_string::<i32>());
         for i in 0..n {
             if bad.is_valid(i) && bad.value(i) {
-                return exec_err!(
-                    "[MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION] Malformed records are detected in record parsing: [{}]. Parse Mode: FAILFAST. To process malformed records as null result, try setting the option 'mode' as 'PERMISSIVE'. SQLSTATE: 22023",
-                    record.value(i)
-                );
+                let parsing = SparkError::with_class(
+                    ExceptionClass::Spark,
+                    "MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION",
+                    "22023",
+                    format!(
+                        "Malformed records are detected in record parsing: {}. Parse Mode: FAILFAST. To process malformed records as null result, try setting the option 'mode' as 'PERMISSIVE'.",
+                        record.value(i)
+                    ),
+                )
+                .param("badRecord", record.value(i))
+                .param("failFastMode", "FAILFAST");
+                let file = path.value(i);
+                let read = SparkError::with_class(
+                    ExceptionClass::Spark,
+                    "FAILED_READ_FILE.NO_HINT",
+                    "KD001",
+                    format!("Encountered error while reading file {file}. "),
+                )
+                .param("path", file)
+                .caused_by(parsing);
+                return Err(datafusion::common::DataFusionError::External(Box::new(read)));
             }
         }
         Ok(ColumnarValue::Array(std::sync::Arc::new(datafusion::arrow::array::BooleanArray::from(vec![true; n]))))

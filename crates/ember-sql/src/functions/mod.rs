@@ -65,6 +65,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(raise::Raise::raise_error()));
     ctx.register_udf(ScalarUDF::from(raise::Raise::assert_true()));
     ctx.register_udf(ScalarUDF::from(raise::Raise::illegal_argument()));
+    ctx.register_udf(ScalarUDF::from(failfast::FailFast::new()));
     use rewritten::{Form, MaxMinBy, Rewritten};
     for form in [
         Form::SortArray,
