@@ -380,6 +380,18 @@ def test_json_corrupt_record_column(spark, write_file):
     assert_rows(df, [(None, 1), ("not json", None)])
 
 
+def test_json_malformed_lines_follow_the_parse_mode(spark, write_file):
+    path = write_file("bad2.json", '{"a": 1, "b": "x"}\n{"a": "q"}\n{"a": 2\n')
+    df = spark.read.json(path)
+    assert_df(df, [("_corrupt_record", "string"), ("a", "string"), ("b", "string")],
+              [(None, "1", "x"), (None, "q", None), ('{"a": 2', None, None)])
+    assert_df(spark.read.json(path, mode="DROPMALFORMED"), [("a", "string"), ("b", "string")], [("1", "x"), ("q", None)])
+    assert spark.read.json(path, columnNameOfCorruptRecord="bad").columns == ["a", "b", "bad"]
+    with pytest.raises(PySparkException) as ei:
+        spark.read.json(path, mode="FAILFAST").collect()
+    assert ei.value.getCondition() == "MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION"
+
+
 # ---------------------------------------------------------------- errors and misc
 
 

@@ -227,7 +227,14 @@ async fn read_json(
         o.file_compression_type = compression(c)?;
     }
     let multi_line = !o.newline_delimited;
-    let df = planner.session.ctx().read_json(paths.to_vec(), o).await?;
+    let df = match planner.session.ctx().read_json(paths.to_vec(), o).await {
+        Ok(df) => df,
+        // Lines that are no JSON object: Spark's parse modes apply.
+        Err(e) if !multi_line && schema.is_none() && is_json_error(&e) => {
+            return read_json_lines(planner, paths, opts);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut plan = df.into_unoptimized_plan();
     if multi_line {
         plan = driver_only(plan, "multi-line JSON")?;
@@ -248,6 +255,80 @@ async fn read_json(
     planner.project_named(plan, exprs)
 }
 
+fn is_json_error(e: &datafusion::error::DataFusionError) -> bool {
+    matches!(e.find_root(), datafusion::error::DataFusionError::ArrowError(a, _)
+        if matches!(a.as_ref(), datafusion::arrow::error::ArrowError::JsonError(_)))
+}
+
+/// JSON lines with malformed ones, read here with Spark's parse modes:
+/// PERMISSIVE keeps a bad line whole in the corrupt-record column
+/// (`_corrupt_record`, or `columnNameOfCorruptRecord`) with the other
+/// fields NULL, DROPMALFORMED drops it, FAILFAST fails naming it. The
+/// schema is inferred from the good lines, fields in name order.
+fn read_json_lines(planner: &mut Planner<'_>, paths: &[String], opts: &Options) -> Result<LogicalPlan> {
+    use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, StringArray};
+    let mode = parse_mode(opts)?;
+    let corrupt = opts.get("columnNameOfCorruptRecord").unwrap_or("_corrupt_record").to_string();
+    let mut rows: Vec<(String, bool)> = vec![];
+    let mut good = vec![];
+    for f in list_files(paths)? {
+        for line in std::fs::read_to_string(&f)?.lines().filter(|l| !l.trim().is_empty()) {
+            match serde_json::from_str::<serde_json::Value>(line) {
+                Ok(v @ serde_json::Value::Object(_)) => {
+                    good.push(v);
+                    rows.push((line.to_string(), true));
+                }
+                _ if mode == Mode::FailFast => {
+                    return Err(SparkError::with_class(
+                        ExceptionClass::Spark,
+                        "MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION",
+                        "22023",
+                        format!("Malformed records are detected in record parsing: {line}. Parse Mode: FAILFAST. To process malformed records as null result, try setting the option 'mode' as 'PERMISSIVE'."),
+                    )
+                    .param("badRecord", line)
+                    .param("failFastMode", "FAILFAST")
+                    .into());
+                }
+                _ if mode == Mode::DropMalformed => {}
+                _ => rows.push((line.to_string(), false)),
+            }
+        }
+    }
+    let inferred = datafusion::arrow::json::reader::infer_json_schema_from_iterator(good.iter().map(Ok))?;
+    let mut columns: Vec<(Field, ArrayRef)> = vec![];
+    if !inferred.fields().is_empty() {
+        let inferred = Arc::new(inferred);
+        let mut decoder = datafusion::arrow::json::ReaderBuilder::new(inferred.clone())
+            .with_batch_size(rows.len().max(1))
+            .with_coerce_primitive(true)
+            .build_decoder()?;
+        // A bad line is a row of NULLs.
+        let text: String =
+            rows.iter().map(|(line, ok)| format!("{}\n", if *ok { line.as_str() } else { "{}" })).collect();
+        let mut at = 0;
+        while at < text.len() {
+            let n = decoder.decode(&text.as_bytes()[at..])?;
+            if n == 0 {
+                break;
+            }
+            at += n;
+        }
+        if let Some(batch) = decoder.flush()? {
+            columns.extend(inferred.fields().iter().map(|f| f.as_ref().clone()).zip(batch.columns().iter().cloned()));
+        }
+    }
+    if mode == Mode::Permissive {
+        let values: StringArray = rows.iter().map(|(line, ok)| (!ok).then_some(line.as_str())).collect();
+        columns.push((Field::new(&corrupt, DataType::Utf8, true), Arc::new(values)));
+    }
+    columns.sort_by(|a, b| a.0.name().cmp(b.0.name()));
+    let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) = columns.into_iter().unzip();
+    let schema = Arc::new(Schema::new(fields));
+    let options = RecordBatchOptions::new().with_row_count(Some(rows.len()));
+    let batch = RecordBatch::try_new_with_options(schema.clone(), arrays, &options)?;
+    planner.batches_plan(schema, vec![batch])
+}
+
 fn compression(c: &str) -> Result<FileCompressionType> {
     Ok(match c.to_ascii_lowercase().as_str() {
         "none" | "uncompressed" => FileCompressionType::UNCOMPRESSED,
@@ -262,25 +343,12 @@ fn compression(c: &str) -> Result<FileCompressionType> {
 async fn read_text(planner: &mut Planner<'_>, paths: &[String], opts: &Options) -> Result<LogicalPlan> {
     let whole = opts.bool("wholetext", false)?;
     let mut values: Vec<String> = vec![];
-    for p in paths {
-        let local = p.strip_prefix("file://").unwrap_or(p);
-        let files: Vec<std::path::PathBuf> = if Path::new(local).is_dir() {
-            let mut v: Vec<_> = std::fs::read_dir(local)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(['.', '_'])))
-                .collect();
-            v.sort();
-            v
+    for f in list_files(paths)? {
+        let text = std::fs::read_to_string(&f)?;
+        if whole {
+            values.push(text);
         } else {
-            vec![local.into()]
-        };
-        for f in files {
-            let text = std::fs::read_to_string(&f)?;
-            if whole {
-                values.push(text);
-            } else {
-                values.extend(text.lines().map(str::to_string));
-            }
+            values.extend(text.lines().map(str::to_string));
         }
     }
     let schema = Arc::new(Schema::new(vec![Field::new("value", DataType::Utf8, true)]));
@@ -291,12 +359,46 @@ async fn read_text(planner: &mut Planner<'_>, paths: &[String], opts: &Options) 
     planner.batches_plan(schema, vec![batch])
 }
 
-/// The CSV parse mode.
+/// The data files of the given paths: a directory's files in name order,
+/// without hidden ones (`.x`, `_SUCCESS`).
+fn list_files(paths: &[String]) -> Result<Vec<std::path::PathBuf>> {
+    let mut files = vec![];
+    for p in paths {
+        let local = p.strip_prefix("file://").unwrap_or(p);
+        if Path::new(local).is_dir() {
+            let mut v: Vec<_> = std::fs::read_dir(local)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(['.', '_'])))
+                .collect();
+            v.sort();
+            files.extend(v);
+        } else {
+            files.push(local.into());
+        }
+    }
+    Ok(files)
+}
+
+/// The parse mode of CSV and JSON reads.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Permissive,
     DropMalformed,
     FailFast,
+}
+
+fn parse_mode(opts: &Options) -> Result<Mode> {
+    Ok(match opts.get("mode").map(str::to_ascii_uppercase).as_deref() {
+        None | Some("PERMISSIVE") => Mode::Permissive,
+        Some("DROPMALFORMED") => Mode::DropMalformed,
+        Some("FAILFAST") => Mode::FailFast,
+        Some(other) => {
+            return Err(SparkError::illegal_argument(format!(
+                "{other} is not a valid parse mode. Valid modes are PERMISSIVE, DROPMALFORMED and FAILFAST."
+            ))
+            .into());
+        }
+    })
 }
 
 async fn read_csv(
@@ -314,17 +416,7 @@ async fn read_csv(
     let comment = opts.char(&["comment"], None)?;
     let multiline = opts.bool("multiLine", false)?;
     let null_value = opts.get("nullValue").unwrap_or("").to_string();
-    let mode = match opts.get("mode").map(str::to_ascii_uppercase).as_deref() {
-        None | Some("PERMISSIVE") => Mode::Permissive,
-        Some("DROPMALFORMED") => Mode::DropMalformed,
-        Some("FAILFAST") => Mode::FailFast,
-        Some(other) => {
-            return Err(SparkError::illegal_argument(format!(
-                "{other} is not a valid parse mode. Valid modes are PERMISSIVE, DROPMALFORMED and FAILFAST."
-            ))
-            .into());
-        }
-    };
+    let mode = parse_mode(opts)?;
     if let Some(enc) = opts.get("encoding").or(opts.get("charset")) {
         let e = enc.to_ascii_lowercase().replace(['-', '_'], "");
         if e != "utf8" {
