@@ -332,3 +332,37 @@ def test_global_temp_view_replace_and_drop(spark):
     finally:
         assert spark.catalog.dropGlobalTempView("g_replace_v") is True
     assert spark.catalog.dropGlobalTempView("g_replace_v") is False
+
+
+@pytest.fixture
+def lateral_source(spark):
+    spark.createDataFrame(
+        [(1, [1, 2], {"a": 1}), (2, [], {})], "id int, arr array<int>, m map<string,int>"
+    ).createOrReplaceTempView("lv_src")
+    yield "lv_src"
+    spark.catalog.dropTempView("lv_src")
+
+
+def test_lateral_view_explodes_beside_the_row(spark, lateral_source):
+    df = spark.sql("SELECT id, t.x FROM lv_src LATERAL VIEW explode(arr) t AS x")
+    assert_df(df, [("id", "int"), ("x", "int")], [(1, 1), (1, 2)])
+    outer = spark.sql("SELECT id, k, v FROM lv_src LATERAL VIEW OUTER explode(m) t AS k, v")
+    assert_df(outer, [("id", "int"), ("k", "string"), ("v", "int")], [(1, "a", 1), (2, None, None)])
+    star = spark.sql("SELECT * FROM lv_src s LATERAL VIEW posexplode(s.arr) t")
+    assert star.columns == ["id", "arr", "m", "pos", "col"]
+
+
+def test_lateral_views_chain_and_feed_where_and_group_by(spark, lateral_source):
+    df = spark.sql(
+        "SELECT s.id, t.x, u.y FROM lv_src s LATERAL VIEW explode(s.arr) t AS x "
+        "LATERAL VIEW explode(array(t.x, t.x * 10)) u AS y WHERE u.y > 1 ORDER BY u.y"
+    )
+    assert_rows(df, [(1, 2, 2), (1, 1, 10), (1, 2, 20)], ordered=True)
+    counts = spark.sql("SELECT x, count(*) AS n FROM lv_src LATERAL VIEW explode(arr) t AS x GROUP BY x")
+    assert_rows(counts, [(1, 1), (2, 1)])
+
+
+def test_generator_with_several_names_in_a_subquery(spark, lateral_source):
+    df = spark.sql("SELECT p, c + 1 AS c1 FROM (SELECT posexplode(arr) AS (p, c) FROM lv_src)")
+    assert_df(df, [("p", "int"), ("c1", "int")], [(0, 2), (1, 3)])
+    assert spark.sql("SELECT * FROM (SELECT posexplode(arr) FROM lv_src)").columns == ["pos", "col"]

@@ -21,15 +21,16 @@
 //! Applied to plans of SQL text before analysis, so DataFusion's type
 //! coercion sees Spark's operand types.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{DFSchema, Result as DFResult, ScalarValue};
+use datafusion::common::{Column, DFSchema, Result as DFResult, ScalarValue};
 use datafusion::logical_expr::expr::{Cast, TryCast};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::type_coercion::binary::type_union_resolution;
-use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator, Values};
+use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator, Projection, Values};
 
 use crate::error::Result;
 
@@ -45,7 +46,8 @@ pub struct SqlTypes<'a> {
 /// Spark's literal, timestamp and division types throughout a SQL plan
 /// (subqueries included).
 pub fn spark_sql_types(plan: LogicalPlan, how: SqlTypes) -> Result<LogicalPlan> {
-    Ok(plan.transform_up_with_subqueries(|node| rewrite_node(node, how))?.data)
+    let mut generated = HashMap::new();
+    Ok(plan.transform_up_with_subqueries(|node| rewrite_node(node, how, &mut generated))?.data)
 }
 
 /// [`spark_sql_types`] for one expression over `schema`.
@@ -55,7 +57,17 @@ pub fn spark_expr_types(e: Expr, schema: &DFSchema, how: SqlTypes) -> Result<Exp
     Ok(t.data)
 }
 
-fn rewrite_node(node: LogicalPlan, how: SqlTypes) -> DFResult<Transformed<LogicalPlan>> {
+/// `generated` holds the columns each generator item below became, by the
+/// item's planned name.
+fn rewrite_node(
+    node: LogicalPlan,
+    how: SqlTypes,
+    generated: &mut HashMap<String, Vec<String>>,
+) -> DFResult<Transformed<LogicalPlan>> {
+    let node = match node {
+        LogicalPlan::Projection(p) if !generated.is_empty() => generated_columns(p, generated)?,
+        node => node,
+    };
     match node {
         // LIMIT and OFFSET take bigint literals.
         LogicalPlan::Limit(_) => Ok(Transformed::no(node)),
@@ -92,13 +104,35 @@ fn rewrite_node(node: LogicalPlan, how: SqlTypes) -> DFResult<Transformed<Logica
             // explode & co. in a SELECT list add an unnest below it.
             match &t.data {
                 LogicalPlan::Projection(p) => match crate::plan::generate::sql_projection(p, &bare_generators)? {
-                    Some(plan) => Ok(Transformed::yes(plan)),
+                    Some((plan, replaced)) => {
+                        generated.extend(replaced);
+                        Ok(Transformed::yes(plan))
+                    }
                     None => Ok(t),
                 },
                 _ => Ok(t),
             }
         }
     }
+}
+
+/// A projection listing a generator's planned column by name (`SELECT *`
+/// over a subquery that explodes) lists the columns it became.
+fn generated_columns(p: Projection, generated: &HashMap<String, Vec<String>>) -> DFResult<LogicalPlan> {
+    let stale =
+        |e: &Expr| matches!(e, Expr::Column(c) if generated.contains_key(&c.name) && !p.input.schema().has_column(c));
+    if !p.expr.iter().any(stale) {
+        return Ok(LogicalPlan::Projection(p));
+    }
+    let mut exprs = Vec::with_capacity(p.expr.len());
+    for e in &p.expr {
+        match e {
+            Expr::Column(c) if stale(e) => exprs
+                .extend(generated[&c.name].iter().map(|n| Expr::Column(Column::new(c.relation.clone(), n.clone())))),
+            e => exprs.push(e.clone()),
+        }
+    }
+    Ok(LogicalPlan::Projection(Projection::try_new(exprs, p.input)?))
 }
 
 fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transformed<Expr>> {

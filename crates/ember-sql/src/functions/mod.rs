@@ -83,6 +83,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     for name in crate::plan::generate::SqlGenerator::NAMES {
         ctx.register_udf(ScalarUDF::from(crate::plan::generate::SqlGenerator::new(name)));
     }
+    ctx.register_udf(ScalarUDF::from(crate::plan::generate::SqlGeneratorPart::new()));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(MaxMinBy::new(true)));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(MaxMinBy::new(false)));
     // Spark's higher-order functions, by their Spark names (SQL text finds

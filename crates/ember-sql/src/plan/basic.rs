@@ -57,7 +57,7 @@ impl Planner<'_> {
 
         // A generator (explode, posexplode, inline) adds an unnest below.
         let mut fresh = || self.fresh_alias();
-        let (plan, exprs) = super::generate::plan_generators(plan, exprs, &mut fresh)?;
+        let (plan, exprs, _) = super::generate::plan_generators(plan, exprs, &mut fresh)?;
 
         let items = dedup_names(exprs.into_iter().map(NamedExpr::into_projection).collect(), plan.schema())?;
         Ok(LogicalPlanBuilder::from(plan).project(items)?.build()?)

@@ -3,13 +3,15 @@
 //! unnest as their entries, `posexplode` unnests a position list beside the
 //! values, and `inline` spreads each struct's fields into columns.
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Column, DFSchema, NullHandling, Result as DFResult, UnnestOptions};
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::{Column, DFSchema, NullHandling, Result as DFResult, ScalarValue, UnnestOptions};
 use datafusion::functions::core::expr_fn::get_field;
 use datafusion::logical_expr::expr::Unnest;
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Projection, ScalarFunctionArgs, ScalarUDFImpl,
-    Signature, Volatility, cast, lit,
+    ColumnarValue, Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Projection, ReturnFieldArgs,
+    ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility, cast, lit,
 };
 use ember_common::{ExceptionClass, SparkError};
 
@@ -183,15 +185,17 @@ pub(crate) fn plan(
 /// Plans the generators among a projection's `items` over `input`: the
 /// plan to project the returned items on (an unnest of each generator's
 /// hidden columns above a projection of them) and the items, each
-/// generator replaced by the columns it makes. `fresh` names hidden columns.
+/// generator replaced by the columns it makes, and how many items each
+/// input item became. `fresh` names hidden columns.
 pub(crate) fn plan_generators(
     input: LogicalPlan,
     items: Vec<NamedExpr>,
     fresh: &mut dyn FnMut() -> String,
-) -> Result<(LogicalPlan, Vec<NamedExpr>)> {
+) -> Result<(LogicalPlan, Vec<NamedExpr>, Vec<usize>)> {
     let mut planned = vec![];
     let mut pre: Vec<Expr> = input.schema().columns().into_iter().map(Expr::Column).collect();
     let mut out = Vec::with_capacity(items.len());
+    let mut widths = Vec::with_capacity(items.len());
     for n in items {
         let (u, alias) = match &n.expr {
             Expr::Unnest(u) => (u, None),
@@ -199,11 +203,13 @@ pub(crate) fn plan_generators(
                 Expr::Unnest(u) => (u, Some(a.name.clone())),
                 _ => {
                     out.push(n);
+                    widths.push(1);
                     continue;
                 }
             },
             _ => {
                 out.push(n);
+                widths.push(1);
                 continue;
             }
         };
@@ -214,10 +220,11 @@ pub(crate) fn plan_generators(
         };
         let p = plan(&g, expr, alias.as_deref(), input.schema(), &mut pre, &mut *fresh)?;
         out.extend(p.outputs.iter().cloned());
+        widths.push(p.outputs.len());
         planned.push(p);
     }
     if planned.is_empty() {
-        return Ok((input, out));
+        return Ok((input, out, widths));
     }
     let mut b = LogicalPlanBuilder::from(input).project(pre)?;
     for p in &planned {
@@ -226,30 +233,58 @@ pub(crate) fn plan_generators(
         let columns = p.unnest.iter().map(|c| Column::from_name(c.clone())).collect();
         b = b.unnest_columns_with_options(columns, opts)?;
     }
-    Ok((b.build()?, out))
+    Ok((b.build()?, out, widths))
 }
 
 /// SQL text's generator calls (the placeholder functions of
 /// [`SqlGenerator`]) in a projection, planned as the DataFrame ones are;
 /// `None` when the projection has none.
 /// `unaliased` flags the items that were bare generator calls before
-/// other rewrites gave them aliases that keep their names.
-pub(crate) fn sql_projection(p: &Projection, unaliased: &[bool]) -> Result<Option<LogicalPlan>> {
-    let has_generator = p.expr.iter().any(|e| match e {
-        Expr::Alias(a) => generator_call(&a.expr).is_some(),
-        e => generator_call(e).is_some(),
-    });
+/// other rewrites gave them aliases that keep their names. Also gives the
+/// columns each generator item became, by the item's planned name: a
+/// query over this one (`SELECT *` of a subquery) still lists that name.
+pub(crate) fn sql_projection(
+    p: &Projection,
+    unaliased: &[bool],
+) -> Result<Option<(LogicalPlan, Vec<(String, Vec<String>)>)>> {
+    let inner = |e: &Expr| match e {
+        Expr::Alias(a) => a.expr.as_ref().clone(),
+        e => e.clone(),
+    };
+    let has_generator =
+        p.expr.iter().any(|e| generator_call(&inner(e)).is_some() || SqlGeneratorPart::decode(&inner(e)).is_some());
     if !has_generator {
         return Ok(None);
     }
+    // The items to plan, each with the names it had.
     let mut items = vec![];
-    for (i, e) in p.expr.iter().enumerate() {
-        let (inner, alias) = match e {
+    let mut planned_names: Vec<Vec<String>> = vec![];
+    let mut i = 0;
+    while i < p.expr.len() {
+        let e = &p.expr[i];
+        let name = p.schema.field(i).name().clone();
+        // A run of parts of one call: the generator, with the parts' names.
+        if let Some((input, mut g, 0)) = SqlGeneratorPart::decode(&inner(e)) {
+            let mut names = vec![name];
+            while let Some(next) = p.expr.get(i + names.len())
+                && let Some((next_input, _, k)) = SqlGeneratorPart::decode(&inner(next))
+                && next_input == input
+                && k == names.len()
+            {
+                names.push(p.schema.field(i + names.len()).name().clone());
+            }
+            i += names.len();
+            g.aliases = names.clone();
+            items.push(NamedExpr::new(g.expr(input), "col"));
+            planned_names.push(names);
+            continue;
+        }
+        let (call, alias) = match e {
             Expr::Alias(a) if unaliased.get(i) == Some(&true) => (a.expr.as_ref(), None),
             Expr::Alias(a) => (a.expr.as_ref(), Some(a.name.clone())),
             e => (e, None),
         };
-        let item = match (generator_call(inner), inner) {
+        let item = match (generator_call(call), call) {
             (Some(g), Expr::ScalarFunction(f)) => {
                 let u = g.expr(f.args[0].clone());
                 match alias {
@@ -257,21 +292,31 @@ pub(crate) fn sql_projection(p: &Projection, unaliased: &[bool]) -> Result<Optio
                     None => NamedExpr::new(u, "col"),
                 }
             }
-            _ => {
-                let (_, field) = e.to_field(p.input.schema())?;
-                NamedExpr::new(e.clone(), field.name().clone())
-            }
+            _ => NamedExpr::new(e.clone(), name.clone()),
         };
         items.push(item);
+        planned_names.push(vec![name]);
+        i += 1;
     }
     let mut next = 0;
     let mut fresh = || {
         next += 1;
         format!("__ember_generated_{next}")
     };
-    let (plan, items) = plan_generators(p.input.as_ref().clone(), items, &mut fresh)?;
+    let (plan, items, widths) = plan_generators(p.input.as_ref().clone(), items, &mut fresh)?;
+    let mut replaced = vec![];
+    let mut at = 0;
+    for (before, width) in planned_names.into_iter().zip(widths) {
+        let names: Vec<String> = items[at..at + width].iter().map(|n| n.name.clone()).collect();
+        if let [one] = before.as_slice()
+            && names != before
+        {
+            replaced.push((one.clone(), names));
+        }
+        at += width;
+    }
     let items: Vec<Expr> = items.into_iter().map(NamedExpr::into_projection).collect();
-    Ok(Some(LogicalPlanBuilder::from(plan).project(items)?.build()?))
+    Ok(Some((LogicalPlanBuilder::from(plan).project(items)?.build()?, replaced)))
 }
 
 /// The generator a SQL call is, if it is one.
@@ -279,6 +324,103 @@ pub(crate) fn generator_call(e: &Expr) -> Option<Generator> {
     match e {
         Expr::ScalarFunction(f) if f.args.len() == 1 => Generator::named(f.func.name()),
         _ => None,
+    }
+}
+
+/// The types of the columns generator `g` makes from an input of type `t`
+/// (empty when it cannot take `t`).
+fn output_types(g: &Generator, t: &DataType) -> Vec<DataType> {
+    let mut out = if g.position { vec![DataType::Int32] } else { vec![] };
+    match t {
+        DataType::Map(entries, _) if !g.inline => match entries.data_type() {
+            DataType::Struct(fields) => out.extend(fields.iter().map(|f| f.data_type().clone())),
+            _ => return vec![],
+        },
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => match f.data_type() {
+            DataType::Struct(fields) if g.inline => out.extend(fields.iter().map(|f| f.data_type().clone())),
+            _ if g.inline => return vec![],
+            t => out.push(t.clone()),
+        },
+        _ => return vec![],
+    }
+    out
+}
+
+/// `__ember_generator_part(input, 'posexplode', i)`: column `i` of a
+/// generator's output, so that `posexplode(a) AS (p, v)` in SQL text
+/// plans as the items `part(a, .., 0) AS p, part(a, .., 1) AS v` with the
+/// right names and types; [`sql_projection`] plans each run of parts as
+/// one generator.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct SqlGeneratorPart {
+    signature: Signature,
+}
+
+impl SqlGeneratorPart {
+    pub const NAME: &'static str = "__ember_generator_part";
+
+    pub fn new() -> Self {
+        Self { signature: Signature::any(3, Volatility::Immutable) }
+    }
+
+    /// (input, generator, column index) of a part call.
+    fn decode(e: &Expr) -> Option<(Expr, Generator, usize)> {
+        let Expr::ScalarFunction(f) = e else { return None };
+        if f.func.name() != Self::NAME {
+            return None;
+        }
+        let [input, Expr::Literal(ScalarValue::Utf8(Some(name)), _), Expr::Literal(index, _)] = f.args.as_slice()
+        else {
+            return None;
+        };
+        let index = match index {
+            ScalarValue::Int64(Some(i)) => usize::try_from(*i).ok()?,
+            ScalarValue::Int32(Some(i)) => usize::try_from(*i).ok()?,
+            _ => return None,
+        };
+        Some((input.clone(), Generator::named(name)?, index))
+    }
+}
+
+impl Default for SqlGeneratorPart {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ScalarUDFImpl for SqlGeneratorPart {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _t: &[DataType]) -> DFResult<DataType> {
+        Ok(DataType::Null)
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> DFResult<FieldRef> {
+        let name = match args.scalar_arguments.get(1) {
+            Some(Some(ScalarValue::Utf8(Some(n)))) => n.as_str(),
+            _ => "",
+        };
+        let index = match args.scalar_arguments.get(2) {
+            Some(Some(ScalarValue::Int64(Some(i)))) => usize::try_from(*i).unwrap_or(usize::MAX),
+            Some(Some(ScalarValue::Int32(Some(i)))) => usize::try_from(*i).unwrap_or(usize::MAX),
+            _ => usize::MAX,
+        };
+        let g = Generator::named(name).unwrap_or_default();
+        let t = args.arg_fields.first().map(|f| f.data_type().clone()).unwrap_or(DataType::Null);
+        let t = output_types(&g, &t).get(index).cloned().unwrap_or(DataType::Null);
+        Ok(Arc::new(Field::new(self.name(), t, true)))
+    }
+
+    fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> DFResult<ColumnarValue> {
+        datafusion::common::plan_err!(
+            "[UNSUPPORTED_GENERATOR.OUTSIDE_SELECT] The generator is not supported: outside the SELECT clause."
+        )
     }
 }
 
