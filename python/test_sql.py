@@ -6,7 +6,7 @@ import pytest
 from pyspark.errors import AnalysisException
 from pyspark.sql import functions as F
 
-from ember_testutil import assert_df, assert_rows, assert_schema
+from ember_testutil import assert_df, assert_rows, assert_schema, rows_of
 
 
 @pytest.fixture(scope="module")
@@ -366,3 +366,13 @@ def test_generator_with_several_names_in_a_subquery(spark, lateral_source):
     df = spark.sql("SELECT p, c + 1 AS c1 FROM (SELECT posexplode(arr) AS (p, c) FROM lv_src)")
     assert_df(df, [("p", "int"), ("c1", "int")], [(0, 2), (1, 3)])
     assert spark.sql("SELECT * FROM (SELECT posexplode(arr) FROM lv_src)").columns == ["pos", "col"]
+
+
+def test_sql_range_takes_a_partition_count(spark):
+    df = spark.sql("SELECT spark_partition_id() AS p, count(*) AS n FROM range(0, 10, 1, 3) GROUP BY 1")
+    rows = rows_of(df)
+    assert sorted(p for p, _ in rows) == [0, 1, 2] and sum(n for _, n in rows) == 10
+    from pyspark.errors import IllegalArgumentException
+
+    with pytest.raises(IllegalArgumentException):
+        spark.sql("SELECT * FROM range(0, 4, 1, 0)").collect()

@@ -1,14 +1,16 @@
 //! SQL's `range(end)`, `range(start, end[, step[, numPartitions]])`: Spark
 //! names its column `id`; DataFusion's `range`, which this wraps, says
-//! `value`. `numPartitions` is accepted and left to the planner.
+//! `value`. `numPartitions` deals the rows round-robin over that many
+//! partitions, as `spark.range(start, end, step, numPartitions)` does.
 
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::view::ViewTable;
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::{Result, plan_err};
+use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::datasource::provider_as_source;
-use datafusion::logical_expr::{LogicalPlanBuilder, col};
+use datafusion::logical_expr::{Expr, LogicalPlanBuilder, Partitioning, col};
 
 #[derive(Debug)]
 pub struct SparkRange {
@@ -31,11 +33,27 @@ impl TableFunctionImpl for SparkRange {
                 exprs.len()
             );
         }
+        let partitions = match exprs.get(3) {
+            None => None,
+            Some(Expr::Literal(v, _)) if v.data_type().is_integer() => match v.cast_to(&DataType::Int64)? {
+                ScalarValue::Int64(Some(n)) if n > 0 => usize::try_from(n).ok(),
+                _ => {
+                    let e = ember_common::SparkError::illegal_argument("Positive number of partitions required");
+                    return Err(datafusion::common::DataFusionError::External(Box::new(e)));
+                }
+            },
+            Some(_) => {
+                return plan_err!("[INVALID_PARAMETER_VALUE] The numPartitions of range must be an integer literal.");
+            }
+        };
         let exprs = &exprs[..exprs.len().min(3)];
         let provider = self.inner.call_with_args(TableFunctionArgs::new(exprs, args.session()))?;
-        let plan = LogicalPlanBuilder::scan("range", provider_as_source(provider), None)?
-            .project(vec![col("value").alias("id")])?
-            .build()?;
+        let mut plan = LogicalPlanBuilder::scan("range", provider_as_source(provider), None)?
+            .project(vec![col("value").alias("id")])?;
+        if let Some(n) = partitions.filter(|n| *n > 1) {
+            plan = plan.repartition(Partitioning::RoundRobinBatch(n))?;
+        }
+        let plan = plan.build()?;
         Ok(Arc::new(ViewTable::new(plan, None)))
     }
 }
