@@ -953,6 +953,15 @@ def test_sequence_step_away_from_stop_raises(spark):
     assert_rows(spark.sql("SELECT sequence(5, 1, -2), sequence(1, 5, 2)"), [([5, 3, 1], [1, 3, 5])])
 
 
+def test_typeof_names_spark_types(spark):
+    df = spark.sql(
+        "SELECT typeof(1) AS a, typeof('x') AS b, typeof(1.5) AS c, typeof(array(1)) AS d, "
+        "typeof(map('k', 1.0D)) AS e, typeof(named_struct('f', 1)) AS f, typeof(NULL) AS g, typeof(DATE'2024-01-01') AS h"
+    )
+    assert_rows(df, [("int", "string", "decimal(2,1)", "array<int>", "map<string,double>", "struct<f:int>", "void", "date")])
+    assert_rows(spark.range(1).select(F.typeof(col("id"))), [("bigint",)])
+
+
 def test_hash_functions_are_stable(spark):
     df = spark.sql("SELECT md5('abc'), sha1('abc'), crc32('abc'), hash('abc')")
     assert_rows(

@@ -77,6 +77,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         Form::Get,
         Form::ElementAt,
         Form::Sequence,
+        Form::TypeOf,
     ] {
         ctx.register_udf(ScalarUDF::from(Rewritten::new(form)));
     }

@@ -39,6 +39,8 @@ pub enum Form {
     /// `sequence(start, stop[, step])`: integers, or dates and timestamps
     /// stepped by an interval; the step defaults to 1 (a day) towards stop.
     Sequence,
+    /// `typeof(x)`: Spark's name of x's type (`int`, `array<string>`).
+    TypeOf,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -72,6 +74,7 @@ impl ScalarUDFImpl for Rewritten {
             Form::Get => "get",
             Form::ElementAt => "element_at",
             Form::Sequence => "sequence",
+            Form::TypeOf => "typeof",
         }
     }
 
@@ -107,6 +110,7 @@ impl ScalarUDFImpl for Rewritten {
                 return Ok(vec![t[0].clone(), fields[0].data_type().clone()]);
             }
             (Form::Sequence, [_, _] | [_, _, _]) => return sequence_types(t),
+            (Form::TypeOf, [_]) => true,
             _ => false,
         };
         if !ok {
@@ -136,11 +140,13 @@ impl ScalarUDFImpl for Rewritten {
                 _ => DataType::Null,
             },
             Form::Sequence => DataType::new_list(t[0].clone(), true),
+            Form::TypeOf => DataType::Utf8,
         })
     }
 
     fn simplify(&self, mut args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
         let expr = match self.form {
+            Form::TypeOf => lit(crate::types::simple_string(&info.get_data_type(&args[0])?)),
             Form::SortArray | Form::ArraySort => {
                 let asc = match args.get(1) {
                     None => true,
