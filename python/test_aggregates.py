@@ -259,6 +259,8 @@ def test_integer_sums_in_sql_groups_and_windows(spark):
     assert_rows(df.select("x", F.sum("x").over(w)), [(None, None), (1, 1), (2147483647, 2147483648)])
     with pytest.raises(ArithmeticException):
         spark.sql("SELECT g, sum(x) FROM VALUES (1, 9223372036854775807L), (1, 1L) AS t(g, x) GROUP BY g").collect()
+    with pytest.raises(ArithmeticException):
+        spark.sql("SELECT sum(x) OVER (ORDER BY x) FROM VALUES (9223372036854775807L), (1L) AS t(x)").collect()
     spark.conf.set("spark.sql.ansi.enabled", "false")
     try:
         r = spark.sql("SELECT sum(x) FROM VALUES (9223372036854775807L), (1L) AS t(x)").first()

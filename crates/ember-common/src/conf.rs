@@ -158,7 +158,9 @@ impl SparkConf {
         self.settings.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
-    /// Spark's `spark.conf.isModifiable`: a SQL key that is not static.
+    /// Spark's `spark.conf.isModifiable`: a `spark.sql.*` key that is not
+    /// static. (Spark also says false for SQL keys it does not know; ember
+    /// keeps no list of every SQL key, so those say true.)
     pub fn is_modifiable(key: &str) -> bool {
         key.starts_with("spark.sql.") && Self::settable(key) == Settable::Yes
     }

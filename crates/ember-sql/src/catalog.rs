@@ -78,6 +78,34 @@ pub fn create_temp_view(session: &SparkSession, name: &str, plan: LogicalPlan, r
     Ok(())
 }
 
+/// Temp views that exist while one query is planned (a `spark.sql` call's
+/// DataFrame arguments, the files it reads); dropped with this.
+pub struct ScopedViews<'s> {
+    session: &'s SparkSession,
+    names: Vec<String>,
+}
+
+impl<'s> ScopedViews<'s> {
+    pub fn new(session: &'s SparkSession) -> Self {
+        Self { session, names: vec![] }
+    }
+
+    /// Registers `plan` as the view `name`, which must not exist yet.
+    pub fn add(&mut self, name: &str, plan: LogicalPlan) -> Result<()> {
+        create_temp_view(self.session, name, plan, false)?;
+        self.names.push(name.to_string());
+        Ok(())
+    }
+}
+
+impl Drop for ScopedViews<'_> {
+    fn drop(&mut self) {
+        for name in &self.names {
+            let _ = drop_temp_view(self.session, name);
+        }
+    }
+}
+
 /// Drops a temp view; whether it existed.
 pub fn drop_temp_view(session: &SparkSession, name: &str) -> Result<bool> {
     Ok(session.ctx().deregister_table(view_key(name).as_str())?.is_some())

@@ -19,6 +19,7 @@ use crate::dialect::SparkSql;
 /// set operators that can follow a table, and joins.
 const ENDS_ROWS: &[Keyword] = &[
     Keyword::AS,
+    Keyword::FROM,
     Keyword::UNION,
     Keyword::INTERSECT,
     Keyword::EXCEPT,
@@ -66,6 +67,38 @@ const JOINS_OPERANDS: &[Keyword] = &[
     Keyword::THEN,
     Keyword::ELSE,
     Keyword::END,
+    // Interval units: `INTERVAL '1' DAY`, `INTERVAL '1-2' YEAR TO MONTH`.
+    Keyword::YEAR,
+    Keyword::YEARS,
+    Keyword::MONTH,
+    Keyword::MONTHS,
+    Keyword::WEEK,
+    Keyword::WEEKS,
+    Keyword::DAY,
+    Keyword::DAYS,
+    Keyword::HOUR,
+    Keyword::HOURS,
+    Keyword::MINUTE,
+    Keyword::MINUTES,
+    Keyword::SECOND,
+    Keyword::SECONDS,
+    Keyword::MILLISECOND,
+    Keyword::MILLISECONDS,
+    Keyword::MICROSECOND,
+    Keyword::MICROSECONDS,
+    Keyword::TO,
+];
+
+/// Words that start a row's expression without a call's parenthesis.
+const STARTS_ROW: &[Keyword] = &[
+    Keyword::NULL,
+    Keyword::TRUE,
+    Keyword::FALSE,
+    Keyword::DATE,
+    Keyword::TIMESTAMP,
+    Keyword::INTERVAL,
+    Keyword::CASE,
+    Keyword::NOT,
 ];
 
 /// `sql` with the rows of every parenthesis-free `VALUES` list wrapped in
@@ -81,9 +114,10 @@ pub fn rewrite(sql: &str) -> String {
     let mut inserts: Vec<(Location, &str)> = vec![];
     let mut i = 0;
     while i < tokens.len() {
-        let is_values = matches!(&tokens[i].token, Token::Word(w) if w.keyword == Keyword::VALUES);
+        let is_values = matches!(&tokens[i].token, Token::Word(w) if w.keyword == Keyword::VALUES)
+            && (i == 0 || follows_values(&tokens[i - 1].token));
         i += 1;
-        if !is_values || i >= tokens.len() || tokens[i].token == Token::LParen {
+        if !is_values || i >= tokens.len() || !starts_row(&tokens, i) {
             continue;
         }
         // One row per top-level comma, up to a word or bracket that ends the list.
@@ -181,15 +215,46 @@ pub fn name_values_plan(plan: LogicalPlan) -> datafusion::common::Result<Logical
     LogicalPlanBuilder::from(plan).project(exprs)?.build()
 }
 
+/// Whether `VALUES` after `prev` is an inline table (`FROM VALUES`,
+/// `(VALUES`, `INSERT INTO t VALUES`), not a column named `values`.
+fn follows_values(prev: &Token) -> bool {
+    match prev {
+        Token::LParen | Token::RParen => true,
+        Token::Word(w) => matches!(w.keyword, Keyword::FROM | Keyword::JOIN | Keyword::NoKeyword),
+        _ => false,
+    }
+}
+
+/// Whether the token at `i` starts a row expression: a literal, a sign, a
+/// literal keyword, or a function call (`array(1)`); not a type (`INT`).
+fn starts_row(tokens: &[&TokenWithSpan], i: usize) -> bool {
+    match &tokens[i].token {
+        Token::Number(..)
+        | Token::SingleQuotedString(_)
+        | Token::DoubleQuotedString(_)
+        | Token::HexStringLiteral(_)
+        | Token::Minus
+        | Token::Plus => true,
+        Token::Word(w) => {
+            STARTS_ROW.contains(&w.keyword) || tokens.get(i + 1).is_some_and(|t| t.token == Token::LParen)
+        }
+        _ => false,
+    }
+}
+
 /// Whether the token at `i` ends an inline table's rows: a clause keyword,
 /// or a plain word right after a complete operand (the alias in
 /// `VALUES 1, 2 t(x)`).
 fn ends_rows(tokens: &[&TokenWithSpan], i: usize, row_start: usize) -> bool {
     let Token::Word(w) = &tokens[i].token else { return false };
+    // A row's first word is its expression (`left('ab', 1)`).
+    if i == row_start {
+        return false;
+    }
     if ENDS_ROWS.contains(&w.keyword) {
         return true;
     }
-    if i == row_start || JOINS_OPERANDS.contains(&w.keyword) {
+    if JOINS_OPERANDS.contains(&w.keyword) {
         return false;
     }
     match &tokens[i - 1].token {
@@ -243,6 +308,15 @@ mod tests {
         );
         assert_eq!(rewrite("SELECT * FROM (VALUES 1,\n 2) AS t(x)"), "SELECT * FROM (VALUES (1),\n (2)) AS t(x)");
         assert_eq!(
+            rewrite("SELECT * FROM VALUES INTERVAL '1' DAY AS t(i)"),
+            "SELECT * FROM VALUES (INTERVAL '1' DAY) AS t(i)"
+        );
+        assert_eq!(
+            rewrite("SELECT * FROM VALUES left('ab', 1), 'c' AS t(s)"),
+            "SELECT * FROM VALUES (left('ab', 1)), ('c') AS t(s)"
+        );
+        assert_eq!(rewrite("INSERT INTO t VALUES 1, 2"), "INSERT INTO t VALUES (1), (2)");
+        assert_eq!(
             rewrite("SELECT * FROM VALUES 1 AS t(x) INTERSECT SELECT * FROM VALUES 2 u(x)"),
             "SELECT * FROM VALUES (1) AS t(x) INTERSECT SELECT * FROM VALUES (2) u(x)"
         );
@@ -255,6 +329,9 @@ mod tests {
             "SELECT 'values 1, 2'",
             "INSERT INTO t VALUES (1)",
             "SELECT '\\\\d' FROM VALUES (1)",
+            "SELECT values FROM t",
+            "SELECT a, values FROM t",
+            "CREATE TABLE t (values INT)",
         ] {
             assert_eq!(rewrite(sql), sql);
         }

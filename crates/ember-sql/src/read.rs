@@ -229,8 +229,15 @@ async fn read_json(
     let multi_line = !o.newline_delimited;
     let df = match planner.session.ctx().read_json(paths.to_vec(), o).await {
         Ok(df) => df,
-        // Lines that are no JSON object: Spark's parse modes apply.
-        Err(e) if !multi_line && schema.is_none() && is_json_error(&e) => {
+        // Lines that are no JSON object in local, uncompressed files:
+        // Spark's parse modes apply.
+        Err(e)
+            if !multi_line
+                && schema.is_none()
+                && opts.get("compression").is_none()
+                && paths.iter().all(|p| !p.strip_prefix("file://").unwrap_or(p).contains("://"))
+                && is_json_error(&e) =>
+        {
             return read_json_lines(planner, paths, opts);
         }
         Err(e) => return Err(e.into()),
@@ -278,17 +285,8 @@ fn read_json_lines(planner: &mut Planner<'_>, paths: &[String], opts: &Options) 
                     good.push(v);
                     rows.push((line.to_string(), true));
                 }
-                _ if mode == Mode::FailFast => {
-                    return Err(SparkError::with_class(
-                        ExceptionClass::Spark,
-                        "MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION",
-                        "22023",
-                        format!("Malformed records are detected in record parsing: {line}. Parse Mode: FAILFAST. To process malformed records as null result, try setting the option 'mode' as 'PERMISSIVE'."),
-                    )
-                    .param("badRecord", line)
-                    .param("failFastMode", "FAILFAST")
-                    .into());
-                }
+                // Spark fails while it infers the schema, not naming the file.
+                _ if mode == Mode::FailFast => return Err(crate::functions::malformed_record(line).into()),
                 _ if mode == Mode::DropMalformed => {}
                 _ => rows.push((line.to_string(), false)),
             }

@@ -213,12 +213,12 @@ impl SparkSession {
     /// Sets a session config; `spark.sql.session.timeZone` also reaches DataFusion.
     pub fn conf_set(&self, key: &str, value: &str) -> Result<()> {
         use ember_common::conf::Settable;
-        let (error_class, kind) = match SparkConf::settable(key) {
-            Settable::Yes => ("", ""),
-            Settable::Static => ("CANNOT_MODIFY_STATIC_CONFIG", "static Spark config"),
-            Settable::Core => ("CANNOT_MODIFY_CONFIG", "Spark config"),
+        let refused = match SparkConf::settable(key) {
+            Settable::Yes => None,
+            Settable::Static => Some(("CANNOT_MODIFY_STATIC_CONFIG", "static Spark config")),
+            Settable::Core => Some(("CANNOT_MODIFY_CONFIG", "Spark config")),
         };
-        if !error_class.is_empty() {
+        if let Some((error_class, kind)) = refused {
             return Err(SparkError::with_class(
                 ember_common::ExceptionClass::Analysis,
                 error_class,

@@ -318,7 +318,7 @@ async fn parse<'s>(planner: &mut Planner<'s>, sql: &str) -> Result<(DFStatement,
     let state = planner.session.ctx().state();
     let sql = crate::inline_table::rewrite(&crate::literal_suffix::rewrite(sql));
     let mut stmt = crate::dialect::parse_statement(&sql, state.config().options().sql_parser.recursion_limit.get())?;
-    let mut files = FileViews { session: planner.session, names: vec![] };
+    let mut files = FileViews(crate::catalog::ScopedViews::new(planner.session));
     if let DFStatement::Statement(inner) = &mut stmt {
         crate::lateral_view::rewrite(inner.as_mut())?;
         files.register(planner, inner.as_mut()).await?;
@@ -344,10 +344,7 @@ async fn parse<'s>(planner: &mut Planner<'s>, sql: &str) -> Result<(DFStatement,
 /// The files a statement queries directly (``parquet.`/data/t` ``, as
 /// Spark's `spark.sql.runSQLOnFiles` has it), as views that exist until
 /// the statement is planned.
-struct FileViews<'s> {
-    session: &'s crate::session::SparkSession,
-    names: Vec<String>,
-}
+struct FileViews<'s>(crate::catalog::ScopedViews<'s>);
 
 /// The formats a file relation may name.
 const FILE_FORMATS: &[&str] = &["parquet", "csv", "json", "text"];
@@ -388,18 +385,9 @@ impl FileViews<'_> {
                 is_streaming: false,
             };
             let plan = crate::read::read(planner, &read).await?;
-            crate::catalog::create_temp_view(self.session, &view, plan, true)?;
-            self.names.push(view);
+            self.0.add(&view, plan)?;
         }
         Ok(())
-    }
-}
-
-impl Drop for FileViews<'_> {
-    fn drop(&mut self) {
-        for name in &self.names {
-            let _ = crate::catalog::drop_temp_view(self.session, name);
-        }
     }
 }
 

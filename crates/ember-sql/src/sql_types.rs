@@ -203,6 +203,10 @@ fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transform
                 None => Transformed::no(Expr::AggregateFunction(f)),
             }
         }
+        Expr::WindowFunction(mut w) if ansi && crate::functions::checked_sum::is_integral_sum(&w, schema) => {
+            crate::functions::checked_sum::checked_window(&mut w);
+            Transformed::yes(Expr::WindowFunction(w))
+        }
         e => Transformed::no(e),
     })
 }

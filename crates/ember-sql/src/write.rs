@@ -270,6 +270,7 @@ async fn write_files(
                     "",
                     format!("Text data source supports only a single column, and you have {} columns.", fields.len()),
                 )
+                .param("numberOfColumns", fields.len().to_string())
                 .into());
             }
             let field = &fields[0];

@@ -11,6 +11,8 @@ use datafusion::functions_aggregate::average::avg_udaf;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature};
 
+use super::group_sums::{SumsAndCounts, selected};
+
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct SparkAvg {
     signature: Signature,
@@ -86,7 +88,7 @@ impl AggregateUDFImpl for SparkAvg {
     fn create_groups_accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
         match decimal_input(args.expr_fields, args.is_distinct) {
             Some((p, s)) => {
-                Ok(Box::new(DecimalAvgGroups { sums: vec![], counts: vec![], input_precision: p, input_scale: s }))
+                Ok(Box::new(DecimalAvgGroups { state: SumsAndCounts::default(), input_precision: p, input_scale: s }))
             }
             None => avg_udaf().inner().create_groups_accumulator(args),
         }
@@ -159,23 +161,9 @@ fn average(sum: i128, count: i64) -> Result<i128> {
 /// `GROUP BY` with many groups stays vectorized.
 #[derive(Debug)]
 struct DecimalAvgGroups {
-    sums: Vec<i128>,
-    counts: Vec<i64>,
+    state: SumsAndCounts<i128>,
     input_precision: u8,
     input_scale: i8,
-}
-
-impl DecimalAvgGroups {
-    fn grow(&mut self, n: usize) {
-        if self.sums.len() < n {
-            self.sums.resize(n, 0);
-            self.counts.resize(n, 0);
-        }
-    }
-}
-
-fn selected(filter: Option<&BooleanArray>, i: usize) -> bool {
-    filter.is_none_or(|f| f.is_valid(i) && f.value(i))
 }
 
 impl GroupsAccumulator for DecimalAvgGroups {
@@ -186,20 +174,20 @@ impl GroupsAccumulator for DecimalAvgGroups {
         filter: Option<&BooleanArray>,
         total: usize,
     ) -> Result<()> {
-        self.grow(total);
+        self.state.grow(total);
         let Some(v) = values.first() else { return Ok(()) };
         let a = v.as_primitive::<Decimal128Type>();
         for (i, g) in groups.iter().enumerate() {
             if a.is_valid(i) && selected(filter, i) {
-                self.sums[*g] = self.sums[*g].checked_add(a.value(i)).ok_or_else(overflow)?;
-                self.counts[*g] += 1;
+                self.state.sums[*g] = self.state.sums[*g].checked_add(a.value(i)).ok_or_else(overflow)?;
+                self.state.counts[*g] += 1;
             }
         }
         Ok(())
     }
 
     fn merge_batch(&mut self, values: &[ArrayRef], groups: &[usize], total: usize) -> Result<()> {
-        self.grow(total);
+        self.state.grow(total);
         let [counts, sums] = values else {
             return exec_err!("avg state needs count and sum");
         };
@@ -207,16 +195,15 @@ impl GroupsAccumulator for DecimalAvgGroups {
         let sums = sums.as_primitive::<Decimal128Type>();
         for (i, g) in groups.iter().enumerate() {
             if counts.is_valid(i) && sums.is_valid(i) {
-                self.counts[*g] += counts.value(i);
-                self.sums[*g] = self.sums[*g].checked_add(sums.value(i)).ok_or_else(overflow)?;
+                self.state.counts[*g] += counts.value(i);
+                self.state.sums[*g] = self.state.sums[*g].checked_add(sums.value(i)).ok_or_else(overflow)?;
             }
         }
         Ok(())
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let sums = emit_to.take_needed(&mut self.sums);
-        let counts = emit_to.take_needed(&mut self.counts);
+        let (sums, counts) = self.state.take(emit_to);
         let DataType::Decimal128(p, s) = result_decimal(self.input_precision, self.input_scale) else {
             return exec_err!("avg result type");
         };
@@ -229,8 +216,7 @@ impl GroupsAccumulator for DecimalAvgGroups {
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let sums = emit_to.take_needed(&mut self.sums);
-        let counts = emit_to.take_needed(&mut self.counts);
+        let (sums, counts) = self.state.take(emit_to);
         Ok(vec![
             Arc::new(Int64Array::from(counts)),
             Arc::new(Decimal128Array::from(sums).with_precision_and_scale(38, self.input_scale)?),
@@ -247,7 +233,7 @@ impl GroupsAccumulator for DecimalAvgGroups {
     }
 
     fn size(&self) -> usize {
-        self.sums.capacity() * 16 + self.counts.capacity() * 8
+        self.state.size()
     }
 }
 
@@ -288,7 +274,7 @@ mod tests {
         assert_eq!(c.evaluate().unwrap(), ScalarValue::Decimal128(Some(1250), 14, 4));
         let state: Vec<ArrayRef> = c.state().unwrap().iter().map(|s| s.to_array().unwrap()).collect();
         // The grouped accumulator gives the same per-group answers.
-        let mut g = DecimalAvgGroups { sums: vec![], counts: vec![], input_precision: 15, input_scale: 2 };
+        let mut g = DecimalAvgGroups { state: SumsAndCounts::default(), input_precision: 15, input_scale: 2 };
         let v: ArrayRef = Arc::new(
             Decimal128Array::from(vec![Some(5), Some(1), Some(5), Some(6), None])
                 .with_precision_and_scale(15, 2)

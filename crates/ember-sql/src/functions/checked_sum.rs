@@ -7,10 +7,13 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
 use datafusion::common::{Result, ScalarValue, exec_err};
-use datafusion::logical_expr::expr::AggregateFunction;
+
+use super::group_sums::{SumsAndCounts, selected};
+use datafusion::logical_expr::expr::{AggregateFunction, WindowFunction};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, Expr, GroupsAccumulator, Signature, Volatility, cast,
+    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, Expr, ExprSchemable, GroupsAccumulator, Signature, Volatility,
+    WindowFunctionDefinition, cast,
 };
 
 pub const NAME: &str = "ember_checked_sum";
@@ -24,6 +27,19 @@ pub fn checked(f: &AggregateFunction, integral_input: bool) -> Option<Expr> {
     let mut params = f.params.clone();
     params.args = vec![cast(params.args[0].clone(), DataType::Int64)];
     Some(Expr::AggregateFunction(AggregateFunction { func: Arc::new(AggregateUDF::from(CheckedSum::new())), params }))
+}
+
+/// Whether a window function is `sum` of an integer (not DISTINCT).
+pub fn is_integral_sum(w: &WindowFunction, schema: &datafusion::common::DFSchema) -> bool {
+    matches!(&w.fun, WindowFunctionDefinition::AggregateUDF(f) if f.name() == "sum")
+        && !w.params.distinct
+        && matches!(w.params.args.as_slice(), [a] if a.get_type(schema).is_ok_and(|t| t.is_integer()))
+}
+
+/// A window's integer `sum` as the checked sum (see [`is_integral_sum`]).
+pub fn checked_window(w: &mut WindowFunction) {
+    w.fun = WindowFunctionDefinition::AggregateUDF(Arc::new(AggregateUDF::from(CheckedSum::new())));
+    w.params.args = w.params.args.drain(..).map(|a| cast(a, DataType::Int64)).collect();
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -73,7 +89,7 @@ impl AggregateUDFImpl for CheckedSum {
     }
 
     fn create_groups_accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(GroupSums { sums: vec![], counts: vec![] }))
+        Ok(Box::new(GroupSums::default()))
     }
 }
 
@@ -148,24 +164,7 @@ impl Accumulator for Sum {
 }
 
 /// [`Sum`] per group, so `GROUP BY` with many groups stays vectorized.
-#[derive(Debug)]
-struct GroupSums {
-    sums: Vec<i64>,
-    counts: Vec<i64>,
-}
-
-impl GroupSums {
-    fn grow(&mut self, n: usize) {
-        if self.sums.len() < n {
-            self.sums.resize(n, 0);
-            self.counts.resize(n, 0);
-        }
-    }
-}
-
-fn selected(filter: Option<&BooleanArray>, i: usize) -> bool {
-    filter.is_none_or(|f| f.is_valid(i) && f.value(i))
-}
+type GroupSums = SumsAndCounts<i64>;
 
 impl GroupsAccumulator for GroupSums {
     fn update_batch(
@@ -200,15 +199,13 @@ impl GroupsAccumulator for GroupSums {
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let sums = emit_to.take_needed(&mut self.sums);
-        let counts = emit_to.take_needed(&mut self.counts);
+        let (sums, counts) = self.take(emit_to);
         let out: Int64Array = sums.into_iter().zip(counts).map(|(s, n)| (n > 0).then_some(s)).collect();
         Ok(Arc::new(out))
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let sums = emit_to.take_needed(&mut self.sums);
-        let counts = emit_to.take_needed(&mut self.counts);
+        let (sums, counts) = self.take(emit_to);
         Ok(vec![Arc::new(Int64Array::from(sums)), Arc::new(Int64Array::from(counts))])
     }
 
@@ -222,7 +219,7 @@ impl GroupsAccumulator for GroupSums {
     }
 
     fn size(&self) -> usize {
-        (self.sums.capacity() + self.counts.capacity()) * 8
+        SumsAndCounts::size(self)
     }
 }
 
@@ -240,11 +237,11 @@ mod tests {
         assert_eq!(s.evaluate().unwrap(), ScalarValue::Int64(Some(i64::MAX)));
         let one: ArrayRef = Arc::new(Int64Array::from(vec![1]));
         assert!(s.update_batch(&[one.clone()]).unwrap_err().to_string().contains("overflow"));
-        let mut g = GroupSums { sums: vec![], counts: vec![] };
+        let mut g = GroupSums::default();
         let v: ArrayRef = Arc::new(Int64Array::from(vec![Some(i64::MAX), Some(5), None]));
         g.update_batch(&[v], &[0, 1, 2], None, 3).unwrap();
         let state = g.state(EmitTo::All).unwrap();
-        let mut h = GroupSums { sums: vec![], counts: vec![] };
+        let mut h = GroupSums::default();
         h.merge_batch(&state, &[0, 1, 2], 3).unwrap();
         assert!(h.update_batch(&[one], &[0], None, 3).is_err());
         let out = h.evaluate(EmitTo::All).unwrap();

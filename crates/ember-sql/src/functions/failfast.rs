@@ -9,6 +9,32 @@ use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 use ember_common::{ExceptionClass, SparkError};
 
+/// Spark's MALFORMED_RECORD_IN_PARSING for a FAILFAST read's bad record.
+pub fn malformed_record(record: &str) -> SparkError {
+    SparkError::with_class(
+        ExceptionClass::Spark,
+        "MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION",
+        "22023",
+        format!(
+            "Malformed records are detected in record parsing: {record}. Parse Mode: FAILFAST. To process malformed records as null result, try setting the option 'mode' as 'PERMISSIVE'."
+        ),
+    )
+    .param("badRecord", record)
+    .param("failFastMode", "FAILFAST")
+}
+
+/// A scan's error reading `file` (FAILED_READ_FILE.NO_HINT), caused by `cause`.
+fn failed_read_file(file: &str, cause: SparkError) -> SparkError {
+    SparkError::with_class(
+        ExceptionClass::Spark,
+        "FAILED_READ_FILE.NO_HINT",
+        "KD001",
+        format!("Encountered error while reading file {file}. "),
+    )
+    .param("path", file)
+    .caused_by(cause)
+}
+
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct FailFast {
     signature: Signature,
@@ -47,27 +73,8 @@ impl ScalarUDFImpl for FailFast {
         let (record, path) = (record.as_string::<i32>(), path.as_string::<i32>());
         for i in 0..n {
             if bad.is_valid(i) && bad.value(i) {
-                let parsing = SparkError::with_class(
-                    ExceptionClass::Spark,
-                    "MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION",
-                    "22023",
-                    format!(
-                        "Malformed records are detected in record parsing: {}. Parse Mode: FAILFAST. To process malformed records as null result, try setting the option 'mode' as 'PERMISSIVE'.",
-                        record.value(i)
-                    ),
-                )
-                .param("badRecord", record.value(i))
-                .param("failFastMode", "FAILFAST");
-                let file = path.value(i);
-                let read = SparkError::with_class(
-                    ExceptionClass::Spark,
-                    "FAILED_READ_FILE.NO_HINT",
-                    "KD001",
-                    format!("Encountered error while reading file {file}. "),
-                )
-                .param("path", file)
-                .caused_by(parsing);
-                return Err(datafusion::common::DataFusionError::External(Box::new(read)));
+                let e = failed_read_file(path.value(i), malformed_record(record.value(i)));
+                return Err(datafusion::common::DataFusionError::External(Box::new(e)));
             }
         }
         Ok(ColumnarValue::Array(std::sync::Arc::new(datafusion::arrow::array::BooleanArray::from(vec![true; n]))))

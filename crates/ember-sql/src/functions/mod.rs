@@ -10,6 +10,7 @@ pub mod checked_sum;
 pub mod datetime;
 mod divide;
 mod failfast;
+mod group_sums;
 mod hash;
 mod hof;
 mod integral_divide;
@@ -23,7 +24,7 @@ mod sample;
 mod split;
 mod to_string;
 
-pub use failfast::FailFast;
+pub use failfast::{FailFast, malformed_record};
 
 use std::sync::Arc;
 

@@ -13,23 +13,33 @@ use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl,
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Raise {
-    assert: bool,
-    /// Raises an IllegalArgumentException, not USER_RAISED_EXCEPTION.
-    illegal_argument: bool,
+    kind: Kind,
     signature: Signature,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    RaiseError,
+    AssertTrue,
+    /// An IllegalArgumentException, not USER_RAISED_EXCEPTION.
+    IllegalArgument,
+}
+
 impl Raise {
+    fn of(kind: Kind) -> Self {
+        Self { kind, signature: Signature::user_defined(Volatility::Volatile) }
+    }
+
     pub fn raise_error() -> Self {
-        Self { assert: false, illegal_argument: false, signature: Signature::user_defined(Volatility::Volatile) }
+        Self::of(Kind::RaiseError)
     }
 
     pub fn assert_true() -> Self {
-        Self { assert: true, illegal_argument: false, signature: Signature::user_defined(Volatility::Volatile) }
+        Self::of(Kind::AssertTrue)
     }
 
     pub fn illegal_argument() -> Self {
-        Self { assert: false, illegal_argument: true, signature: Signature::user_defined(Volatility::Volatile) }
+        Self::of(Kind::IllegalArgument)
     }
 }
 
@@ -46,10 +56,10 @@ fn raised(message: &str) -> datafusion::common::DataFusionError {
 
 impl ScalarUDFImpl for Raise {
     fn name(&self) -> &str {
-        match (self.assert, self.illegal_argument) {
-            (true, _) => "assert_true",
-            (false, true) => "ember_illegal_argument",
-            (false, false) => "raise_error",
+        match self.kind {
+            Kind::RaiseError => "raise_error",
+            Kind::AssertTrue => "assert_true",
+            Kind::IllegalArgument => "ember_illegal_argument",
         }
     }
 
@@ -58,7 +68,8 @@ impl ScalarUDFImpl for Raise {
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        match (self.assert, arg_types.len()) {
+        let assert = self.kind == Kind::AssertTrue;
+        match (assert, arg_types.len()) {
             (false, 1) => Ok(vec![DataType::Utf8]),
             (true, 1) => Ok(vec![DataType::Boolean]),
             (true, 2) => Ok(vec![DataType::Boolean, DataType::Utf8]),
@@ -76,10 +87,10 @@ impl ScalarUDFImpl for Raise {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
-        if !self.assert {
+        if self.kind != Kind::AssertTrue {
             if n > 0 {
                 let message = message_at(&args.args, 0, 0)?.unwrap_or_else(|| "null".into());
-                if self.illegal_argument {
+                if self.kind == Kind::IllegalArgument {
                     let e = ember_common::SparkError::illegal_argument(message);
                     return Err(datafusion::common::DataFusionError::External(Box::new(e)));
                 }

@@ -395,19 +395,14 @@ impl Planner<'_> {
         // exist while the query is planned.
         let sql_root =
             matches!(w.root.as_deref().and_then(|r| r.rel_type.as_ref()), Some(sc::relation::RelType::Sql(_)));
-        let mut views = vec![];
+        let mut views = crate::catalog::ScopedViews::new(self.session);
         for r in &w.references {
             let plan = self.relation(r).await?;
             if let (true, Some(sc::relation::RelType::SubqueryAlias(a))) = (sql_root, &r.rel_type) {
-                crate::catalog::create_temp_view(self.session, &a.alias, plan, true)?;
-                views.push(a.alias.clone());
+                views.add(&a.alias, plan)?;
             }
         }
-        let root = self.input(&w.root).await;
-        for name in views {
-            crate::catalog::drop_temp_view(self.session, &name)?;
-        }
-        root
+        self.input(&w.root).await
     }
 
     pub(super) async fn show_string(&mut self, s: &sc::ShowString) -> Result<LogicalPlan> {

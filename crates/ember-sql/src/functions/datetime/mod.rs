@@ -38,13 +38,13 @@ use datafusion::prelude::SessionContext;
 pub use pattern::{DateTimePattern, Mode, PatternError};
 pub use udf::{DateFormat, FromUnixTime, ToDate, ToTimestamp, UnixTimestamp};
 
-/// Registers the functions for a session whose `spark.sql.session.timeZone`
-/// is `time_zone`, over DataFusion's functions of the same names.
 /// Whether Spark resolves `id` as a time zone (`spark.sql.session.timeZone`).
 pub fn valid_time_zone(id: &str) -> bool {
     zone::Zone::parse(id).is_some()
 }
 
+/// Registers the functions for a session whose `spark.sql.session.timeZone`
+/// is `time_zone`, over DataFusion's functions of the same names.
 pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     for f in udfs(time_zone, true)? {
         ctx.register_udf(f);
