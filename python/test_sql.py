@@ -216,6 +216,9 @@ def test_inline_tables_without_row_parentheses(spark):
     assert_df(spark.sql("SELECT * FROM VALUES array(1, 2), array(3) AS t(a)"), [("a", "array<int>")], [([1, 2],), ([3],)])
     assert_df(spark.sql("SELECT x FROM VALUES 1, 2 AS t(x) WHERE x > 1"), [("x", "int")], [(2,)])
     assert_df(spark.sql("SELECT * FROM VALUES (1, 'a'), (2, 'b')"), [("col1", "int"), ("col2", "string")], [(1, "a"), (2, "b")])
+    assert_df(spark.sql("VALUES 1, 2 LIMIT 1"), [("col1", "int")], [(1,)])
+    assert_df(spark.sql("VALUES 1 UNION ALL VALUES 2"), [("col1", "int")], [(1,), (2,)])
+    assert_df(spark.sql("VALUES (2, 'a'), (1, 'b') ORDER BY 1"), [("col1", "int"), ("col2", "string")], [(1, "b"), (2, "a")], ordered=True)
 
 
 def test_case_expression_and_string_concat(spark, views):

@@ -198,12 +198,24 @@ pub fn name_columns(stmt: &mut ast::Statement) {
     let _ = stmt.visit(&mut Namer { next: 0 });
 }
 
-/// A `VALUES` query's own plan (`VALUES 1, 2` as the whole statement) with
-/// Spark's column names.
+/// A `VALUES` query's own plan (`VALUES 1, 2` as the whole statement, also
+/// under ORDER BY, LIMIT or a set operation) with Spark's column names.
 pub fn name_values_plan(plan: LogicalPlan) -> datafusion::common::Result<LogicalPlan> {
-    let LogicalPlan::Values(v) = &plan else { return Ok(plan) };
-    let exprs: Vec<Expr> = v
-        .schema
+    fn values_below(plan: &LogicalPlan) -> bool {
+        match plan {
+            LogicalPlan::Values(_) => true,
+            LogicalPlan::Limit(l) => values_below(&l.input),
+            LogicalPlan::Sort(s) => values_below(&s.input),
+            LogicalPlan::Distinct(d) => values_below(d.input()),
+            LogicalPlan::Union(u) => u.inputs.first().is_some_and(|i| values_below(i)),
+            _ => false,
+        }
+    }
+    if !values_below(&plan) {
+        return Ok(plan);
+    }
+    let exprs: Vec<Expr> = plan
+        .schema()
         .columns()
         .into_iter()
         .enumerate()
@@ -216,11 +228,23 @@ pub fn name_values_plan(plan: LogicalPlan) -> datafusion::common::Result<Logical
 }
 
 /// Whether `VALUES` after `prev` is an inline table (`FROM VALUES`,
-/// `(VALUES`, `INSERT INTO t VALUES`), not a column named `values`.
+/// `(VALUES`, `UNION ALL VALUES`, `INSERT INTO t VALUES`), not a column
+/// named `values` (`SELECT values`, `SELECT a, values`).
 fn follows_values(prev: &Token) -> bool {
     match prev {
         Token::LParen | Token::RParen => true,
-        Token::Word(w) => matches!(w.keyword, Keyword::FROM | Keyword::JOIN | Keyword::NoKeyword),
+        Token::Word(w) => matches!(
+            w.keyword,
+            Keyword::FROM
+                | Keyword::JOIN
+                | Keyword::UNION
+                | Keyword::INTERSECT
+                | Keyword::EXCEPT
+                | Keyword::MINUS
+                | Keyword::ALL
+                | Keyword::DISTINCT
+                | Keyword::NoKeyword
+        ),
         _ => false,
     }
 }
@@ -316,6 +340,7 @@ mod tests {
             "SELECT * FROM VALUES (left('ab', 1)), ('c') AS t(s)"
         );
         assert_eq!(rewrite("INSERT INTO t VALUES 1, 2"), "INSERT INTO t VALUES (1), (2)");
+        assert_eq!(rewrite("VALUES 1 UNION ALL VALUES 2"), "VALUES (1) UNION ALL VALUES (2)");
         assert_eq!(
             rewrite("SELECT * FROM VALUES 1 AS t(x) INTERSECT SELECT * FROM VALUES 2 u(x)"),
             "SELECT * FROM VALUES (1) AS t(x) INTERSECT SELECT * FROM VALUES (2) u(x)"
