@@ -197,8 +197,7 @@ fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transform
         }
         // Under ANSI, a sum of integers fails on overflow.
         Expr::AggregateFunction(f) if ansi && f.func.name() == "sum" => {
-            let integral = f.params.args.first().and_then(|a| a.get_type(schema).ok()).is_some_and(|t| t.is_integer());
-            match crate::functions::checked_sum::checked(&f, integral) {
+            match crate::functions::checked_sum::checked(&f, schema) {
                 Some(e) => Transformed::yes(e),
                 None => Transformed::no(Expr::AggregateFunction(f)),
             }

@@ -302,9 +302,9 @@ impl Planner<'_> {
                 Ok(NamedExpr::new(self.aggregate_call("count", vec![arg], distinct)?, name))
             }
             // Under ANSI, a sum of integers fails on overflow.
-            "sum" if ansi && !distinct && a.len() == 1 && a[0].get_type(schema).is_ok_and(|t| t.is_integer()) => {
+            "sum" if ansi && !distinct && a.len() == 1 => {
                 let call = AggregateFunction::new_udf(self.session.ctx().udaf("sum")?, a, false, None, vec![], None);
-                let e = crate::functions::checked_sum::checked(&call, true).unwrap_or(Expr::AggregateFunction(call));
+                let e = crate::functions::checked_sum::checked(&call, schema).unwrap_or(Expr::AggregateFunction(call));
                 Ok(NamedExpr::new(e, format!("sum({})", n[0])))
             }
             "sum_distinct" => {

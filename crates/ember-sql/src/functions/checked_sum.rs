@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
-use datafusion::common::{Result, ScalarValue, exec_err};
-
-use super::group_sums::{SumsAndCounts, selected};
+use datafusion::common::{DFSchema, Result, ScalarValue, exec_err};
 use datafusion::logical_expr::expr::{AggregateFunction, WindowFunction};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
@@ -16,12 +14,19 @@ use datafusion::logical_expr::{
     WindowFunctionDefinition, cast,
 };
 
+use super::group_sums::{SumsAndCounts, selected};
+
 pub const NAME: &str = "ember_checked_sum";
+
+/// One argument, of an integer type.
+fn one_integer(args: &[Expr], schema: &DFSchema) -> bool {
+    matches!(args, [a] if a.get_type(schema).is_ok_and(|t| t.is_integer()))
+}
 
 /// `sum(x)` of an integer `x` as the checked sum (x read as a bigint);
 /// `None` for any other aggregate.
-pub fn checked(f: &AggregateFunction, integral_input: bool) -> Option<Expr> {
-    if f.func.name() != "sum" || f.params.distinct || !integral_input || f.params.args.len() != 1 {
+pub fn checked(f: &AggregateFunction, schema: &DFSchema) -> Option<Expr> {
+    if f.func.name() != "sum" || f.params.distinct || !one_integer(&f.params.args, schema) {
         return None;
     }
     let mut params = f.params.clone();
@@ -30,10 +35,10 @@ pub fn checked(f: &AggregateFunction, integral_input: bool) -> Option<Expr> {
 }
 
 /// Whether a window function is `sum` of an integer (not DISTINCT).
-pub fn is_integral_sum(w: &WindowFunction, schema: &datafusion::common::DFSchema) -> bool {
+pub fn is_integral_sum(w: &WindowFunction, schema: &DFSchema) -> bool {
     matches!(&w.fun, WindowFunctionDefinition::AggregateUDF(f) if f.name() == "sum")
         && !w.params.distinct
-        && matches!(w.params.args.as_slice(), [a] if a.get_type(schema).is_ok_and(|t| t.is_integer()))
+        && one_integer(&w.params.args, schema)
 }
 
 /// A window's integer `sum` as the checked sum (see [`is_integral_sum`]).

@@ -454,18 +454,8 @@ impl ScalarUDFImpl for SqlGenerator {
     /// The type of the first column it makes.
     fn return_type(&self, t: &[DataType]) -> DFResult<DataType> {
         let g = Generator::named(self.name).unwrap_or_default();
-        Ok(match t.first() {
-            _ if g.position => DataType::Int32,
-            Some(DataType::Map(entries, _)) => match entries.data_type() {
-                DataType::Struct(fields) if !fields.is_empty() => fields[0].data_type().clone(),
-                _ => DataType::Null,
-            },
-            Some(DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _)) => match f.data_type() {
-                DataType::Struct(fields) if g.inline && !fields.is_empty() => fields[0].data_type().clone(),
-                t => t.clone(),
-            },
-            _ => DataType::Null,
-        })
+        let first = t.first().and_then(|t| output_types(&g, t).first().cloned());
+        Ok(first.unwrap_or(DataType::Null))
     }
 
     fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> DFResult<ColumnarValue> {
