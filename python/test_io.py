@@ -150,6 +150,16 @@ def test_mode_overwrite(spark, sample, out_dir):
     assert_df(spark.read.parquet(out_dir), [("id", "bigint")], [(0,), (1,)])
 
 
+def test_read_after_each_write_sees_the_new_files(spark, out_dir):
+    # A read between writes must not keep the directory's old listing.
+    spark.range(3).write.parquet(out_dir)
+    assert spark.read.parquet(out_dir).count() == 3
+    spark.range(5).write.mode("overwrite").parquet(out_dir)
+    assert spark.read.parquet(out_dir).count() == 5
+    spark.range(2).write.mode("append").parquet(out_dir)
+    assert spark.read.parquet(out_dir).count() == 7
+
+
 def test_mode_ignore(spark, sample, out_dir):
     sample.write.parquet(out_dir)
     spark.range(2).write.mode("ignore").parquet(out_dir)

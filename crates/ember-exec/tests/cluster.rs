@@ -326,16 +326,20 @@ async fn task_that_fails_twice_succeeds_on_its_third_attempt() {
     let c = cluster(2, &[], |_| {}).await;
     let file = c.data.join("part-2.csv");
     let hidden = c.data.join("part-2.csv.hidden");
-    std::fs::rename(&file, &hidden).unwrap();
     let failures = Arc::new(AtomicUsize::new(0));
     let f = failures.clone();
-    c.driver.bus().add_sync_listener(move |e| {
-        if let SparkListenerEvent::TaskEnd { reason, .. } = e
-            && reason.starts_with("ExceptionFailure")
-            && f.fetch_add(1, Ordering::SeqCst) + 1 == 2
+    let started = Arc::new(AtomicUsize::new(0));
+    c.driver.bus().add_sync_listener(move |e| match e {
+        // The plan lists the file; its tasks then cannot read it.
+        SparkListenerEvent::JobStart { .. } if started.fetch_add(1, Ordering::SeqCst) == 0 => {
+            std::fs::rename(&file, &hidden).unwrap();
+        }
+        SparkListenerEvent::TaskEnd { reason, .. }
+            if reason.starts_with("ExceptionFailure") && f.fetch_add(1, Ordering::SeqCst) + 1 == 2 =>
         {
             std::fs::rename(&hidden, &file).unwrap();
         }
+        _ => {}
     });
     let got = show(&run(&c.spark, AGGREGATE).await.unwrap());
     assert_eq!(failures.load(Ordering::SeqCst), 2);
@@ -346,15 +350,18 @@ async fn task_that_fails_twice_succeeds_on_its_third_attempt() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn task_failing_max_failures_times_fails_the_job_with_its_error() {
     let c = cluster(2, &[("spark.task.maxFailures", "3")], |_| {}).await;
-    std::fs::remove_file(c.data.join("part-1.csv")).unwrap();
+    let file = c.data.join("part-1.csv");
     let failures = Arc::new(AtomicUsize::new(0));
     let f = failures.clone();
-    c.driver.bus().add_sync_listener(move |e| {
-        if let SparkListenerEvent::TaskEnd { reason, .. } = e
-            && reason.starts_with("ExceptionFailure")
-        {
+    c.driver.bus().add_sync_listener(move |e| match e {
+        // The plan lists the file; its tasks then cannot read it.
+        SparkListenerEvent::JobStart { .. } => {
+            let _ = std::fs::remove_file(&file);
+        }
+        SparkListenerEvent::TaskEnd { reason, .. } if reason.starts_with("ExceptionFailure") => {
             f.fetch_add(1, Ordering::SeqCst);
         }
+        _ => {}
     });
     let err = run(&c.spark, AGGREGATE).await.unwrap_err();
     let spark_err = ember_sql::error::classify(&err);

@@ -111,6 +111,12 @@ impl SparkSession {
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(FairSpillPool::new(pool_bytes.max(64 << 20))))
             .with_disk_manager_builder(DiskManagerBuilder::default())
+            // No cache of directory listings: a read sees the files a write
+            // just committed, as Spark lists them per query.
+            .with_cache_manager(
+                datafusion::execution::cache::cache_manager::CacheManagerConfig::default()
+                    .with_list_files_cache_limit(0),
+            )
             .build_arc()?;
         let ansi = Arc::new(std::sync::atomic::AtomicBool::new(conf.get_bool("spark.sql.ansi.enabled")?));
         let mut builder = SessionStateBuilder::new()
