@@ -643,14 +643,15 @@ def test_show_n_rows_footer(capsys, spark):
 
 
 def test_show_truncates_long_strings(capsys, spark):
-    df = spark.createDataFrame([("abcdefghijklmnopqrstuvwxyz", 1)], "s string, n int")
+    # Cells are cut at 20 characters; headers are never cut.
+    df = spark.createDataFrame([("abcdefghijklmnopqrstuvwxyz", 1)], "s string, a_header_longer_than_twenty int")
     df.show()
     assert capsys.readouterr().out == (
-        "+--------------------+---+\n"
-        "|                   s|  n|\n"
-        "+--------------------+---+\n"
-        "|abcdefghijklmnopq...|  1|\n"
-        "+--------------------+---+\n"
+        "+--------------------+---------------------------+\n"
+        "|                   s|a_header_longer_than_twenty|\n"
+        "+--------------------+---------------------------+\n"
+        "|abcdefghijklmnopq...|                          1|\n"
+        "+--------------------+---------------------------+\n"
         "\n"
     )
 

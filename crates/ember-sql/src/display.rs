@@ -149,7 +149,7 @@ pub fn show_string(
         }
     }
     let has_more = total > num_rows;
-    let names: Vec<String> = names.iter().map(|n| truncate_cell(n.clone(), truncate)).collect();
+    // Spark truncates the cells, never the header.
     let mut out = String::new();
     if vertical {
         // Spark's layout: columns at least 3 wide, " name | value " lines.
