@@ -160,6 +160,13 @@ def test_read_after_each_write_sees_the_new_files(spark, out_dir):
     assert spark.read.parquet(out_dir).count() == 7
 
 
+def test_write_computed_columns_of_a_file_read(spark, out_dir):
+    # A projection over a file scan, then a write (it numbers files by partition).
+    spark.range(3).write.parquet(out_dir + "/in")
+    spark.read.parquet(out_dir + "/in").select((col("id") + 1).alias("x")).write.parquet(out_dir + "/out")
+    assert_df(spark.read.parquet(out_dir + "/out"), [("x", "bigint")], [(1,), (2,), (3,)])
+
+
 def test_mode_ignore(spark, sample, out_dir):
     sample.write.parquet(out_dir)
     spark.range(2).write.mode("ignore").parquet(out_dir)

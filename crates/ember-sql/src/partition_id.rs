@@ -145,7 +145,8 @@ impl ExecutionPlan for PartitionIdExec {
 }
 
 /// Wraps each projection that calls `spark_partition_id()` in a
-/// [`PartitionIdExec`]. Runs last, on the projections the plan ends with.
+/// [`PartitionIdExec`]. Runs first (before projections can move into
+/// scans) and last, on the projections the plan ends with.
 #[derive(Debug, Default)]
 pub struct PartitionIdInProjections;
 

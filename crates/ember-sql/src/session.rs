@@ -288,8 +288,14 @@ impl SparkSession {
 /// DataFusion's physical rules, after ember's that must see the plan as
 /// the planner made it (see `round_robin`).
 fn first_physical_rules() -> Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> {
-    let mut rules: Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> =
-        vec![Arc::new(crate::round_robin::KeepRoundRobin)];
+    let mut rules: Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> = vec![
+        Arc::new(crate::round_robin::KeepRoundRobin),
+        // Before DataFusion's projection pushdown, which would move a
+        // projection calling spark_partition_id() into a file scan, where
+        // nothing gives it the partition index. (It runs last too, for the
+        // projections later rules make.)
+        Arc::new(crate::partition_id::PartitionIdInProjections),
+    ];
     rules.extend(datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules);
     rules
 }
