@@ -85,7 +85,18 @@ class _EmberServer:
             pytest.fail(f"EMBER_BIN={self.binary!r} is not an executable file", pytrace=False)
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [self.binary, "connect", "--host", "127.0.0.1", "--port", str(self.port), *self.extra_args],
+            [
+                self.binary,
+                "connect",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                # Tables the tests create live in this run's temp dir.
+                "--conf",
+                f"spark.sql.warehouse.dir={self.log_dir / 'spark-warehouse'}",
+                *self.extra_args,
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -135,9 +135,18 @@ impl SparkConf {
         Self::default()
     }
 
-    /// The explicit setting, else Spark's default, else `None`.
+    /// The explicit setting, else Spark's default, else `None`. The
+    /// warehouse directory reads as Spark qualifies it: an absolute
+    /// `file:` URI.
     pub fn get(&self, key: &str) -> Option<String> {
-        self.settings.get(key).cloned().or_else(|| default_of(key).map(str::to_string))
+        let v = self.settings.get(key).cloned().or_else(|| default_of(key).map(str::to_string));
+        match v {
+            Some(dir) if key == "spark.sql.warehouse.dir" && !dir.contains(':') => {
+                let abs = std::path::absolute(&dir).map(|p| p.display().to_string()).unwrap_or(dir);
+                Some(format!("file:{abs}"))
+            }
+            other => other,
+        }
     }
 
     /// The explicit setting only (no default).

@@ -19,8 +19,9 @@ use crate::session::SparkSession;
 pub struct Cache {
     /// Encoded relation → the table holding its rows, and its storage level.
     entries: Mutex<HashMap<Vec<u8>, (String, String)>>,
-    /// `spark.catalog.cacheTable`: view name → the view it replaced.
-    tables: Mutex<HashMap<String, Arc<dyn datafusion::catalog::TableProvider>>>,
+    /// `spark.catalog.cacheTable`: name → the view it replaced (none for a
+    /// table, which the cached rows shadow).
+    tables: Mutex<HashMap<String, Option<Arc<dyn datafusion::catalog::TableProvider>>>>,
 }
 
 pub fn cached_table_name(id: &str) -> String {
@@ -83,22 +84,34 @@ impl Cache {
         }
         let ctx = session.ctx();
         let provider = ctx.table_provider(name).await.map_err(|_| ember_common::SparkError::table_not_found(name))?;
+        let view = crate::catalog::is_view(session, name).then_some(provider);
         let df = ctx.table(name).await?;
         let schema = Arc::new(df.schema().as_arrow().clone());
         let partitions = df.collect_partitioned().await?;
         ctx.deregister_table(name)?;
         ctx.register_table(name, Arc::new(MemTable::try_new(schema, partitions)?))?;
         if let Ok(mut t) = self.tables.lock() {
-            t.insert(name.to_string(), provider);
+            t.insert(name.to_string(), view);
+        }
+        Ok(())
+    }
+
+    /// A cached table's rows computed again (after a write to it).
+    pub async fn refresh_table(&self, session: &SparkSession, name: &str) -> Result<()> {
+        if self.is_table_cached(name) {
+            self.uncache_table(session, name)?;
+            self.cache_table(session, name).await?;
         }
         Ok(())
     }
 
     pub fn uncache_table(&self, session: &SparkSession, name: &str) -> Result<()> {
         let original = self.tables.lock().ok().and_then(|mut t| t.remove(name));
-        if let Some(p) = original {
+        if let Some(view) = original {
             session.ctx().deregister_table(name)?;
-            session.ctx().register_table(name, p)?;
+            if let Some(p) = view {
+                session.ctx().register_table(name, p)?;
+            }
         }
         Ok(())
     }

@@ -1,9 +1,11 @@
 //! Temp views: Spark's names are case-insensitive, so views live in the
-//! DataFusion catalog under their lower-case name.
+//! DataFusion catalog under their lower-case name. A session resolves an
+//! unqualified name to its temp view, else to the table of the `default`
+//! database (`crate::tables`), as Spark does.
 
 use std::sync::{Arc, LazyLock};
 
-use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
+use datafusion::catalog::{CatalogProvider, MemorySchemaProvider, SchemaProvider, TableProvider};
 
 use datafusion::catalog::view::ViewTable;
 use datafusion::logical_expr::LogicalPlan;
@@ -24,12 +26,69 @@ pub const GLOBAL_TEMP_DATABASE: &str = "global_temp";
 /// `global_temp`.
 static GLOBAL_TEMP: LazyLock<Arc<MemorySchemaProvider>> = LazyLock::new(|| Arc::new(MemorySchemaProvider::new()));
 
-/// Makes `global_temp.<view>` resolvable in a new session.
-pub fn attach_global_temp(ctx: &datafusion::prelude::SessionContext) -> Result<()> {
-    if let Some(catalog) = ctx.catalog("datafusion") {
-        catalog.register_schema(GLOBAL_TEMP_DATABASE, GLOBAL_TEMP.clone())?;
+/// A session's unqualified names: its temp views, then the tables.
+#[derive(Debug, Default)]
+pub struct SessionSchema {
+    views: MemorySchemaProvider,
+}
+
+#[async_trait::async_trait]
+impl SchemaProvider for SessionSchema {
+    fn table_names(&self) -> Vec<String> {
+        let mut names = self.views.table_names();
+        names.extend(crate::tables::names().into_iter().filter(|t| !self.views.table_exist(t)));
+        names
     }
+
+    async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        match self.views.table(name).await? {
+            Some(v) => Ok(Some(v)),
+            None => crate::tables::TablesSchema.table(name).await,
+        }
+    }
+
+    fn register_table(
+        &self,
+        name: String,
+        table: Arc<dyn TableProvider>,
+    ) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        self.views.register_table(name, table)
+    }
+
+    fn deregister_table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        self.views.deregister_table(name)
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.views.table_exist(name) || crate::tables::get(name).is_some()
+    }
+}
+
+/// Sets up a new session's names: its temp views and the tables
+/// (`t`, `default.t`, `spark_catalog.default.t`), and `global_temp.<view>`.
+pub fn attach(ctx: &datafusion::prelude::SessionContext) -> Result<()> {
+    let tables = Arc::new(crate::tables::TablesSchema);
+    if let Some(catalog) = ctx.catalog("datafusion") {
+        catalog.register_schema("public", Arc::new(SessionSchema::default()))?;
+        catalog.register_schema(GLOBAL_TEMP_DATABASE, GLOBAL_TEMP.clone())?;
+        catalog.register_schema(crate::tables::DATABASE, tables.clone())?;
+    }
+    let spark_catalog = datafusion::catalog::MemoryCatalogProvider::new();
+    spark_catalog.register_schema(crate::tables::DATABASE, tables)?;
+    ctx.register_catalog(crate::tables::CATALOG, Arc::new(spark_catalog));
     Ok(())
+}
+
+fn views(session: &SparkSession) -> Option<Arc<dyn SchemaProvider>> {
+    session.ctx().catalog("datafusion")?.schema("public")
+}
+
+/// Whether `name` (lower case) is a temp view of the session.
+pub fn is_view(session: &SparkSession, name: &str) -> bool {
+    views(session).is_some_and(|s| match s.downcast_ref::<SessionSchema>() {
+        Some(s) => s.views.table_exist(name),
+        None => s.table_exist(name),
+    })
 }
 
 /// `createGlobalTempView` / `createOrReplaceGlobalTempView`.
@@ -61,7 +120,7 @@ pub fn drop_global_temp_view(name: &str) -> Result<bool> {
 pub fn create_temp_view(session: &SparkSession, name: &str, plan: LogicalPlan, replace: bool) -> Result<()> {
     let key = view_key(name);
     let ctx = session.ctx();
-    if ctx.table_exist(key.as_str())? {
+    if is_view(session, &key) {
         if !replace {
             return Err(SparkError::with_class(
                 ExceptionClass::Analysis,
@@ -113,13 +172,21 @@ pub fn drop_temp_view(session: &SparkSession, name: &str) -> Result<bool> {
 
 /// The temp views' names, sorted.
 pub fn view_names(session: &SparkSession) -> Vec<String> {
-    let ctx = session.ctx();
-    let mut names = vec![];
-    if let Some(catalog) = ctx.catalog("datafusion") {
-        if let Some(schema) = catalog.schema("public") {
-            names = schema.table_names();
-        }
-    }
+    let mut names = match views(session) {
+        Some(s) => match s.downcast_ref::<SessionSchema>() {
+            Some(s) => s.views.table_names(),
+            None => s.table_names(),
+        },
+        None => vec![],
+    };
     names.sort();
+    names
+}
+
+/// The names a query can read without a qualifier: temp views and tables.
+pub fn relation_names(session: &SparkSession) -> Vec<String> {
+    let mut names = view_names(session);
+    let tables: Vec<String> = crate::tables::names().into_iter().filter(|t| !names.contains(t)).collect();
+    names.extend(tables);
     names
 }

@@ -306,7 +306,7 @@ fn insert_at(sql: &str, inserts: &[(Location, &str)]) -> String {
     out
 }
 
-fn byte_offset(sql: &str, loc: Location) -> Option<usize> {
+pub(crate) fn byte_offset(sql: &str, loc: Location) -> Option<usize> {
     let line_start =
         if loc.line <= 1 { 0 } else { sql.match_indices('\n').nth(usize::try_from(loc.line).ok()? - 2)?.0 + 1 };
     let column = usize::try_from(loc.column).ok()?.checked_sub(1)?;

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod catalog;
 pub mod command;
+pub mod create_table;
 pub mod decimal_divide;
 pub mod dialect;
 pub mod display;
@@ -26,6 +27,7 @@ pub mod sql;
 pub mod sql_names;
 pub mod sql_types;
 pub mod sql_using;
+pub mod tables;
 pub mod types;
 pub mod write;
 

@@ -29,6 +29,10 @@ pub struct SparkSession {
     parallelism: usize,
     /// Relations kept by `cache()`/`persist()`.
     pub cache: crate::cache::Cache,
+    /// Plan ids of the `spark.catalog.createTable` relations that ran: the
+    /// client analyzes the returned DataFrame again, which must not create
+    /// the table twice.
+    pub created_tables: std::sync::Mutex<std::collections::HashSet<i64>>,
     /// Artifacts the client uploaded (`AddArtifacts`), by name.
     pub artifacts: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
     /// Runs physical plans on a cluster's executors; `None` runs them here.
@@ -132,7 +136,7 @@ impl SparkSession {
         builder.expr_planners().get_or_insert_with(Vec::new).insert(0, Arc::new(promote));
         let state = builder.build();
         let ctx = SessionContext::new_with_state(state);
-        crate::catalog::attach_global_temp(&ctx)?;
+        crate::catalog::attach(&ctx)?;
         ctx.add_analyzer_rule(Arc::new(crate::decimal_divide::SparkDecimalDivide));
         ctx.add_analyzer_rule(Arc::new(crate::partition_id::PartitionIdBelowAggregates));
         crate::functions::register(&ctx, &tz)?;
@@ -142,6 +146,7 @@ impl SparkSession {
             ctx,
             parallelism,
             cache: Default::default(),
+            created_tables: Default::default(),
             artifacts: Default::default(),
             runner,
             ansi,

@@ -196,7 +196,14 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
         return set_command(planner, trimmed[3..].trim()).map(SqlOutcome::Done);
     }
     if upper == "SHOW TABLES" || upper == "SHOW VIEWS" {
-        return show_tables(planner).map(SqlOutcome::Done);
+        return show_tables(planner, upper == "SHOW TABLES").map(SqlOutcome::Done);
+    }
+    if let Some(plan) = describe(planner, trimmed).await? {
+        return Ok(SqlOutcome::Done(plan));
+    }
+    if let Some(create) = crate::create_table::parse(trimmed) {
+        create_table(planner, create?).await?;
+        return Ok(SqlOutcome::Done(empty(planner)?));
     }
     let (stmt, _files) = parse(planner, trimmed).await?;
     let DFStatement::Statement(inner) = &stmt else {
@@ -236,13 +243,31 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
             Ok(SqlOutcome::Done(empty(planner)?))
         }
         ast::Statement::Drop {
-            object_type: ast::ObjectType::View | ast::ObjectType::Table, names, if_exists, ..
+            object_type: object_type @ (ast::ObjectType::View | ast::ObjectType::Table),
+            names,
+            if_exists,
+            ..
         } => {
+            // DROP TABLE drops a temp view of the name first, as in Spark.
             for n in names {
-                let name = n.0.last().map(|p| p.to_string()).unwrap_or_default();
-                if !crate::catalog::drop_temp_view(planner.session, &name)? && !*if_exists {
+                let name = n.to_string();
+                let view = n.0.len() == 1 && crate::catalog::drop_temp_view(planner.session, &name)?;
+                let table = !view
+                    && *object_type == ast::ObjectType::Table
+                    && crate::tables::drop_table(planner.session, &name)?;
+                if !view && !table && !*if_exists {
                     return Err(SparkError::table_not_found(&name).into());
                 }
+            }
+            Ok(SqlOutcome::Done(empty(planner)?))
+        }
+        ast::Statement::Insert(insert) => {
+            insert_into(planner, insert).await?;
+            Ok(SqlOutcome::Done(empty(planner)?))
+        }
+        ast::Statement::Truncate(t) if t.partitions.is_none() => {
+            for target in &t.table_names {
+                crate::tables::truncate(planner.session, &target.name.to_string()).await?;
             }
             Ok(SqlOutcome::Done(empty(planner)?))
         }
@@ -255,25 +280,186 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
     }
 }
 
-/// `SHOW TABLES`: Spark's columns; temp views have an empty namespace.
-fn show_tables(planner: &mut Planner<'_>) -> Result<LogicalPlan> {
+/// `SHOW TABLES` (tables of `default`, then temp views, which have an
+/// empty namespace) or `SHOW VIEWS`.
+fn show_tables(planner: &mut Planner<'_>, tables: bool) -> Result<LogicalPlan> {
     use datafusion::arrow::array::{BooleanArray, RecordBatch, StringArray};
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
-    let names = crate::catalog::view_names(planner.session);
+    let mut rows: Vec<(&str, String, bool)> = vec![];
+    if tables {
+        rows.extend(crate::tables::names().into_iter().map(|n| (crate::tables::DATABASE, n, false)));
+    }
+    rows.extend(crate::catalog::view_names(planner.session).into_iter().map(|n| ("", n, true)));
+    rows.retain(|r| !r.1.starts_with("__ember"));
+    let name = if tables { "tableName" } else { "viewName" };
     let schema = std::sync::Arc::new(Schema::new(vec![
         Field::new("namespace", DataType::Utf8, false),
-        Field::new("tableName", DataType::Utf8, false),
+        Field::new(name, DataType::Utf8, false),
         Field::new("isTemporary", DataType::Boolean, false),
     ]));
     let batch = RecordBatch::try_new(
         schema.clone(),
         vec![
-            std::sync::Arc::new(StringArray::from(vec![""; names.len()])),
-            std::sync::Arc::new(StringArray::from(names.clone())),
-            std::sync::Arc::new(BooleanArray::from(vec![true; names.len()])),
+            std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.0).collect::<Vec<_>>())),
+            std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>())),
+            std::sync::Arc::new(BooleanArray::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())),
         ],
     )?;
     planner.batches_plan(schema, vec![batch])
+}
+
+/// `DESC[RIBE] [TABLE] name` of a temp view or table: Spark's rows
+/// (`col_name`, `data_type`, `comment`), then a table's partition columns.
+/// None when the statement is another DESCRIBE.
+async fn describe(planner: &mut Planner<'_>, sql: &str) -> Result<Option<LogicalPlan>> {
+    use datafusion::arrow::array::{RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let mut words = sql.split_whitespace();
+    if !matches!(words.next().map(str::to_ascii_uppercase).as_deref(), Some("DESC" | "DESCRIBE")) {
+        return Ok(None);
+    }
+    let mut name = words.next().unwrap_or_default();
+    if name.eq_ignore_ascii_case("TABLE") {
+        name = words.next().unwrap_or_default();
+    }
+    if name.is_empty()
+        || words.next().is_some()
+        || ["EXTENDED", "FORMATTED", "QUERY", "FUNCTION"].contains(&name.to_ascii_uppercase().as_str())
+    {
+        return Ok(None);
+    }
+    let parts = crate::expr::parse_identifier(name)?;
+    let key = crate::catalog::view_key(parts.last().map(String::as_str).unwrap_or_default());
+    let (schema, partitions) = if parts.len() == 1 && crate::catalog::is_view(planner.session, &key) {
+        (planner.session.ctx().table_provider(key.as_str()).await?.schema(), vec![])
+    } else {
+        match crate::tables::get(&crate::tables::table_key(name)?) {
+            Some(t) => (t.schema.clone(), t.partition_columns.clone()),
+            None => return Err(SparkError::table_not_found(name).into()),
+        }
+    };
+    let mut rows: Vec<(String, String, Option<String>)> =
+        schema.fields().iter().map(|f| (f.name().clone(), crate::types::simple_string(f.data_type()), None)).collect();
+    if !partitions.is_empty() {
+        rows.push(("# Partition Information".into(), String::new(), Some(String::new())));
+        rows.push(("# col_name".into(), "data_type".into(), Some("comment".into())));
+        for p in &partitions {
+            if let Some(f) = schema.fields().iter().find(|f| f.name().eq_ignore_ascii_case(p)) {
+                rows.push((f.name().clone(), crate::types::simple_string(f.data_type()), None));
+            }
+        }
+    }
+    let out = std::sync::Arc::new(Schema::new(vec![
+        Field::new("col_name", DataType::Utf8, false),
+        Field::new("data_type", DataType::Utf8, false),
+        Field::new("comment", DataType::Utf8, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        out.clone(),
+        vec![
+            std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>())),
+            std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>())),
+            std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.2.as_deref()).collect::<Vec<_>>())),
+        ],
+    )?;
+    Ok(Some(planner.batches_plan(out, vec![batch])?))
+}
+
+/// `CREATE TABLE`, from columns or a query.
+async fn create_table(planner: &mut Planner<'_>, c: crate::create_table::CreateTable) -> Result<()> {
+    use crate::tables::IfExists;
+    let tz = planner.session.time_zone();
+    let columns = c.columns.as_deref().map(|d| crate::types::parse_ddl_schema(d, &tz)).transpose()?;
+    let query = match &c.query {
+        Some(q) => Some(query_plan(planner, &sc::Sql { query: q.clone(), ..Default::default() }).await?),
+        None => None,
+    };
+    // Spark's session catalog cannot replace a table (v1 tables).
+    if c.or_replace {
+        let name = crate::tables::Table::qualified(&crate::tables::table_key(&c.name)?);
+        let what = if c.query.is_some() { "REPLACE TABLE AS SELECT" } else { "REPLACE TABLE" };
+        return Err(SparkError::with_class(
+            ember_common::ExceptionClass::Analysis,
+            "UNSUPPORTED_FEATURE.TABLE_OPERATION",
+            "0A000",
+            format!("The feature is not supported: Table {name} does not support {what}. Please check the current catalog and namespace to make sure the qualified table name is expected, and also check the catalog implementation which is configured by \"spark.sql.catalog\"."),
+        )
+        .into());
+    }
+    let if_exists = if c.if_not_exists { IfExists::Ignore } else { IfExists::Fail };
+    let table = crate::tables::NewTable {
+        name: c.name,
+        format: c.format,
+        columns: columns.map(std::sync::Arc::new),
+        partition_by: c.partition_by,
+        location: c.location,
+        options: c.options,
+        comment: c.comment,
+    };
+    crate::tables::create(planner.session, table, query, if_exists).await
+}
+
+/// Whether a query names the table `key` (not a temp view that hides it).
+fn reads_table(planner: &Planner<'_>, query: &ast::Query, key: &str) -> bool {
+    let mut found = false;
+    let _ = ast::visit_relations(query, |name| {
+        let n = name.to_string();
+        let view = name.0.len() == 1 && crate::catalog::is_view(planner.session, &crate::catalog::view_key(&n));
+        found |= !view && crate::tables::table_key(&n).is_ok_and(|k| k == key);
+        ControlFlow::<()>::Continue(())
+    });
+    found
+}
+
+/// `INSERT INTO|OVERWRITE [TABLE] t [(columns)] query`.
+async fn insert_into(planner: &mut Planner<'_>, insert: &ast::Insert) -> Result<()> {
+    let ast::TableObject::TableName(name) = &insert.table else {
+        return Err(SparkError::unsupported("INSERT INTO a table function").into());
+    };
+    if insert.partitioned.is_some() {
+        return Err(SparkError::unsupported("INSERT with a PARTITION clause").into());
+    }
+    let Some(source) = &insert.source else {
+        return Err(SparkError::unsupported("INSERT without a query").into());
+    };
+    let name = name.to_string();
+    if crate::tables::get(&crate::tables::table_key(&name)?).is_none() {
+        return Err(SparkError::table_not_found(&name).into());
+    }
+    let mut plan = query_plan(planner, &sc::Sql { query: source.to_string(), ..Default::default() }).await?;
+    if insert.overwrite && reads_table(planner, source, &crate::tables::table_key(&name)?) {
+        return Err(SparkError::with_class(
+            ember_common::ExceptionClass::Analysis,
+            "UNSUPPORTED_OVERWRITE.TABLE",
+            "42902",
+            format!(
+                "Can't overwrite the target that is also being read from. The target table is {}.",
+                crate::tables::Table::qualified(&crate::tables::table_key(&name)?)
+            ),
+        )
+        .into());
+    }
+    // A column list matches the query's columns to the table's by name.
+    let by_name = !insert.columns.is_empty();
+    if by_name {
+        let fields: Vec<_> = plan.schema().columns();
+        if fields.len() != insert.columns.len() {
+            return Err(SparkError::analysis(format!(
+                "[INSERT_COLUMN_ARITY_MISMATCH] Cannot write to {}: {} columns listed, the query returns {}.",
+                crate::tables::Table::qualified(&name),
+                insert.columns.len(),
+                fields.len()
+            ))
+            .into());
+        }
+        let exprs: Vec<datafusion::logical_expr::Expr> = fields
+            .into_iter()
+            .zip(&insert.columns)
+            .map(|(c, n)| datafusion::logical_expr::Expr::Column(c).alias(n.to_string().trim_matches('`')))
+            .collect();
+        plan = datafusion::logical_expr::LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+    }
+    crate::tables::insert(planner.session, &name, plan, insert.overwrite, by_name).await
 }
 
 fn empty(planner: &mut Planner<'_>) -> Result<LogicalPlan> {
@@ -324,7 +510,7 @@ async fn parse<'s>(planner: &mut Planner<'s>, sql: &str) -> Result<(DFStatement,
         files.register(planner, inner.as_mut()).await?;
         let mut columns = vec![];
         let mut tables = vec![];
-        for name in crate::catalog::view_names(planner.session) {
+        for name in crate::catalog::relation_names(planner.session) {
             if let Ok(t) = planner.session.ctx().table_provider(name.as_str()).await {
                 columns.extend(t.schema().fields().iter().map(|f| f.name().clone()));
             }

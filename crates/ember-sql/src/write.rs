@@ -33,7 +33,7 @@ pub async fn write(session: &SparkSession, w: &WriteOperation) -> Result<()> {
     let opts = Options::new(&w.options);
     let path = match &w.save_type {
         Some(SaveType::Path(p)) => PathBuf::from(p.strip_prefix("file://").unwrap_or(p)),
-        Some(SaveType::Table(t)) => return save_as_table(session, input, &t.table_name, w, &format, &opts).await,
+        Some(SaveType::Table(t)) => return save_to_table(session, input, t, w, &format).await,
         None => match opts.get("path") {
             Some(p) => PathBuf::from(p),
             None => return Err(analysis("Expected exactly one path to be specified, but got: ")),
@@ -42,7 +42,7 @@ pub async fn write(session: &SparkSession, w: &WriteOperation) -> Result<()> {
     write_path(session, input, &path, w.mode(), &w.partitioning_columns, &format, &opts).await
 }
 
-async fn write_path(
+pub(crate) async fn write_path(
     session: &SparkSession,
     input: LogicalPlan,
     path: &Path,
@@ -313,44 +313,40 @@ async fn write_files(
     Ok(())
 }
 
-/// `saveAsTable(name)`: parquet under `spark-warehouse/<name>`, registered
-/// as a view of that name.
-async fn save_as_table(
+/// `saveAsTable(name)` and `insertInto(name)` on the tables of
+/// `crate::tables`. Appending to a table matches columns by name,
+/// `insertInto` by position.
+async fn save_to_table(
     session: &SparkSession,
     input: LogicalPlan,
-    name: &str,
+    table: &spark_connect_proto::write_operation::SaveTable,
     w: &WriteOperation,
     format: &str,
-    opts: &Options,
 ) -> Result<()> {
-    let warehouse =
-        PathBuf::from(session.conf_get("spark.sql.warehouse.dir").unwrap_or_else(|| "spark-warehouse".into()));
-    let simple = crate::expr::parse_identifier(name)?.last().cloned().unwrap_or_default().to_lowercase();
-    let path = warehouse.join(&simple);
-    let exists = session.ctx().table_exist(crate::catalog::view_key(&simple).as_str())?;
-    if exists && matches!(w.mode(), SaveMode::Unspecified | SaveMode::ErrorIfExists) {
-        return Err(SparkError::with_class(
-            ExceptionClass::Analysis,
-            "TABLE_OR_VIEW_ALREADY_EXISTS",
-            "42P07",
-            format!("Cannot create table or view `{simple}` because it already exists."),
-        )
-        .into());
+    use crate::tables::{IfExists, NewTable};
+    use spark_connect_proto::write_operation::save_table::TableSaveMethod;
+    let name = &table.table_name;
+    if table.save_method() == TableSaveMethod::InsertInto {
+        return crate::tables::insert(session, name, input, w.mode() == SaveMode::Overwrite, false).await;
     }
-    if exists && w.mode() == SaveMode::Ignore {
-        return Ok(());
-    }
-    let mode = if exists { w.mode() } else { SaveMode::Overwrite };
-    write_path(session, input, &path, mode, &w.partitioning_columns, format, opts).await?;
-    let mut planner = Planner::new(session);
-    let read = spark_connect_proto::Read {
-        read_type: Some(spark_connect_proto::read::ReadType::DataSource(spark_connect_proto::read::DataSource {
-            format: Some(format.to_string()),
-            paths: vec![path.display().to_string()],
-            ..Default::default()
-        })),
-        is_streaming: false,
+    let exists = crate::tables::get(&crate::tables::table_key(name)?).is_some();
+    let if_exists = match w.mode() {
+        _ if !exists => IfExists::Fail,
+        SaveMode::Append => return crate::tables::insert(session, name, input, false, true).await,
+        SaveMode::Overwrite => IfExists::Replace,
+        SaveMode::Ignore => return Ok(()),
+        _ => return Err(crate::tables::already_exists(&crate::tables::table_key(name)?)),
     };
-    let plan = crate::read::read(&mut planner, &read).await?;
-    crate::catalog::create_temp_view(session, &simple, plan, true)
+    let mut options: Vec<(String, String)> = w.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let location = options.iter().position(|(k, _)| k.eq_ignore_ascii_case("path")).map(|i| options.remove(i).1);
+    let new = NewTable {
+        name: name.clone(),
+        format: Some(format.to_string()),
+        columns: None,
+        partition_by: w.partitioning_columns.clone(),
+        location,
+        options,
+        comment: None,
+    };
+    crate::tables::create(session, new, Some(input), if_exists).await
 }

@@ -14,6 +14,7 @@ use spark_connect_proto::catalog::CatType;
 use super::Planner;
 use crate::catalog::{drop_temp_view, view_key, view_names};
 use crate::error::{Result, analysis};
+use crate::tables;
 
 const CATALOG: &str = "spark_catalog";
 const DATABASE: &str = "default";
@@ -36,7 +37,7 @@ fn matches(pattern: Option<&str>, name: &str) -> bool {
 }
 
 impl Planner<'_> {
-    pub(super) async fn catalog(&mut self, c: &Catalog) -> Result<LogicalPlan> {
+    pub(super) async fn catalog(&mut self, c: &Catalog, plan_id: Option<i64>) -> Result<LogicalPlan> {
         let Some(t) = &c.cat_type else {
             return Err(analysis("catalog request without a type"));
         };
@@ -79,34 +80,49 @@ impl Planner<'_> {
             }
             CatType::DatabaseExists(d) => single_bool(self, "value", d.db_name.eq_ignore_ascii_case(DATABASE)),
             CatType::ListTables(l) => {
-                let names: Vec<String> = view_names(self.session)
-                    .into_iter()
-                    .filter(|n| !n.starts_with("__ember") && matches(l.pattern.as_deref(), n))
-                    .collect();
-                self.tables_plan(names)
+                let pattern = l.pattern.as_deref();
+                let mut rows: Vec<Relation> =
+                    tables::names().into_iter().filter(|n| matches(pattern, n)).map(Relation::Table).collect();
+                rows.extend(
+                    view_names(self.session)
+                        .into_iter()
+                        .filter(|n| !n.starts_with("__ember") && matches(pattern, n))
+                        .map(Relation::View),
+                );
+                self.tables_plan(rows)
             }
             CatType::GetTable(g) => {
-                let name = simple_name(&g.table_name)?;
-                if !self.session.ctx().table_exist(view_key(&name).as_str())? {
-                    return Err(SparkError::table_not_found(&g.table_name).into());
-                }
-                self.tables_plan(vec![view_key(&name)])
+                let found = self.catalog_relation(&g.table_name)?;
+                self.tables_plan(vec![found.ok_or_else(|| SparkError::table_not_found(&g.table_name))?])
             }
             CatType::TableExists(t) => {
-                let name = simple_name(&t.table_name)?;
-                let exists = self.session.ctx().table_exist(view_key(&name).as_str())?;
+                let exists = self.catalog_relation(&t.table_name)?.is_some();
                 single_bool(self, "value", exists)
             }
             CatType::ListColumns(l) => {
-                let name = simple_name(&l.table_name)?;
-                let provider = self
-                    .session
-                    .ctx()
-                    .table_provider(view_key(&name).as_str())
-                    .await
-                    .map_err(|_| SparkError::table_not_found(&l.table_name))?;
-                let schema = provider.schema();
+                let found =
+                    self.catalog_relation(&l.table_name)?.ok_or_else(|| SparkError::table_not_found(&l.table_name))?;
+                let (schema, partitions) = match &found {
+                    Relation::Table(t) => {
+                        let table = tables::get(t).ok_or_else(|| SparkError::table_not_found(&l.table_name))?;
+                        (table.schema.clone(), table.partition_columns.clone())
+                    }
+                    Relation::View(v) => {
+                        let provider = self
+                            .session
+                            .ctx()
+                            .table_provider(v.as_str())
+                            .await
+                            .map_err(|_| SparkError::table_not_found(&l.table_name))?;
+                        (provider.schema(), vec![])
+                    }
+                };
                 let n = schema.fields().len();
+                let is_partition: Vec<bool> = schema
+                    .fields()
+                    .iter()
+                    .map(|f| partitions.iter().any(|p| p.eq_ignore_ascii_case(f.name())))
+                    .collect();
                 self.rows(
                     vec![
                         Field::new("name", DataType::Utf8, false),
@@ -124,7 +140,7 @@ impl Planner<'_> {
                             schema.fields().iter().map(|f| Some(crate::types::simple_string(f.data_type()))).collect(),
                         ),
                         bools(schema.fields().iter().map(|f| f.is_nullable()).collect()),
-                        bools(vec![false; n]),
+                        bools(is_partition),
                         bools(vec![false; n]),
                         bools(vec![false; n]),
                     ],
@@ -169,6 +185,61 @@ impl Planner<'_> {
                 self.session.cache.clear(self.session)?;
                 self.rows(vec![], vec![])
             }
+            CatType::CreateTable(c) => {
+                let columns = match &c.schema {
+                    Some(t) => match crate::types::to_arrow(t, &self.session.time_zone())? {
+                        DataType::Struct(fields) => Some(Arc::new(Schema::new(fields))),
+                        other => {
+                            return Err(analysis(format!(
+                                "createTable needs a struct schema, not {}",
+                                crate::types::simple_string(&other)
+                            )));
+                        }
+                    },
+                    None => None,
+                };
+                let mut options: Vec<(String, String)> =
+                    c.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let path =
+                    options.iter().position(|(k, _)| k.eq_ignore_ascii_case("path")).map(|i| options.remove(i).1);
+                let new = tables::NewTable {
+                    name: c.table_name.clone(),
+                    format: c.source.clone(),
+                    columns,
+                    partition_by: vec![],
+                    location: c.path.clone().or(path),
+                    options,
+                    comment: c.description.clone(),
+                };
+                let ran = |s: &crate::session::SparkSession| {
+                    plan_id.is_some_and(|id| s.created_tables.lock().is_ok_and(|t| t.contains(&id)))
+                };
+                if !ran(self.session) || tables::get(&tables::table_key(&c.table_name)?).is_none() {
+                    tables::create(self.session, new, None, tables::IfExists::Fail).await?;
+                    if let (Some(id), Ok(mut t)) = (plan_id, self.session.created_tables.lock()) {
+                        t.insert(id);
+                    }
+                }
+                let found =
+                    self.catalog_relation(&c.table_name)?.ok_or_else(|| SparkError::table_not_found(&c.table_name))?;
+                let read = spark_connect_proto::Read {
+                    read_type: Some(spark_connect_proto::read::ReadType::NamedTable(
+                        spark_connect_proto::read::NamedTable {
+                            unparsed_identifier: found.name().to_string(),
+                            options: Default::default(),
+                        },
+                    )),
+                    is_streaming: false,
+                };
+                crate::read::read(self, &read).await
+            }
+            CatType::DropTable(d) => {
+                let dropped = tables::drop_table(self.session, &d.table_name)?;
+                if !dropped && !d.if_exists {
+                    return Err(SparkError::table_not_found(&d.table_name).into());
+                }
+                self.rows(vec![], vec![])
+            }
             CatType::RefreshTable(_) | CatType::RefreshByPath(_) | CatType::RecoverPartitions(_) => {
                 self.rows(vec![], vec![])
             }
@@ -179,11 +250,40 @@ impl Planner<'_> {
         }
     }
 
-    /// Rows of `listTables` / `getTable` for temp views.
-    fn tables_plan(&mut self, names: Vec<String>) -> Result<LogicalPlan> {
-        let n = names.len();
+    /// The temp view (an unqualified name) or else the table `name` means.
+    fn catalog_relation(&self, name: &str) -> Result<Option<Relation>> {
+        let parts = crate::expr::parse_identifier(name)?;
+        if parts.len() == 1 && crate::catalog::is_view(self.session, &view_key(&parts[0])) {
+            return Ok(Some(Relation::View(view_key(&parts[0]))));
+        }
+        let key = tables::table_key(name)?;
+        Ok(tables::get(&key).map(|_| Relation::Table(key)))
+    }
+
+    /// Rows of `listTables` / `getTable`.
+    fn tables_plan(&mut self, rows: Vec<Relation>) -> Result<LogicalPlan> {
         let mut namespace = ListBuilder::new(StringBuilder::new());
-        for _ in 0..n {
+        let (mut names, mut catalogs, mut descriptions, mut types, mut temporary) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        for r in &rows {
+            names.push(Some(r.name().to_string()));
+            match r {
+                Relation::Table(t) => {
+                    let table = tables::get(t);
+                    namespace.values().append_value(tables::DATABASE);
+                    catalogs.push(Some(tables::CATALOG.to_string()));
+                    descriptions.push(table.as_ref().and_then(|t| t.comment.clone()));
+                    let managed = table.is_some_and(|t| t.managed);
+                    types.push(Some(if managed { "MANAGED" } else { "EXTERNAL" }.to_string()));
+                    temporary.push(false);
+                }
+                Relation::View(_) => {
+                    catalogs.push(None);
+                    descriptions.push(None);
+                    types.push(Some("TEMPORARY".to_string()));
+                    temporary.push(true);
+                }
+            }
             namespace.append(true);
         }
         self.rows(
@@ -196,12 +296,12 @@ impl Planner<'_> {
                 Field::new("isTemporary", DataType::Boolean, false),
             ],
             vec![
-                strings(names.into_iter().map(Some).collect()),
-                strings(vec![None; n]),
+                strings(names),
+                strings(catalogs),
                 Arc::new(namespace.finish()),
-                strings(vec![None; n]),
-                strings(vec![Some("TEMPORARY".into()); n]),
-                bools(vec![true; n]),
+                strings(descriptions),
+                strings(types),
+                bools(temporary),
             ],
         )
     }
@@ -213,14 +313,26 @@ impl Planner<'_> {
     }
 }
 
+/// A name `spark.catalog` resolved: a temp view or a table.
+enum Relation {
+    View(String),
+    Table(String),
+}
+
+impl Relation {
+    fn name(&self) -> &str {
+        match self {
+            Self::View(n) | Self::Table(n) => n,
+        }
+    }
+}
+
 fn simple_name(name: &str) -> Result<String> {
     Ok(crate::expr::parse_identifier(name)?.last().cloned().unwrap_or_default())
 }
 
 fn warehouse_uri(p: &Planner<'_>) -> String {
-    let dir = p.session.conf_get("spark.sql.warehouse.dir").unwrap_or_else(|| "spark-warehouse".into());
-    let abs = std::path::absolute(&dir).map(|a| a.display().to_string()).unwrap_or(dir);
-    format!("file:{abs}")
+    p.session.conf_get("spark.sql.warehouse.dir").unwrap_or_else(|| "spark-warehouse".into())
 }
 
 fn no_such_namespace(name: &str) -> crate::error::Error {

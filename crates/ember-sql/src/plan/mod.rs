@@ -120,7 +120,7 @@ impl<'a> Planner<'a> {
             RelType::Describe(d) => self.describe(d).await,
             RelType::Summary(s) => self.summary(s).await,
             RelType::WithRelations(w) => self.with_relations(w).await,
-            RelType::Catalog(c) => self.catalog(c).await,
+            RelType::Catalog(c) => self.catalog(c, rel.common.as_ref().and_then(|c| c.plan_id)).await,
             RelType::CachedRemoteRelation(c) => {
                 let name = crate::cache::cached_table_name(&c.relation_id);
                 let table =

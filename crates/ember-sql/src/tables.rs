@@ -1,0 +1,511 @@
+//! Tables of the `default` database: `CREATE TABLE … USING`, `CREATE
+//! TABLE … AS`, `INSERT INTO / OVERWRITE`, `TRUNCATE TABLE`, `DROP TABLE`,
+//! `saveAsTable` and `insertInto`.
+//!
+//! As in Spark without a Hive metastore, the catalog is in memory and
+//! shared by the application's sessions (here, the server process). A
+//! managed table's files are in `spark.sql.warehouse.dir/<name>` and
+//! `DROP TABLE` deletes them; an external table (`LOCATION`) keeps its
+//! files. Writes go through `crate::write`, so they commit atomically.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, RwLock};
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::view::ViewTable;
+use datafusion::catalog::{SchemaProvider, TableProvider};
+use datafusion::datasource::MemTable;
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder};
+use ember_common::{ExceptionClass, SparkError};
+use spark_connect_proto::write_operation::SaveMode;
+
+use crate::error::Result;
+use crate::plan::Planner;
+use crate::read::Options;
+use crate::session::SparkSession;
+
+/// The catalog and database tables belong to.
+pub const CATALOG: &str = "spark_catalog";
+pub const DATABASE: &str = "default";
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Lower case, as names are looked up.
+    pub name: String,
+    pub format: String,
+    pub location: PathBuf,
+    /// Data columns, then partition columns (Spark's order).
+    pub schema: SchemaRef,
+    pub partition_columns: Vec<String>,
+    pub managed: bool,
+    pub options: Vec<(String, String)>,
+    pub comment: Option<String>,
+    /// The rows: a read of `location`, made again after each write.
+    scan: Arc<dyn TableProvider>,
+}
+
+impl Table {
+    /// `spark_catalog`.`default`.`name`, as Spark's errors name a table.
+    pub fn qualified(name: &str) -> String {
+        format!("`{CATALOG}`.`{DATABASE}`.`{name}`")
+    }
+}
+
+static TABLES: LazyLock<RwLock<BTreeMap<String, Arc<Table>>>> = LazyLock::new(Default::default);
+
+pub fn get(name: &str) -> Option<Arc<Table>> {
+    TABLES.read().ok()?.get(&name.to_lowercase()).cloned()
+}
+
+/// The tables' names, sorted.
+pub fn names() -> Vec<String> {
+    TABLES.read().map(|t| t.keys().cloned().collect()).unwrap_or_default()
+}
+
+/// The table `name` in a name as written: `t`, `default.t` or
+/// `spark_catalog.default.t`; other databases do not exist.
+pub fn table_key(name: &str) -> Result<String> {
+    let parts = crate::expr::parse_identifier(name)?;
+    let (table, namespace) = parts.split_last().ok_or_else(|| SparkError::table_not_found(name))?;
+    let known = match namespace {
+        [] => true,
+        [db] => db.eq_ignore_ascii_case(DATABASE),
+        [cat, db] => cat.eq_ignore_ascii_case(CATALOG) && db.eq_ignore_ascii_case(DATABASE),
+        _ => false,
+    };
+    if !known {
+        let db = namespace.last().cloned().unwrap_or_default();
+        return Err(SparkError::with_class(
+            ExceptionClass::Analysis,
+            "SCHEMA_NOT_FOUND",
+            "42704",
+            format!(
+                "The schema `{db}` cannot be found. Verify the spelling and correctness of the schema and catalog."
+            ),
+        )
+        .into());
+    }
+    Ok(table.to_lowercase())
+}
+
+/// The `default` database as DataFusion resolves names in it.
+#[derive(Debug)]
+pub struct TablesSchema;
+
+#[async_trait]
+impl SchemaProvider for TablesSchema {
+    fn table_names(&self) -> Vec<String> {
+        names()
+    }
+
+    async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        Ok(get(name).map(|t| t.scan.clone()))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        get(name).is_some()
+    }
+}
+
+/// What `create` makes.
+pub struct NewTable {
+    pub name: String,
+    pub format: Option<String>,
+    /// Declared columns (DDL); without a query they are the schema.
+    pub columns: Option<SchemaRef>,
+    pub partition_by: Vec<String>,
+    pub location: Option<String>,
+    pub options: Vec<(String, String)>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum IfExists {
+    Fail,
+    Ignore,
+    Replace,
+}
+
+/// `CREATE TABLE`, with the rows of `query` when given.
+pub async fn create(
+    session: &SparkSession,
+    t: NewTable,
+    query: Option<LogicalPlan>,
+    if_exists: IfExists,
+) -> Result<()> {
+    let key = table_key(&t.name)?;
+    let replaced = match (get(&key), if_exists) {
+        (None, _) => None,
+        (Some(_), IfExists::Ignore) => return Ok(()),
+        (Some(_), IfExists::Fail) => return Err(already_exists(&key)),
+        (Some(old), IfExists::Replace) => Some(old),
+    };
+    let format = t
+        .format
+        .or_else(|| session.conf_get("spark.sql.sources.default"))
+        .unwrap_or_else(|| "parquet".into())
+        .to_ascii_lowercase();
+    if !matches!(format.as_str(), "parquet" | "csv" | "json") {
+        return Err(SparkError::unsupported(format!("tables of the format {format}")).into());
+    }
+    let managed = t.location.is_none();
+    let location = match &t.location {
+        Some(l) => local_path(l),
+        None => warehouse(session).join(&key),
+    };
+    let location = std::path::absolute(&location).unwrap_or(location);
+    // A replaced table's files give way to the new ones: a query's rows
+    // replace them atomically (the query may read them).
+    let in_place = replaced.as_ref().is_some_and(|old| old.location == location);
+    let non_empty = !in_place && std::fs::read_dir(&location).is_ok_and(|mut d| d.next().is_some());
+    let mut options = t.options;
+    // CSV tables have no header unless an option says so.
+    if format == "csv" && !options.iter().any(|(k, _)| k.eq_ignore_ascii_case("header")) {
+        options.push(("header".into(), "false".into()));
+    }
+    let schema = match query {
+        Some(plan) => {
+            if t.columns.is_some() {
+                return Err(SparkError::with_class(
+                    ExceptionClass::Parse,
+                    "_LEGACY_ERROR_TEMP_0035",
+                    "",
+                    "Operation not allowed: Schema may not be specified in a Create Table As Select (CTAS) statement.",
+                )
+                .into());
+            }
+            if non_empty {
+                return Err(location_exists(&key, &location));
+            }
+            let schema = with_partitions_last(plan.schema().as_arrow(), &t.partition_by, &key)?;
+            let plan = project_to(by_names(plan, &schema, &key)?, &schema, &key)?;
+            let opts = options_of(&options);
+            crate::write::write_path(session, plan, &location, SaveMode::Overwrite, &t.partition_by, &format, &opts)
+                .await?;
+            schema
+        }
+        None => {
+            if managed && non_empty {
+                return Err(location_exists(&key, &location));
+            }
+            let schema = match t.columns {
+                Some(s) => with_partitions_last(&s, &t.partition_by, &key)?,
+                // An external table over files takes their schema.
+                None if non_empty => {
+                    let plan = read_location(session, &format, &location, None, &options).await?;
+                    Arc::new(plan.schema().as_arrow().clone())
+                }
+                None => {
+                    return Err(SparkError::with_class(
+                        ExceptionClass::Analysis,
+                        "UNABLE_TO_INFER_SCHEMA",
+                        "42KD9",
+                        format!("Unable to infer schema for {}. It must be specified manually.", format.to_uppercase()),
+                    )
+                    .into());
+                }
+            };
+            if in_place && replaced.as_ref().is_some_and(|old| old.managed) {
+                std::fs::remove_dir_all(&location)?;
+            }
+            std::fs::create_dir_all(&location)?;
+            schema
+        }
+    };
+    if let Some(old) = replaced {
+        session.cache.uncache_table(session, &key)?;
+        if !in_place && old.managed && old.location.exists() {
+            std::fs::remove_dir_all(&old.location)?;
+        }
+    }
+    let table = Table {
+        name: key.clone(),
+        format,
+        location,
+        schema,
+        partition_columns: t.partition_by,
+        managed,
+        options,
+        comment: t.comment,
+        scan: Arc::new(MemTable::try_new(Arc::new(Schema::empty()), vec![vec![]])?),
+    };
+    register(session, table).await
+}
+
+/// `INSERT INTO` (or `OVERWRITE`): the query's columns by position, or by
+/// name (`saveAsTable` in append mode).
+pub async fn insert(
+    session: &SparkSession,
+    name: &str,
+    plan: LogicalPlan,
+    overwrite: bool,
+    by_name: bool,
+) -> Result<()> {
+    let key = table_key(name)?;
+    let table = get(&key).ok_or_else(|| SparkError::table_not_found(name))?;
+    let plan = if by_name { by_names(plan, &table.schema, &key)? } else { plan };
+    let plan = project_to(plan, &table.schema, &key)?;
+    let mode = if overwrite { SaveMode::Overwrite } else { SaveMode::Append };
+    let opts = options_of(&table.options);
+    crate::write::write_path(session, plan, &table.location, mode, &table.partition_columns, &table.format, &opts)
+        .await?;
+    rescan(session, &table).await
+}
+
+/// `TRUNCATE TABLE`: a managed table's rows are deleted.
+pub async fn truncate(session: &SparkSession, name: &str) -> Result<()> {
+    let key = table_key(name)?;
+    let table = get(&key).ok_or_else(|| SparkError::table_not_found(name))?;
+    if !table.managed {
+        return Err(SparkError::with_class(
+            ExceptionClass::Analysis,
+            "_LEGACY_ERROR_TEMP_1266",
+            "",
+            format!("Operation not allowed: TRUNCATE TABLE on external tables: {}", Table::qualified(&key)),
+        )
+        .into());
+    }
+    std::fs::remove_dir_all(&table.location)?;
+    std::fs::create_dir_all(&table.location)?;
+    rescan(session, &table).await
+}
+
+/// `DROP TABLE`: whether it existed. A managed table's files go too.
+pub fn drop_table(session: &SparkSession, name: &str) -> Result<bool> {
+    let key = table_key(name)?;
+    let removed = TABLES.write().ok().and_then(|mut t| t.remove(&key));
+    let Some(table) = removed else { return Ok(false) };
+    session.cache.uncache_table(session, &key)?;
+    if table.managed && table.location.exists() {
+        std::fs::remove_dir_all(&table.location)?;
+    }
+    Ok(true)
+}
+
+/// Makes the table's scan read its files as they are now, and enters it.
+async fn register(session: &SparkSession, mut table: Table) -> Result<()> {
+    table.scan = scan(session, &table).await?;
+    let name = table.name.clone();
+    if let Ok(mut t) = TABLES.write() {
+        t.insert(name.clone(), Arc::new(table));
+    }
+    session.cache.refresh_table(session, &name).await
+}
+
+/// Enters the table again, its scan made anew after a write.
+async fn rescan(session: &SparkSession, table: &Table) -> Result<()> {
+    register(session, table.clone()).await
+}
+
+async fn scan(session: &SparkSession, table: &Table) -> Result<Arc<dyn TableProvider>> {
+    if !has_data(&table.location) {
+        return Ok(Arc::new(MemTable::try_new(table.schema.clone(), vec![vec![]])?));
+    }
+    let data: Vec<Field> = table
+        .schema
+        .fields()
+        .iter()
+        .filter(|f| !table.partition_columns.iter().any(|p| p.eq_ignore_ascii_case(f.name())))
+        .map(|f| f.as_ref().clone())
+        .collect();
+    let plan = read_location(session, &table.format, &table.location, Some(&Schema::new(data)), &table.options).await?;
+    let plan = project_to(plan, &table.schema, &table.name)?;
+    Ok(Arc::new(ViewTable::new(plan, None)))
+}
+
+async fn read_location(
+    session: &SparkSession,
+    format: &str,
+    location: &Path,
+    schema: Option<&Schema>,
+    options: &[(String, String)],
+) -> Result<LogicalPlan> {
+    let mut planner = Planner::new(session);
+    let ddl = schema.map(|s| {
+        s.fields()
+            .iter()
+            .map(|f| format!("`{}` {}", f.name().replace('`', "``"), crate::types::simple_string(f.data_type())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let read = spark_connect_proto::Read {
+        read_type: Some(spark_connect_proto::read::ReadType::DataSource(spark_connect_proto::read::DataSource {
+            format: Some(format.to_string()),
+            schema: ddl,
+            options: options.iter().cloned().collect(),
+            paths: vec![location.display().to_string()],
+            predicates: vec![],
+            source_name: None,
+        })),
+        is_streaming: false,
+    };
+    crate::read::read(&mut planner, &read).await
+}
+
+/// Whether a directory holds data files (not `_SUCCESS`, `.crc` or other
+/// hidden files), in it or in its partition directories.
+fn has_data(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.filter_map(|e| e.ok()).any(|e| {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') || name.starts_with('_') {
+            return false;
+        }
+        if e.path().is_dir() { has_data(&e.path()) } else { true }
+    })
+}
+
+/// A query's columns in the table's order: data, then partition columns.
+fn with_partitions_last(schema: &Schema, partition_by: &[String], table: &str) -> Result<SchemaRef> {
+    for p in partition_by {
+        if !schema.fields().iter().any(|f| f.name().eq_ignore_ascii_case(p)) {
+            return Err(SparkError::with_class(
+                ExceptionClass::Analysis,
+                "COLUMN_NOT_DEFINED_IN_TABLE",
+                "42703",
+                format!(
+                    "partition column `{p}` is not defined in table {}, defined table columns are: {}.",
+                    Table::qualified(table),
+                    column_list(schema)
+                ),
+            )
+            .into());
+        }
+    }
+    let is_partition = |f: &Field| partition_by.iter().any(|p| p.eq_ignore_ascii_case(f.name()));
+    let data = schema.fields().iter().filter(|f| !is_partition(f));
+    let parts = partition_by.iter().filter_map(|p| schema.fields().iter().find(|f| f.name().eq_ignore_ascii_case(p)));
+    let fields: Vec<Field> = data.chain(parts).map(|f| f.as_ref().clone().with_nullable(true)).collect();
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+fn column_list(schema: &Schema) -> String {
+    schema.fields().iter().map(|f| format!("`{}`", f.name())).collect::<Vec<_>>().join(", ")
+}
+
+/// The query's columns in the order of the table's, matched by name.
+fn by_names(plan: LogicalPlan, schema: &Schema, table: &str) -> Result<LogicalPlan> {
+    let mut exprs = vec![];
+    for f in schema.fields() {
+        let Some((q, c)) = plan.schema().iter().find(|(_, c)| c.name().eq_ignore_ascii_case(f.name())) else {
+            return Err(SparkError::with_class(
+                ExceptionClass::Analysis,
+                "INCOMPATIBLE_DATA_FOR_TABLE.CANNOT_FIND_DATA",
+                "KD000",
+                format!(
+                    "Cannot write incompatible data for the table {}: Cannot find data for the output column `{}`.",
+                    Table::qualified(table),
+                    f.name()
+                ),
+            )
+            .into());
+        };
+        exprs.push(Expr::Column(datafusion::common::Column::new(q.cloned(), c.name())));
+    }
+    Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
+}
+
+/// The query's columns, by position, as the table's: its names and types.
+/// Spark's store assignment (ANSI) rejects text for a non-text column.
+fn project_to(plan: LogicalPlan, schema: &Schema, table: &str) -> Result<LogicalPlan> {
+    let input = plan.schema().clone();
+    let given = input.fields().len();
+    let wanted = schema.fields().len();
+    if given != wanted {
+        let (sub, reason) = if given > wanted {
+            ("TOO_MANY_DATA_COLUMNS", "too many data columns")
+        } else {
+            ("NOT_ENOUGH_DATA_COLUMNS", "not enough data columns")
+        };
+        let data = input.fields().iter().map(|f| format!("`{}`", f.name())).collect::<Vec<_>>().join(", ");
+        return Err(SparkError::with_class(
+            ExceptionClass::Analysis,
+            &format!("INSERT_COLUMN_ARITY_MISMATCH.{sub}"),
+            "21S01",
+            format!(
+                "Cannot write to {}, the reason is {reason}:\nTable columns: {}.\nData columns: {data}.",
+                Table::qualified(table),
+                column_list(schema)
+            ),
+        )
+        .into());
+    }
+    let mut exprs = vec![];
+    for ((q, from), to) in input.iter().zip(schema.fields()) {
+        let c = Expr::Column(datafusion::common::Column::new(q.cloned(), from.name()));
+        let source = c.get_type(&input)?;
+        let e = if &source == to.data_type() {
+            c
+        } else if matches!(source, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+            && !matches!(to.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+        {
+            return Err(SparkError::with_class(
+                ExceptionClass::Analysis,
+                "INCOMPATIBLE_DATA_FOR_TABLE.CANNOT_SAFELY_CAST",
+                "KD000",
+                format!(
+                    "Cannot write incompatible data for the table {}: Cannot safely cast `{}` \"{}\" to \"{}\".",
+                    Table::qualified(table),
+                    to.name(),
+                    crate::types::simple_string(&source).to_uppercase(),
+                    crate::types::simple_string(to.data_type()).to_uppercase()
+                ),
+            )
+            .into());
+        } else {
+            crate::functions::spark_cast(c, to.data_type(), false, &input)?
+        };
+        exprs.push(e.alias(to.name()));
+    }
+    Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
+}
+
+fn options_of(options: &[(String, String)]) -> Options {
+    let map: std::collections::HashMap<String, String> = options.iter().cloned().collect();
+    Options::new(&map)
+}
+
+fn warehouse(session: &SparkSession) -> PathBuf {
+    let dir = session.conf_get("spark.sql.warehouse.dir").unwrap_or_else(|| "spark-warehouse".into());
+    local_path(&dir)
+}
+
+/// A local path from a path or a `file:` URI.
+fn local_path(p: &str) -> PathBuf {
+    PathBuf::from(
+        p.strip_prefix("file:")
+            .map(|p| p.trim_start_matches("//"))
+            .map(|p| format!("/{}", p.trim_start_matches('/')))
+            .unwrap_or_else(|| p.to_string()),
+    )
+}
+
+pub fn already_exists(name: &str) -> crate::error::Error {
+    SparkError::with_class(
+        ExceptionClass::Analysis,
+        "TABLE_OR_VIEW_ALREADY_EXISTS",
+        "42P07",
+        format!(
+            "Cannot create table or view {} because it already exists.\nChoose a different name, drop or replace the existing object, or add the IF NOT EXISTS clause to tolerate pre-existing objects.",
+            Table::qualified(name)
+        ),
+    )
+    .param("relationName", Table::qualified(name))
+    .into()
+}
+
+fn location_exists(name: &str, location: &Path) -> crate::error::Error {
+    SparkError::with_class(
+        ExceptionClass::Runtime,
+        "LOCATION_ALREADY_EXISTS",
+        "42710",
+        format!(
+            "Cannot name the managed table as {}, as its associated location 'file:{}' already exists. Please pick a different table name, or remove the existing location first.",
+            Table::qualified(name),
+            location.display()
+        ),
+    )
+    .into()
+}

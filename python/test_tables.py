@@ -1,0 +1,215 @@
+"""Tables of the default database: CREATE TABLE … USING, CTAS, INSERT INTO/OVERWRITE, TRUNCATE,
+DROP TABLE, saveAsTable/insertInto and the catalog's view of them."""
+
+import os
+
+import pytest
+from pyspark.errors import AnalysisException
+from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+from ember_testutil import assert_df, assert_rows
+
+TABLES = ["tt_a", "tt_b", "tt_part", "tt_ext", "tt_csv", "tt_saved", "tt_cat", "tt_shadow"]
+
+
+@pytest.fixture(autouse=True)
+def clean(spark):
+    for t in TABLES:
+        spark.sql(f"DROP TABLE IF EXISTS {t}")
+    yield
+    for t in TABLES:
+        spark.sql(f"DROP TABLE IF EXISTS {t}")
+    spark.catalog.dropTempView("tt_shadow")
+
+
+def warehouse(spark):
+    return spark.conf.get("spark.sql.warehouse.dir").removeprefix("file:")
+
+
+def test_create_insert_select(spark):
+    spark.sql("CREATE TABLE tt_a (a INT, b STRING) USING parquet")
+    assert_df(spark.table("tt_a"), [("a", "int"), ("b", "string")], [])
+    spark.sql("INSERT INTO tt_a VALUES (1, 'x'), (2, 'y')")
+    spark.sql("INSERT INTO TABLE tt_a SELECT 3, 'z'")
+    assert_df(spark.sql("SELECT * FROM tt_a ORDER BY a"), [("a", "int"), ("b", "string")], [(1, "x"), (2, "y"), (3, "z")])
+    # The same table under its qualified names.
+    assert spark.sql("SELECT count(*) FROM default.tt_a").first()[0] == 3
+    assert spark.sql("SELECT count(*) FROM spark_catalog.default.tt_a").first()[0] == 3
+
+
+def test_insert_overwrite_replaces_rows(spark):
+    spark.sql("CREATE TABLE tt_a (a INT, b STRING) USING parquet")
+    spark.sql("INSERT INTO tt_a VALUES (1, 'x'), (2, 'y')")
+    spark.sql("INSERT OVERWRITE tt_a SELECT 11, 'x'")
+    assert_rows(spark.table("tt_a"), [(11, "x")])
+    # Spark refuses to overwrite a table the query reads.
+    with pytest.raises(AnalysisException) as e:
+        spark.sql("INSERT OVERWRITE tt_a SELECT a + 1, b FROM tt_a")
+    assert e.value.getCondition() == "UNSUPPORTED_OVERWRITE.TABLE"
+    assert_rows(spark.table("tt_a"), [(11, "x")])
+
+
+def test_insert_casts_to_the_column_types(spark):
+    spark.sql("CREATE TABLE tt_a (a BIGINT, b DOUBLE) USING parquet")
+    spark.sql("INSERT INTO tt_a SELECT 1, 2")
+    assert_df(spark.table("tt_a"), [("a", "bigint"), ("b", "double")], [(1, 2.0)])
+
+
+def test_insert_column_list_matches_by_name(spark):
+    spark.sql("CREATE TABLE tt_a (a INT, b STRING) USING parquet")
+    spark.sql("INSERT INTO tt_a (b, a) VALUES ('x', 1)")
+    assert_rows(spark.table("tt_a"), [(1, "x")])
+
+
+def test_insert_errors(spark):
+    spark.sql("CREATE TABLE tt_a (a INT, b STRING) USING parquet")
+    with pytest.raises(AnalysisException) as e:
+        spark.sql("INSERT INTO tt_a VALUES (1, 'x', 3)")
+    assert e.value.getCondition() == "INSERT_COLUMN_ARITY_MISMATCH.TOO_MANY_DATA_COLUMNS"
+    with pytest.raises(AnalysisException) as e:
+        spark.sql("INSERT INTO tt_a VALUES (1)")
+    assert e.value.getCondition() == "INSERT_COLUMN_ARITY_MISMATCH.NOT_ENOUGH_DATA_COLUMNS"
+    with pytest.raises(AnalysisException) as e:
+        spark.sql("INSERT INTO tt_a VALUES ('q', 'x')")
+    assert e.value.getCondition() == "INCOMPATIBLE_DATA_FOR_TABLE.CANNOT_SAFELY_CAST"
+    with pytest.raises(AnalysisException) as e:
+        spark.sql("INSERT INTO tt_nosuch VALUES (1)")
+    assert e.value.getCondition() == "TABLE_OR_VIEW_NOT_FOUND"
+    # Nothing was written by the failed inserts.
+    assert spark.table("tt_a").count() == 0
+
+
+def test_create_twice(spark):
+    spark.sql("CREATE TABLE tt_a (a INT) USING parquet")
+    spark.sql("INSERT INTO tt_a VALUES (1)")
+    with pytest.raises(AnalysisException) as e:
+        spark.sql("CREATE TABLE tt_a (a INT) USING parquet")
+    assert e.value.getCondition() == "TABLE_OR_VIEW_ALREADY_EXISTS"
+    spark.sql("CREATE TABLE IF NOT EXISTS tt_a (b STRING) USING parquet")
+    assert_df(spark.table("tt_a"), [("a", "int")], [(1,)])
+    # Spark's session catalog does not replace tables.
+    with pytest.raises(AnalysisException) as e:
+        spark.sql("CREATE OR REPLACE TABLE tt_a USING parquet AS SELECT 'new' AS b")
+    assert e.value.getCondition() == "UNSUPPORTED_FEATURE.TABLE_OPERATION"
+    assert_df(spark.table("tt_a"), [("a", "int")], [(1,)])
+
+
+def test_ctas_partitioned_puts_partition_columns_last(spark):
+    spark.sql("CREATE TABLE tt_part USING parquet PARTITIONED BY (p) AS SELECT 'v' AS p, 1 AS x UNION ALL SELECT 'w', 2")
+    assert_df(spark.sql("SELECT * FROM tt_part ORDER BY x"), [("x", "int"), ("p", "string")], [(1, "v"), (2, "w")])
+    cols = {c.name: c.isPartition for c in spark.catalog.listColumns("tt_part")}
+    assert cols == {"x": False, "p": True}
+    assert [tuple(r) for r in spark.sql("DESCRIBE tt_part").collect()] == [
+        ("x", "int", None),
+        ("p", "string", None),
+        ("# Partition Information", "", ""),
+        ("# col_name", "data_type", "comment"),
+        ("p", "string", None),
+    ]
+    assert sorted(d for d in os.listdir(os.path.join(warehouse(spark), "tt_part")) if not d.startswith((".", "_"))) == [
+        "p=v",
+        "p=w",
+    ]
+
+
+def test_drop_managed_table_deletes_its_files(spark):
+    spark.sql("CREATE TABLE tt_a (a INT) USING parquet")
+    spark.sql("INSERT INTO tt_a VALUES (1)")
+    location = os.path.join(warehouse(spark), "tt_a")
+    assert os.path.isdir(location)
+    spark.sql("DROP TABLE tt_a")
+    assert not os.path.exists(location)
+    assert not spark.catalog.tableExists("tt_a")
+    with pytest.raises(AnalysisException) as e:
+        spark.sql("DROP TABLE tt_a")
+    assert e.value.getCondition() == "TABLE_OR_VIEW_NOT_FOUND"
+    # The name is free again.
+    spark.sql("CREATE TABLE tt_a (a INT) USING parquet")
+    assert spark.table("tt_a").count() == 0
+
+
+def test_external_table_keeps_its_files(spark, tmp_path):
+    location = str(tmp_path / "ext")
+    spark.sql(f"CREATE TABLE tt_ext (a INT) USING parquet LOCATION '{location}'")
+    spark.sql("INSERT INTO tt_ext VALUES (1), (2)")
+    [t] = [t for t in spark.catalog.listTables() if t.name == "tt_ext"]
+    assert t.tableType == "EXTERNAL"
+    spark.sql("DROP TABLE tt_ext")
+    assert_rows(spark.read.parquet(location), [(1,), (2,)])
+    # A table over existing files takes their schema.
+    spark.sql(f"CREATE TABLE tt_ext USING parquet LOCATION '{location}'")
+    assert_df(spark.table("tt_ext"), [("a", "int")], [(1,), (2,)])
+
+
+def test_truncate_table(spark):
+    spark.sql("CREATE TABLE tt_a (a INT) USING parquet")
+    spark.sql("INSERT INTO tt_a VALUES (1), (2)")
+    spark.sql("TRUNCATE TABLE tt_a")
+    assert_df(spark.table("tt_a"), [("a", "int")], [])
+    spark.sql("INSERT INTO tt_a VALUES (3)")
+    assert_rows(spark.table("tt_a"), [(3,)])
+
+
+def test_csv_table_with_options(spark):
+    spark.sql("CREATE TABLE tt_csv (a INT, b STRING) USING csv OPTIONS (header 'true', sep ';')")
+    spark.sql("INSERT INTO tt_csv VALUES (1, 'x')")
+    assert_df(spark.table("tt_csv"), [("a", "int"), ("b", "string")], [(1, "x")])
+    files = os.listdir(os.path.join(warehouse(spark), "tt_csv"))
+    [data] = [f for f in files if f.endswith(".csv")]
+    with open(os.path.join(warehouse(spark), "tt_csv", data)) as f:
+        assert f.read().splitlines() == ["a;b", "1;x"]
+
+
+def test_save_as_table_modes(spark):
+    spark.range(3).write.saveAsTable("tt_saved")
+    with pytest.raises(AnalysisException) as e:
+        spark.range(3).write.saveAsTable("tt_saved")
+    assert e.value.getCondition() == "TABLE_OR_VIEW_ALREADY_EXISTS"
+    spark.range(5, 6).write.mode("append").saveAsTable("tt_saved")
+    spark.range(100).write.mode("ignore").saveAsTable("tt_saved")
+    assert sorted(r.id for r in spark.table("tt_saved").collect()) == [0, 1, 2, 5]
+    # insertInto goes by position.
+    spark.createDataFrame([(9,)], "x long").write.insertInto("tt_saved")
+    assert spark.table("tt_saved").count() == 5
+    spark.createDataFrame([("a", 1)], "s string, n long").write.mode("overwrite").saveAsTable("tt_saved")
+    assert_df(spark.table("tt_saved"), [("s", "string"), ("n", "bigint")], [("a", 1)])
+
+
+def test_save_as_table_append_matches_columns_by_name(spark):
+    spark.createDataFrame([(1, "x")], "n long, s string").write.saveAsTable("tt_saved")
+    spark.createDataFrame([("y", 2)], "s string, n long").write.mode("append").saveAsTable("tt_saved")
+    assert_rows(spark.table("tt_saved"), [(1, "x"), (2, "y")])
+
+
+def test_catalog_lists_tables_then_temp_views(spark):
+    spark.sql("CREATE TABLE tt_a (a INT) USING parquet COMMENT 'first'")
+    spark.sql("CREATE TABLE tt_b (a INT) USING parquet")
+    spark.range(1).createOrReplaceTempView("tt_shadow")
+    listed = [(t.name, t.catalog, t.namespace, t.description, t.tableType, t.isTemporary) for t in spark.catalog.listTables(pattern="tt_*")]
+    assert listed == [
+        ("tt_a", "spark_catalog", ["default"], "first", "MANAGED", False),
+        ("tt_b", "spark_catalog", ["default"], None, "MANAGED", False),
+        ("tt_shadow", None, [], None, "TEMPORARY", True),
+    ]
+    assert spark.catalog.getTable("tt_a").description == "first"
+    assert spark.catalog.tableExists("tt_b") and spark.catalog.tableExists("default.tt_b")
+    shown = [tuple(r) for r in spark.sql("SHOW TABLES").collect() if r.tableName.startswith("tt_")]
+    assert shown == [("default", "tt_a", False), ("default", "tt_b", False), ("", "tt_shadow", True)]
+
+
+def test_temp_view_shadows_table(spark):
+    spark.sql("CREATE TABLE tt_shadow (a INT) USING parquet")
+    spark.sql("INSERT INTO tt_shadow VALUES (1)")
+    spark.range(5).createOrReplaceTempView("tt_shadow")
+    assert spark.table("tt_shadow").count() == 5
+    spark.catalog.dropTempView("tt_shadow")
+    assert_rows(spark.table("tt_shadow"), [(1,)])
+
+
+def test_catalog_create_table(spark):
+    schema = StructType([StructField("id", LongType()), StructField("s", StringType())])
+    df = spark.catalog.createTable("tt_cat", schema=schema, source="parquet", description="made")
+    assert df.columns == ["id", "s"]
+    spark.sql("INSERT INTO tt_cat VALUES (1, 'a')")
+    assert_rows(spark.table("tt_cat"), [(1, "a")])
+    assert spark.catalog.getTable("tt_cat").description == "made"
