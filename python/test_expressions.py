@@ -1027,3 +1027,51 @@ def test_sort_array_null_placement(spark):
 def test_max_by_skips_null_orderings_but_keeps_null_values(spark):
     df = spark.sql("SELECT max_by(x, y) a, min_by(x, y) b FROM VALUES ('a', 1), ('b', NULL), ('c', 5), (NULL, 7) AS t(x, y)")
     assert_df(df, [("a", "string"), ("b", "string")], [(None, "a")])
+
+
+def test_date_functions_take_date_strings(spark):
+    # Spark casts a string (or timestamp) where a date goes, and a day count to int.
+    df = spark.sql(
+        "SELECT date_add('2015-04-08', 1) a, date_sub('2015-04-08', '1') b, last_day('2015-04-08') c, "
+        "next_day('2015-01-14', 'TU') d, weekday('2015-04-08') e, monthname('2015-04-08') f, "
+        "datediff('2015-04-08', '2015-04-01') g, date_add(TIMESTAMP'2015-04-08 23:00:00', 1) h"
+    )
+    d = datetime.date
+    assert_df(
+        df,
+        [("a", "date"), ("b", "date"), ("c", "date"), ("d", "date"), ("e", "int"), ("f", "string"), ("g", "int"), ("h", "date")],
+        [(d(2015, 4, 9), d(2015, 4, 7), d(2015, 4, 30), d(2015, 1, 20), 2, "Apr", 7, d(2015, 4, 9))],
+    )
+    strings = spark.createDataFrame([("2015-04-08",)], "s string")
+    got = strings.select(F.date_add("s", 1), F.dayname("s"), F.last_day(strings.s))
+    assert_df(
+        got,
+        [("date_add(s, 1)", "date"), ("dayname(s)", "string"), ("last_day(s)", "date")],
+        [(d(2015, 4, 9), "Wed", d(2015, 4, 30))],
+    )
+    with pytest.raises(Exception) as e:
+        spark.sql("SELECT date_add('x', 1)").collect()
+    assert "CAST_INVALID_INPUT" in str(e.value)
+
+
+def test_functions_spelled_as_other_expressions(spark):
+    df = spark.sql(
+        "SELECT int('7') a, float('NaN') b, date('2024-01-02') c, decimal('1.5') d, zeroifnull(NULL) e, "
+        "nullifzero(0) f, regexp_substr('1a 2b 14m', '[0-9]+') g, date_from_unix_date(1) h, "
+        "unix_date(DATE'1970-01-03') i, current_database() j, current_catalog() k"
+    )
+    row = df.first()
+    assert [t for _, t in df.dtypes] == [
+        "int", "float", "date", "decimal(10,0)", "int", "int", "string", "date", "int", "string", "string"
+    ]
+    assert row.a == 7 and row.b != row.b and row.c == datetime.date(2024, 1, 2) and row.d == decimal.Decimal(2)
+    assert (row.e, row.f, row.g) == (0, None, "1")
+    assert (row.h, row.i, row.j, row.k) == (datetime.date(1970, 1, 2), 2, "default", "spark_catalog")
+    assert_df(spark.range(1).select(F.e()), [("E()", "double")], [(2.718281828459045,)])
+
+
+def test_count_if(spark):
+    df = spark.createDataFrame([(1, "a"), (2, "a"), (3, "b"), (None, "b")], "x int, g string")
+    assert_df(df.select(F.count_if(df.x > 1)), [("count_if((x > 1))", "bigint")], [(2,)])
+    got = spark.sql("SELECT g, count_if(x > 1) AS n FROM VALUES (1, 'a'), (2, 'a'), (NULL, 'b') AS t(x, g) GROUP BY g ORDER BY g")
+    assert_df(got, [("g", "string"), ("n", "bigint")], [("a", 1), ("b", 0)])

@@ -54,6 +54,8 @@ fn display_name(spark: &str) -> &str {
         "ceiling" => "ceil",
         "lcase" => "lower",
         "ucase" => "upper",
+        "e" => "E",
+        "current_database" => "current_schema",
         other => other,
     }
 }

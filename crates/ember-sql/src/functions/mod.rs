@@ -7,6 +7,7 @@ pub mod array_index;
 mod avg;
 mod checked;
 pub mod checked_sum;
+pub mod date_args;
 pub mod datetime;
 mod divide;
 mod failfast;
@@ -21,6 +22,7 @@ mod range;
 mod regexp_extract;
 mod rewritten;
 mod sample;
+mod spelled;
 mod split;
 mod to_string;
 
@@ -86,6 +88,11 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         ctx.register_udf(ScalarUDF::from(crate::plan::generate::SqlGenerator::new(name)));
     }
     ctx.register_udf(ScalarUDF::from(crate::plan::generate::SqlGeneratorPart::new()));
+    for form in spelled::Spelled::all() {
+        ctx.register_udf(ScalarUDF::from(spelled::SpelledUdf::new(form)));
+    }
+    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(spelled::CountIf::new()));
+    date_args::register(ctx);
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(MaxMinBy::new(true)));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(MaxMinBy::new(false)));
     // Spark's higher-order functions, by their Spark names (SQL text finds
