@@ -1075,3 +1075,47 @@ def test_count_if(spark):
     assert_df(df.select(F.count_if(df.x > 1)), [("count_if((x > 1))", "bigint")], [(2,)])
     got = spark.sql("SELECT g, count_if(x > 1) AS n FROM VALUES (1, 'a'), (2, 'a'), (NULL, 'b') AS t(x, g) GROUP BY g ORDER BY g")
     assert_df(got, [("g", "string"), ("n", "bigint")], [("a", 1), ("b", 0)])
+
+
+def test_from_json_and_to_json(spark):
+    from pyspark.sql.types import ArrayType, IntegerType, LongType, StructField, StructType
+
+    df = spark.createDataFrame([(1, '{"a": 1, "b": [1, 2]}'), (2, None), (3, "oops"), (4, '{"a": "x"}')], "k int, j string")
+    schema = StructType([StructField("a", IntegerType()), StructField("b", ArrayType(LongType()))])
+    parsed = df.select(F.from_json("j", schema).alias("p"))
+    # NULL stays NULL; a record that does not parse or fit is a struct of NULLs.
+    assert_df(
+        parsed,
+        [("p", "struct<a:int,b:array<bigint>>")],
+        [(Row(a=1, b=[1, 2]),), (None,), (Row(a=None, b=None),), (Row(a=None, b=None),)],
+    )
+    assert df.select(F.from_json(df.j, "a INT, b ARRAY<BIGINT>")).columns == ["from_json(j)"]
+    got = df.select(F.to_json(F.from_json("j", schema)).alias("t"), F.to_json(F.struct("k", "j")).alias("u"))
+    assert [tuple(r) for r in got.collect()] == [
+        ('{"a":1,"b":[1,2]}', '{"k":1,"j":"{\\"a\\": 1, \\"b\\": [1, 2]}"}'),
+        (None, '{"k":2}'),
+        ("{}", '{"k":3,"j":"oops"}'),
+        ("{}", '{"k":4,"j":"{\\"a\\": \\"x\\"}"}'),
+    ]
+    sql = spark.sql(
+        "SELECT to_json(named_struct('a', 1, 'b', CAST(NULL AS STRING), 'c', 1.5D, 'd', DATE'2015-01-01', "
+        "'f', array(1, 2), 'g', map('k', 1), 'h', 1.50BD)) a, from_json('[1,2]', 'array<int>') b, "
+        "from_json('{\"m\": 1}', 'map<string,int>') c"
+    )
+    assert_rows(sql, [('{"a":1,"c":1.5,"d":"2015-01-01","f":[1,2],"g":{"k":1},"h":1.50}', [1, 2], {"m": 1})])
+
+
+def test_json_paths_and_schema(spark):
+    df = spark.createDataFrame([('{"a": {"b": [1, {"c": "x"}]}, "d": null}',), ("bad",)], "j string")
+    got = df.select(
+        F.get_json_object("j", "$.a.b[1].c").alias("c"),
+        F.get_json_object("j", "$.a").alias("a"),
+        F.get_json_object("j", "$.d").alias("d"),
+        F.json_array_length(F.get_json_object("j", "$.a.b")).alias("n"),
+        F.json_object_keys("j").alias("k"),
+    )
+    assert_rows(got, [("x", '{"b":[1,{"c":"x"}]}', None, 2, ["a", "d"]), (None, None, None, None, None)])
+    schema = spark.range(1).select(F.schema_of_json(F.lit('{"x": [1], "e": true, "f": null}')).alias("s"))
+    assert_rows(schema, [("STRUCT<e: BOOLEAN, f: STRING, x: ARRAY<BIGINT>>",)])
+    inferred = spark.createDataFrame([('{"a": 5}',)], "j string").select(F.from_json("j", F.schema_of_json(F.lit('{"a": 1}'))))
+    assert_df(inferred, [("from_json(j)", "struct<a:bigint>")], [(Row(a=5),)])

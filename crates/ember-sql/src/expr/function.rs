@@ -249,6 +249,20 @@ impl Planner<'_> {
                 let e = self.aggregate_call(f, a, distinct)?;
                 Ok(NamedExpr::new(cast(e, t), name))
             }
+            // Spark names it by its value alone. A schema from
+            // schema_of_json(literal) is known while planning.
+            "from_json" if a.len() >= 2 => {
+                if let Expr::ScalarFunction(f) = &a[1] {
+                    if let (true, [Expr::Literal(ScalarValue::Utf8(Some(text)), _)]) =
+                        (f.func.name() == "schema_of_json", f.args.as_slice())
+                    {
+                        if let Some(schema) = crate::functions::json::schema_of_json(text) {
+                            a[1] = lit(schema);
+                        }
+                    }
+                }
+                self.call_registry("from_json", a, false, format!("from_json({})", n[0]))
+            }
             // Spark's pretty name is upper case.
             "spark_partition_id" => self.call_registry(lname, a, false, "SPARK_PARTITION_ID()".to_string()),
             "log" if a.len() == 1 => self.call_registry("ln", a, false, format!("ln({})", n[0])),

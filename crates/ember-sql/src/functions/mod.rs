@@ -15,6 +15,7 @@ mod group_sums;
 mod hash;
 mod hof;
 mod integral_divide;
+pub mod json;
 mod numeric;
 pub mod promote_strings;
 mod raise;
@@ -92,6 +93,9 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         ctx.register_udf(ScalarUDF::from(spelled::SpelledUdf::new(form)));
     }
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(spelled::CountIf::new()));
+    for form in json::JsonFn::ALL {
+        ctx.register_udf(ScalarUDF::from(json::Json::new(form)));
+    }
     date_args::register(ctx);
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(MaxMinBy::new(true)));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(MaxMinBy::new(false)));
