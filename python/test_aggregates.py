@@ -272,3 +272,17 @@ def test_integer_sums_in_sql_groups_and_windows(spark):
 def test_count_of_many_rows(spark):
     df = spark.range(0, 100000, 1, 4).groupBy((col("id") % 10).alias("k")).count()
     assert sorted(rows_of(df)) == [(k, 10000) for k in range(10)]
+
+
+def test_listagg_and_string_agg(spark):
+    df = spark.createDataFrame([("a", 1), ("b", 1), (None, 2), ("c", 2), ("a", 2)], "s string, g int")
+    got = df.groupBy("g").agg(F.listagg("s"), F.string_agg("s", "-"), F.listagg_distinct("s", ",")).orderBy("g")
+    assert got.columns == ["g", "listagg(s, NULL)", "string_agg(s, -)", "listagg(DISTINCT s, ,)"]
+    # The order within a group is not defined without WITHIN GROUP: compare sorted parts.
+    rows = [(r[0], sorted(r[1]), sorted(r[2].split("-")), sorted(r[3].split(","))) for r in got.collect()]
+    assert rows == [(1, ["a", "b"], ["a", "b"], ["a", "b"]), (2, ["a", "c"], ["a", "c"], ["a", "c"])]
+    ordered = spark.sql(
+        "SELECT g, listagg(s, ',') WITHIN GROUP (ORDER BY s DESC) AS l FROM VALUES ('a', 1), ('b', 1), (NULL, 1), "
+        "('c', 2) AS t(s, g) GROUP BY g ORDER BY g"
+    )
+    assert_df(ordered, [("g", "int"), ("l", "string")], [(1, "b,a"), (2, "c")])

@@ -263,6 +263,11 @@ impl Planner<'_> {
                 }
                 self.call_registry("from_json", a, false, format!("from_json({})", n[0]))
             }
+            // Spark names the missing delimiter.
+            "listagg" | "string_agg" if a.len() == 1 => {
+                let name = format!("{lname}({}{}, NULL)", if distinct { "DISTINCT " } else { "" }, n[0]);
+                self.call_registry(lname, a, distinct, name)
+            }
             // Spark's pretty name is upper case.
             "spark_partition_id" => self.call_registry(lname, a, false, "SPARK_PARTITION_ID()".to_string()),
             "log" if a.len() == 1 => self.call_registry("ln", a, false, format!("ln({})", n[0])),

@@ -93,6 +93,9 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         ctx.register_udf(ScalarUDF::from(spelled::SpelledUdf::new(form)));
     }
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(spelled::CountIf::new()));
+    for name in ["listagg", "string_agg"] {
+        ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(spelled::ListAgg::new(name)));
+    }
     for form in json::JsonFn::ALL {
         ctx.register_udf(ScalarUDF::from(json::Json::new(form)));
     }

@@ -2,8 +2,8 @@
 //! text and DataFrame calls alike: the cast functions (`int(x)`,
 //! `float(x)`, `date(x)`, …), `e()`, `dayname`, `zeroifnull`/`nullifzero`,
 //! `current_database()`/`current_schema()`/`current_catalog()`,
-//! `regexp_substr`, `date_from_unix_date`/`unix_date`, and the aggregate
-//! `count_if`.
+//! `regexp_substr`, `date_from_unix_date`/`unix_date`, and the aggregates
+//! `count_if` and `listagg`/`string_agg`.
 
 use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::{Result, ScalarValue, not_impl_err, plan_err};
@@ -11,8 +11,8 @@ use datafusion::logical_expr::expr::{AggregateFunction, Case};
 use datafusion::logical_expr::function::{AccumulatorArgs, AggregateFunctionSimplification, StateFieldsArgs};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility, cast,
-    lit,
+    Accumulator, AggregateUDFImpl, ColumnarValue, Expr, ExprSchemable, ScalarFunctionArgs, ScalarUDFImpl, Signature,
+    Volatility, cast, lit,
 };
 
 /// The cast functions: Spark's name and the type.
@@ -241,6 +241,86 @@ impl AggregateUDFImpl for CountIf {
             params.args = vec![one];
             Ok(Expr::AggregateFunction(AggregateFunction {
                 func: datafusion::functions_aggregate::count::count_udaf(),
+                params,
+            }))
+        }))
+    }
+}
+
+/// `listagg(x[, delimiter])` and `string_agg`: DataFusion's `string_agg`,
+/// whose delimiter is required; Spark's defaults to none. `WITHIN GROUP
+/// (ORDER BY …)` orders the values.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ListAgg {
+    name: &'static str,
+    signature: Signature,
+}
+
+impl ListAgg {
+    pub fn new(name: &'static str) -> Self {
+        Self { name, signature: Signature::user_defined(Volatility::Immutable) }
+    }
+}
+
+impl AggregateUDFImpl for ListAgg {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    /// `(value[, delimiter])`; `WITHIN GROUP (ORDER BY e)` puts `e` first.
+    fn coerce_types(&self, t: &[DataType]) -> Result<Vec<DataType>> {
+        if t.is_empty() || t.len() > 3 {
+            return plan_err!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{}` requires 1 or 2 parameters but the actual number is {}.",
+                self.name,
+                t.len()
+            );
+        }
+        Ok(t.iter().map(|t| if is_text(t) || t.is_null() { DataType::Utf8 } else { t.clone() }).collect())
+    }
+
+    /// `string_agg`'s type, which the rewrite keeps.
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::LargeUtf8)
+    }
+
+    fn supports_within_group_clause(&self) -> bool {
+        true
+    }
+
+    fn state_fields(&self, _args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        not_impl_err!("{} is rewritten to string_agg before it runs", self.name)
+    }
+
+    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        not_impl_err!("{} is rewritten to string_agg before it runs", self.name)
+    }
+
+    fn simplify(&self) -> Option<AggregateFunctionSimplification> {
+        Some(Box::new(|call: AggregateFunction, _info: &SimplifyContext| {
+            let mut params = call.params;
+            // The WITHIN GROUP ordering, given again as the first argument.
+            let within_group =
+                params.order_by.first().is_some_and(|o| params.args.len() >= 2 && params.args[0] == o.expr);
+            if within_group {
+                params.args.remove(0);
+            }
+            if let Some(t) = params.args.first().map(|a| a.get_type(_info.schema())).transpose()? {
+                if !is_text(&t) && !t.is_null() {
+                    return plan_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] listagg takes strings, not {t}");
+                }
+            }
+            if params.args.len() == 1 {
+                params.args.push(lit(""));
+            }
+            let delimiter = params.args.pop().unwrap_or(lit(""));
+            params.args.push(datafusion::functions::core::expr_fn::coalesce(vec![delimiter, lit("")]));
+            Ok(Expr::AggregateFunction(AggregateFunction {
+                func: datafusion::functions_aggregate::string_agg::string_agg_udaf(),
                 params,
             }))
         }))
