@@ -1119,3 +1119,29 @@ def test_json_paths_and_schema(spark):
     assert_rows(schema, [("STRUCT<e: BOOLEAN, f: STRING, x: ARRAY<BIGINT>>",)])
     inferred = spark.createDataFrame([('{"a": 5}',)], "j string").select(F.from_json("j", F.schema_of_json(F.lit('{"a": 1}'))))
     assert_df(inferred, [("from_json(j)", "struct<a:bigint>")], [(Row(a=5),)])
+
+
+def test_try_arithmetic_is_null_on_integer_overflow(spark):
+    df = spark.createDataFrame([(2147483647, 9223372036854775807), (1, 2)], "i int, l long")
+    got = df.select(F.try_add("i", F.lit(1)), F.try_subtract(F.lit(-5), "l"), F.try_multiply("l", F.lit(2)), F.try_add("i", "l"))
+    assert_df(
+        got,
+        [("try_add(i, 1)", "int"), ("try_subtract(-5, l)", "bigint"), ("try_multiply(l, 2)", "bigint"), ("try_add(i, l)", "bigint")],
+        [(None, None, None, None), (2, -7, 4, 3)],
+    )
+    assert_rows(spark.sql("SELECT try_add(1.5D, 1) a, try_multiply(CAST(100 AS TINYINT), CAST(2 AS TINYINT)) b"), [(2.5, None)])
+
+
+def test_regexp_extract_all_array_prepend_map_concat(spark):
+    df = spark.sql(
+        r"SELECT regexp_extract_all('a1b22', '([a-z])(\\d+)', 2) a, regexp_extract_all('a1b22', '\\d+', 0) b, "
+        "array_prepend(array(1, 2), 3L) c, array_prepend(array(1), NULL) d, map_concat(map(1, 'a'), map(2, 'b')) e"
+    )
+    assert_df(
+        df,
+        [("a", "array<string>"), ("b", "array<string>"), ("c", "array<bigint>"), ("d", "array<int>"), ("e", "map<int,string>")],
+        [(["1", "22"], ["1", "22"], [3, 1, 2], [None, 1], {1: "a", 2: "b"})],
+    )
+    with pytest.raises(Exception) as e:
+        spark.sql("SELECT map_concat(map(1, 'a'), map(1, 'b'))").collect()
+    assert "DUPLICATED_MAP_KEY" in str(e.value)

@@ -66,6 +66,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(to_string::FloatToString::new()));
     ctx.register_udf(ScalarUDF::from(to_string::TimestampToString::new()));
     ctx.register_udf(ScalarUDF::from(regexp_extract::RegexpExtract::new()));
+    ctx.register_udf(ScalarUDF::from(regexp_extract::RegexpExtract::all()));
     ctx.register_udf(ScalarUDF::from(raise::Raise::raise_error()));
     ctx.register_udf(ScalarUDF::from(raise::Raise::assert_true()));
     ctx.register_udf(ScalarUDF::from(raise::Raise::illegal_argument()));

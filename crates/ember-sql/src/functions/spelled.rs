@@ -2,7 +2,9 @@
 //! text and DataFrame calls alike: the cast functions (`int(x)`,
 //! `float(x)`, `date(x)`, …), `e()`, `dayname`, `zeroifnull`/`nullifzero`,
 //! `current_database()`/`current_schema()`/`current_catalog()`,
-//! `regexp_substr`, `date_from_unix_date`/`unix_date`, and the aggregates
+//! `regexp_substr`, `date_from_unix_date`/`unix_date`, `try_add`/
+//! `try_subtract`/`try_multiply` (NULL on integer overflow),
+//! `array_prepend(array, x)` and `map_concat`, and the aggregates
 //! `count_if` and `listagg`/`string_agg`.
 
 use datafusion::arrow::datatypes::{DataType, FieldRef};
@@ -11,8 +13,8 @@ use datafusion::logical_expr::expr::{AggregateFunction, Case};
 use datafusion::logical_expr::function::{AccumulatorArgs, AggregateFunctionSimplification, StateFieldsArgs};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, ColumnarValue, Expr, ExprSchemable, ScalarFunctionArgs, ScalarUDFImpl, Signature,
-    Volatility, cast, lit,
+    Accumulator, AggregateUDFImpl, ColumnarValue, Expr, ExprSchemable, Operator, ScalarFunctionArgs, ScalarUDFImpl,
+    Signature, Volatility, cast, lit,
 };
 
 /// The cast functions: Spark's name and the type.
@@ -43,6 +45,10 @@ pub enum Spelled {
     RegexpSubstr,
     DateFromUnixDate,
     UnixDate,
+    /// `try_add` / `try_subtract` / `try_multiply`.
+    Try(Operator),
+    ArrayPrepend,
+    MapConcat,
 }
 
 impl Spelled {
@@ -59,6 +65,11 @@ impl Spelled {
             Self::RegexpSubstr,
             Self::DateFromUnixDate,
             Self::UnixDate,
+            Self::Try(Operator::Plus),
+            Self::Try(Operator::Minus),
+            Self::Try(Operator::Multiply),
+            Self::ArrayPrepend,
+            Self::MapConcat,
         ]);
         all
     }
@@ -67,7 +78,7 @@ impl Spelled {
     fn arity(&self) -> usize {
         match self {
             Self::E | Self::CurrentDatabase(_) | Self::CurrentCatalog => 0,
-            Self::RegexpSubstr => 2,
+            Self::RegexpSubstr | Self::Try(_) | Self::ArrayPrepend => 2,
             _ => 1,
         }
     }
@@ -102,6 +113,11 @@ impl ScalarUDFImpl for SpelledUdf {
             Spelled::RegexpSubstr => "regexp_substr",
             Spelled::DateFromUnixDate => "date_from_unix_date",
             Spelled::UnixDate => "unix_date",
+            Spelled::Try(Operator::Plus) => "try_add",
+            Spelled::Try(Operator::Minus) => "try_subtract",
+            Spelled::Try(_) => "try_multiply",
+            Spelled::ArrayPrepend => "array_prepend",
+            Spelled::MapConcat => "map_concat",
         }
     }
 
@@ -110,6 +126,12 @@ impl ScalarUDFImpl for SpelledUdf {
     }
 
     fn coerce_types(&self, t: &[DataType]) -> Result<Vec<DataType>> {
+        match &self.form {
+            Spelled::Try(op) => return try_types(*op, t).map(|(l, r, _)| vec![l, r]),
+            Spelled::ArrayPrepend => return prepend_types(t).map(|(a, e)| vec![a, e]),
+            Spelled::MapConcat => return map_concat_types(t),
+            _ => {}
+        }
         if t.len() != self.form.arity() {
             return plan_err!(
                 "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{}` requires {} parameters but the actual number is {}.",
@@ -152,6 +174,8 @@ impl ScalarUDFImpl for SpelledUdf {
             Spelled::ZeroIfNull | Spelled::NullIfZero => t[0].clone(),
             Spelled::DateFromUnixDate => DataType::Date32,
             Spelled::UnixDate => DataType::Int32,
+            Spelled::Try(op) => try_types(*op, t)?.2,
+            Spelled::ArrayPrepend | Spelled::MapConcat => t[0].clone(),
         })
     }
 
@@ -185,6 +209,39 @@ impl ScalarUDFImpl for SpelledUdf {
             }
             Spelled::DateFromUnixDate => cast(arg(&mut args), DataType::Date32),
             Spelled::UnixDate => cast(cast(arg(&mut args), DataType::Date32), DataType::Int32),
+            Spelled::Try(op) => {
+                let r = arg(&mut args);
+                let l = arg(&mut args);
+                let to = try_types(*op, &[info.get_data_type(&l)?, info.get_data_type(&r)?])?.2;
+                if !to.is_integer() {
+                    binary(l, *op, r)
+                } else {
+                    // Exact in decimal(38, 0), then NULL outside the type's range.
+                    let wide = |e: Expr| cast(e, DataType::Decimal128(38, 0));
+                    datafusion::logical_expr::try_cast(binary(wide(l), *op, wide(r)), to)
+                }
+            }
+            Spelled::ArrayPrepend => {
+                let e = arg(&mut args);
+                let a = arg(&mut args);
+                let prepended = datafusion::functions_nested::expr_fn::array_prepend(e, a.clone());
+                Expr::Case(Case::new(None, vec![(Box::new(a.is_not_null()), Box::new(prepended))], None))
+            }
+            Spelled::MapConcat => {
+                let any_null = args.iter().map(|m| m.clone().is_null()).reduce(|x, y| x.or(y)).unwrap_or(lit(false));
+                let keys = args.iter().map(|m| datafusion::functions_nested::expr_fn::map_keys(m.clone())).collect();
+                let values =
+                    args.iter().map(|m| datafusion::functions_nested::expr_fn::map_values(m.clone())).collect();
+                let map = datafusion_spark::function::map::expr_fn::map_from_arrays(
+                    datafusion::functions_nested::expr_fn::array_concat(keys),
+                    datafusion::functions_nested::expr_fn::array_concat(values),
+                );
+                Expr::Case(Case::new(
+                    None,
+                    vec![(Box::new(any_null), Box::new(lit(ScalarValue::try_from(info.get_data_type(&args[0])?)?)))],
+                    Some(Box::new(map)),
+                ))
+            }
         };
         Ok(ExprSimplifyResult::Simplified(expr))
     }
@@ -192,6 +249,68 @@ impl ScalarUDFImpl for SpelledUdf {
     fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         not_impl_err!("{} is rewritten before it runs", self.name())
     }
+}
+
+fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
+    Expr::BinaryExpr(datafusion::logical_expr::BinaryExpr::new(Box::new(l), op, Box::new(r)))
+}
+
+/// The operand types and the result type of a `try_` operator: integers
+/// widen to the wider of the two, the rest as the operator coerces them.
+fn try_types(op: Operator, t: &[DataType]) -> Result<(DataType, DataType, DataType)> {
+    let [l, r] = t else {
+        return plan_err!("[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] try_ arithmetic takes 2 parameters");
+    };
+    let as_int = |t: &DataType| if t.is_null() { DataType::Int32 } else { t.clone() };
+    let (l, r) = (as_int(l), as_int(r));
+    if !l.is_numeric() || !r.is_numeric() {
+        return plan_err!("[DATATYPE_MISMATCH.BINARY_OP_WRONG_TYPE] try arithmetic takes numbers, not {l} and {r}");
+    }
+    if l.is_integer() && r.is_integer() {
+        let width = |t: &DataType| t.primitive_width().unwrap_or(8);
+        let to = if width(&l) >= width(&r) { l.clone() } else { r.clone() };
+        return Ok((to.clone(), to.clone(), to));
+    }
+    let coercer = datafusion::logical_expr::type_coercion::binary::BinaryTypeCoercer::new(&l, &op, &r);
+    let (lt, rt) = coercer.get_input_types()?;
+    let out = coercer.get_result_type()?;
+    Ok((lt, rt, out))
+}
+
+/// `array_prepend(array, x)`: the element type takes `x` when an integer
+/// is wider.
+fn prepend_types(t: &[DataType]) -> Result<(DataType, DataType)> {
+    let [a, e] = t else {
+        return plan_err!("[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] array_prepend takes 2 parameters");
+    };
+    let element = match a {
+        DataType::List(f) | DataType::LargeList(f) => f.data_type().clone(),
+        DataType::Null => e.clone(),
+        other => {
+            return plan_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] array_prepend takes an array, not {other}");
+        }
+    };
+    let element = match (&element, e) {
+        (x, y) if x.is_integer() && y.is_integer() && y.primitive_width() > x.primitive_width() => y.clone(),
+        (DataType::Null, y) => y.clone(),
+        (x, _) => x.clone(),
+    };
+    Ok((DataType::new_list(element.clone(), true), element))
+}
+
+/// `map_concat(m1, m2, …)`: maps of one type.
+fn map_concat_types(t: &[DataType]) -> Result<Vec<DataType>> {
+    let Some(first) = t.iter().find(|t| matches!(t, DataType::Map(..))) else {
+        return plan_err!(
+            "[DATATYPE_MISMATCH.MAP_CONCAT_DIFF_TYPES] The `map_concat` should all be of type map, not {t:?}"
+        );
+    };
+    if t.iter().any(|x| !matches!(x, DataType::Map(..))) {
+        return plan_err!(
+            "[DATATYPE_MISMATCH.MAP_CONCAT_DIFF_TYPES] The `map_concat` should all be of type map, not {t:?}"
+        );
+    }
+    Ok(t.iter().map(|_| first.clone()).collect())
 }
 
 /// `count_if(p)`: the rows where `p` is true, as `count(CASE WHEN p THEN 1 END)`.
