@@ -318,6 +318,16 @@ def test_typed_literals_are_named_as_written(spark):
     assert [t for _, t in df.dtypes] == ["bigint", "double", "float", "decimal(3,2)", "smallint", "bigint"]
 
 
+def test_negative_typed_literals(spark):
+    # The minus belongs to the literal: the smallest bigint and tinyint are literals too.
+    df = spark.sql("SELECT -9223372036854775808L, -128Y, 5 -1L, x -1L FROM VALUES (3) AS t(x)")
+    assert_df(
+        df,
+        [("-9223372036854775808", "bigint"), ("-128", "tinyint"), ("(5 - 1)", "bigint"), ("(x - 1)", "bigint")],
+        [(-9223372036854775808, -128, 4, 2)],
+    )
+
+
 def test_integer_division_in_sql_gives_double(spark):
     df = spark.sql("SELECT 7 / 2 AS x, 7 % 2 AS m, id / 4 AS q FROM range(2, 3)")
     assert_df(df, [("x", "double"), ("m", "int"), ("q", "double")], [(3.5, 1, 0.5)])

@@ -4,6 +4,26 @@
 //! casts use the `'10'::BIGINT` form, which `crate::sql_names` names as
 //! Spark names the literal (`10`).
 
+/// Whether `text` ends with a `-` that negates what follows (not one that
+/// subtracts: after an operand, a closing parenthesis or a quote).
+fn unary_minus_at_end(text: &str) -> bool {
+    const BEFORE_OPERAND: &[&str] = &[
+        "SELECT", "WHEN", "THEN", "ELSE", "AND", "OR", "NOT", "BETWEEN", "IN", "BY", "WHERE", "HAVING", "ON", "CASE",
+        "LIMIT", "OFFSET", "IS", "LIKE", "DISTINCT", "ALL", "RETURN",
+    ];
+    let Some(before) = text.strip_suffix('-') else { return false };
+    let before = before.trim_end();
+    match before.chars().last() {
+        None => true,
+        Some(c) if c.is_alphanumeric() || c == '_' => {
+            let word: String = before.chars().rev().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let word: String = word.chars().rev().collect();
+            BEFORE_OPERAND.iter().any(|k| k.eq_ignore_ascii_case(&word))
+        }
+        Some(c) => !matches!(c, ')' | ']' | '\'' | '"' | '`' | '-'),
+    }
+}
+
 /// Rewrites suffixed numeric literals in `sql` to `'...'::type` casts.
 pub fn rewrite(sql: &str) -> String {
     let chars: Vec<char> = sql.chars().collect();
@@ -68,7 +88,15 @@ pub fn rewrite(sql: &str) -> String {
             };
             match target {
                 Some(t) if ends => {
-                    out.push_str(&format!("'{number}'::{t}"));
+                    // A unary minus is part of the literal: -9223372036854775808L
+                    // is a bigint, though 9223372036854775808 is not.
+                    let sign = if unary_minus_at_end(&out) {
+                        out.pop();
+                        "-"
+                    } else {
+                        ""
+                    };
+                    out.push_str(&format!("'{sign}{number}'::{t}"));
                     i = j;
                 }
                 _ => out.push_str(&number),
@@ -104,5 +132,16 @@ mod tests {
     fn strings_identifiers_and_plain_numbers_stay() {
         assert_eq!(rewrite("SELECT '10L', c1d, 10, `2D` FROM t2"), "SELECT '10L', c1d, 10, `2D` FROM t2");
         assert_eq!(rewrite("SELECT 1e5, 2 DIV 1"), "SELECT 1e5, 2 DIV 1");
+    }
+
+    #[test]
+    fn a_unary_minus_belongs_to_the_literal() {
+        assert_eq!(rewrite("SELECT -9223372036854775808L"), "SELECT '-9223372036854775808'::BIGINT");
+        assert_eq!(rewrite("SELECT f(-1L, (-2Y))"), "SELECT f('-1'::BIGINT, ('-2'::TINYINT))");
+        // A minus after an operand subtracts.
+        assert_eq!(
+            rewrite("SELECT x -1L, f(a)-2L, 3 - -4L"),
+            "SELECT x -'1'::BIGINT, f(a)-'2'::BIGINT, 3 - -'4'::BIGINT"
+        );
     }
 }
