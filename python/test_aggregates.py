@@ -286,3 +286,35 @@ def test_listagg_and_string_agg(spark):
         "('c', 2) AS t(s, g) GROUP BY g ORDER BY g"
     )
     assert_df(ordered, [("g", "int"), ("l", "string")], [(1, "b,a"), (2, "c")])
+
+
+def test_stat_corr_cov_approx_quantile_crosstab(spark):
+    from pyspark.errors import IllegalArgumentException
+
+    df = spark.createDataFrame(
+        [(1, 10.0, "a", "x"), (2, 19.0, "b", "y"), (3, 33.0, "a", "y"), (4, 38.0, "a", None), (None, 1.0, None, "x")],
+        "i int, d double, k string, v string",
+    )
+    # Spark's StatFunctions count a NULL as 0.
+    assert df.corr("i", "d") == pytest.approx(0.9926943020776646)
+    assert df.cov("i", "d") == pytest.approx(24.25)
+    assert df.stat.cov("d", "d") == pytest.approx(238.7)
+    # Exact quantiles: the value at rank ceil(p * n), NULLs skipped.
+    assert df.approxQuantile("d", [0.0, 0.25, 0.5, 0.75, 1.0], 0.0) == [1.0, 10.0, 19.0, 33.0, 38.0]
+    assert df.approxQuantile(["i", "d"], [0.5], 0.01) == [[2.0], [19.0]]
+    assert spark.range(100).approxQuantile("id", [0.1, 0.5, 0.99], 0.0) == [9.0, 49.0, 98.0]
+    assert spark.range(0).approxQuantile("id", [0.5], 0.0) == []
+    ct = df.crosstab("k", "v")
+    assert ct.dtypes == [("k_v", "string"), ("null", "bigint"), ("x", "bigint"), ("y", "bigint")]
+    assert sorted(tuple(r) for r in ct.collect()) == [("a", 1, 1, 1), ("b", 0, 0, 1), ("null", 0, 1, 0)]
+    with pytest.raises(IllegalArgumentException):
+        df.corr("i", "k")
+    with pytest.raises(IllegalArgumentException):
+        df.approxQuantile("k", [0.5], 0.0)
+
+
+def test_summary_percentiles_are_values_of_the_column(spark):
+    # Spark's percentiles are column values (rank ceil(p * n)), not interpolated.
+    df = spark.createDataFrame([(1, 10.0), (2, 19.0), (3, 33.0), (4, 38.0), (None, 1.0), (7, 2.5)], "i int, d double")
+    got = [tuple(r) for r in df.summary("25%", "50%", "75%").collect()]
+    assert got == [("25%", "2", "2.5"), ("50%", "3", "10.0"), ("75%", "4", "33.0")]

@@ -118,6 +118,16 @@ impl<'a> Planner<'a> {
             RelType::DropNa(d) => self.drop_na(d).await,
             RelType::Replace(r) => self.replace_na(r).await,
             RelType::Describe(d) => self.describe(d).await,
+            RelType::Corr(c) => match &c.input {
+                Some(input) => self.corr_cov(input, &c.col1, &c.col2, true).await,
+                None => Err(crate::error::analysis("corr without input")),
+            },
+            RelType::Cov(c) => match &c.input {
+                Some(input) => self.corr_cov(input, &c.col1, &c.col2, false).await,
+                None => Err(crate::error::analysis("cov without input")),
+            },
+            RelType::ApproxQuantile(q) => self.approx_quantile(q).await,
+            RelType::Crosstab(c) => self.crosstab(c).await,
             RelType::Summary(s) => self.summary(s).await,
             RelType::WithRelations(w) => self.with_relations(w).await,
             RelType::Catalog(c) => self.catalog(c, rel.common.as_ref().and_then(|c| c.plan_id)).await,

@@ -1,13 +1,17 @@
-//! `df.na.fill/drop/replace`, `describe`, `summary` and `unpivot`.
+//! `df.na.fill/drop/replace`, `describe`, `summary`, `unpivot`, and
+//! `df.stat`'s `corr`, `cov`, `approxQuantile` and `crosstab`.
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Float64Builder, Int64Array, ListBuilder, RecordBatch, StringArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{Float64Type, Int64Type};
 use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::expr::Case;
-use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast, lit};
+use datafusion::logical_expr::{Expr, ExprFunctionExt, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast, col, lit};
 use ember_common::SparkError;
 use spark_connect_proto as sc;
 
@@ -184,6 +188,14 @@ impl Planner<'_> {
             }
             v
         };
+        let percentile = |p: &str| -> Result<f64> {
+            p.trim_end_matches('%')
+                .parse::<f64>()
+                .ok()
+                .filter(|f| (0.0..=100.0).contains(f))
+                .map(|f| f / 100.0)
+                .ok_or_else(|| SparkError::illegal_argument(format!("{p} is not a recognised statistic")).into())
+        };
         let mut aggs = vec![];
         for (c, t) in &cols {
             let e = Expr::Column(c.clone());
@@ -198,19 +210,10 @@ impl Planner<'_> {
                     "min" => self.aggregate_call("min", vec![e.clone()], false)?,
                     "max" => self.aggregate_call("max", vec![e.clone()], false)?,
                     "count_distinct" => self.aggregate_call("count", vec![e.clone()], true)?,
+                    // Filled in below from exact quantiles, as Spark's are.
                     p if p.ends_with('%') && numeric => {
-                        let frac: f64 =
-                            p.trim_end_matches('%').parse::<f64>().map_err(|_| {
-                                SparkError::illegal_argument(format!("{p} is not a recognised statistic"))
-                            })? / 100.0;
-                        cast(
-                            self.aggregate_call(
-                                "approx_percentile_cont",
-                                vec![cast(e.clone(), DataType::Float64), lit(frac)],
-                                false,
-                            )?,
-                            t.clone(),
-                        )
+                        percentile(p)?;
+                        lit(ScalarValue::Utf8(None))
                     }
                     "mean" | "stddev" => lit(ScalarValue::Utf8(None)),
                     p if p.ends_with('%') => lit(ScalarValue::Utf8(None)),
@@ -225,15 +228,44 @@ impl Planner<'_> {
         }
         let named: Vec<NamedExpr> =
             aggs.into_iter().enumerate().map(|(i, e)| NamedExpr::new(e, format!("s{i}"))).collect();
-        let plan =
-            if named.is_empty() { LogicalPlanBuilder::empty(true).build()? } else { self.project_named(input, named)? };
+        let plan = if named.is_empty() {
+            LogicalPlanBuilder::empty(true).build()?
+        } else {
+            self.project_named(input.clone(), named)?
+        };
         let batches = self.collect(plan).await?;
         let row = batches.iter().find(|b| b.num_rows() > 0);
+        let wanted: Vec<(usize, f64)> = stats
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.ends_with('%'))
+            .map(|(j, s)| Ok((j, percentile(s)?)))
+            .collect::<Result<_>>()?;
+        // (column, statistic) → the quantile, shown in the column's type.
+        let mut quantiles = std::collections::HashMap::new();
+        if !wanted.is_empty() {
+            let probabilities: Vec<f64> = wanted.iter().map(|w| w.1).collect();
+            for (i, (c, t)) in cols.iter().enumerate() {
+                if !is_numeric(t) {
+                    continue;
+                }
+                let x = cast(Expr::Column(c.clone()), DataType::Float64);
+                let values = self.exact_quantiles(input.clone(), x, &probabilities).await?;
+                for ((j, _), v) in wanted.iter().zip(values) {
+                    let shown = ScalarValue::Float64(Some(v)).cast_to(t)?.to_array()?;
+                    quantiles.insert((i, *j), crate::display::cell(&shown, 0));
+                }
+            }
+        }
         let mut columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from(stats.to_vec()))];
         let mut fields = vec![Field::new("summary", DataType::Utf8, true)];
         for (i, (c, _)) in cols.iter().enumerate() {
             let mut vals: Vec<Option<String>> = vec![];
             for j in 0..stats.len() {
+                if let Some(q) = quantiles.get(&(i, j)) {
+                    vals.push(Some(q.clone()));
+                    continue;
+                }
                 let v = row.map(|b| b.column(i * stats.len() + j).clone());
                 vals.push(v.and_then(|a| {
                     let s = crate::display::cell(&a, 0);
@@ -319,4 +351,195 @@ impl Planner<'_> {
         out.push(NamedExpr::new(datafusion::functions::core::expr_fn::get_field(s, "v"), u.value_column_name.clone()));
         self.project_named(exploded, out)
     }
+}
+
+/// Spark's exact quantile of sorted values: the value at rank
+/// `ceil(p * n)`, at least the first.
+fn quantile_rank(p: f64, n: usize) -> usize {
+    ((p * n as f64).ceil() as usize).clamp(1, n.max(1))
+}
+
+impl Planner<'_> {
+    /// One numeric column of `df.stat`, with Spark's error for the others.
+    fn stat_column(&self, schema: &DFSchema, name: &str, what: &str) -> Result<Expr> {
+        let c = self.na_columns(schema, &[name.to_string()])?.pop().ok_or_else(|| analysis("no column"))?;
+        let t = schema.qualified_field_from_column(&c)?.1.data_type().clone();
+        if !is_numeric(&t) {
+            let type_name = crate::types::simple_string(&t);
+            return Err(SparkError::illegal_argument(match what {
+                "quantile" => format!(
+                    "requirement failed: Quantile calculation for column {name} with data type {} is not supported.",
+                    spark_type_class(&type_name)
+                ),
+                _ => format!(
+                    "requirement failed: Currently {what} calculation for columns with dataType {type_name} not supported."
+                ),
+            })
+            .into());
+        }
+        Ok(cast(Expr::Column(c), DataType::Float64))
+    }
+
+    /// `df.stat.corr` (Pearson) and `df.stat.cov` (sample covariance): one
+    /// row, one double column named as the client reads it.
+    pub(super) async fn corr_cov(
+        &mut self,
+        input: &sc::Relation,
+        col1: &str,
+        col2: &str,
+        corr: bool,
+    ) -> Result<LogicalPlan> {
+        let input = self.input(&Some(Box::new(input.clone()))).await?;
+        let what = if corr { "correlation" } else { "covariance" };
+        let schema = input.schema().clone();
+        // Spark's StatFunctions count a NULL as 0.
+        let zero_for_null = |e: Expr| datafusion::functions::core::expr_fn::coalesce(vec![e, lit(0.0f64)]);
+        let (a, b) = (self.stat_column(&schema, col1, what)?, self.stat_column(&schema, col2, what)?);
+        let (a, b) = (zero_for_null(a), zero_for_null(b));
+        let (f, name) = if corr { ("corr", "corr") } else { ("covar_samp", "cov") };
+        let e = self.aggregate_call(f, vec![a, b], false)?;
+        Ok(LogicalPlanBuilder::from(input).aggregate(Vec::<Expr>::new(), vec![e.alias(name)])?.build()?)
+    }
+
+    /// `df.approxQuantile(cols, probabilities, relativeError)`: exact
+    /// quantiles (always within the error asked for), one array per column,
+    /// NULLs skipped, as the row `approx_quantile` the client reads.
+    pub(super) async fn approx_quantile(&mut self, q: &sc::StatApproxQuantile) -> Result<LogicalPlan> {
+        let input = self.input(&q.input).await?;
+        if let Some(p) = q.probabilities.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+            return Err(SparkError::illegal_argument(format!(
+                "requirement failed: percentile should be in the range [0.0, 1.0], but got {p}."
+            ))
+            .into());
+        }
+        if q.relative_error < 0.0 {
+            return Err(SparkError::illegal_argument(format!(
+                "requirement failed: Relative Error must be non-negative but got {}",
+                q.relative_error
+            ))
+            .into());
+        }
+        let schema = input.schema().clone();
+        let mut per_column = vec![];
+        for name in &q.cols {
+            let x = self.stat_column(&schema, name, "quantile")?;
+            per_column.push(self.exact_quantiles(input.clone(), x, &q.probabilities).await?);
+        }
+        let mut outer = ListBuilder::new(ListBuilder::new(Float64Builder::new()));
+        for values in per_column {
+            for v in values {
+                outer.values().values().append_value(v);
+            }
+            outer.values().append(true);
+        }
+        outer.append(true);
+        let array = outer.finish();
+        let schema = Arc::new(Schema::new(vec![Field::new("approx_quantile", array.data_type().clone(), true)]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(array)])?;
+        self.batches_plan(schema, vec![batch])
+    }
+
+    /// The quantiles of `x` (a double) over `input`: for each probability
+    /// `p` the value at rank `ceil(p * n)` of the non-NULL values, which is
+    /// what Spark's quantile summaries give within their error. Empty when
+    /// there are no values.
+    async fn exact_quantiles(&mut self, input: LogicalPlan, x: Expr, probabilities: &[f64]) -> Result<Vec<f64>> {
+        let values =
+            LogicalPlanBuilder::from(input).project(vec![x.alias("x")])?.filter(col("x").is_not_null())?.build()?;
+        let count = LogicalPlanBuilder::from(values.clone())
+            .aggregate(Vec::<Expr>::new(), vec![self.aggregate_call("count", vec![lit(1i32)], false)?.alias("n")])?
+            .build()?;
+        let n = self
+            .collect(count)
+            .await?
+            .iter()
+            .find(|b| b.num_rows() > 0)
+            .and_then(|b| b.column(0).as_primitive_opt::<Int64Type>().map(|a| a.value(0)))
+            .unwrap_or(0);
+        let n = usize::try_from(n).unwrap_or(0);
+        if n == 0 {
+            return Ok(vec![]);
+        }
+        let ranks: Vec<usize> = probabilities.iter().map(|p| quantile_rank(*p, n)).collect();
+        let rank_literals: Vec<Expr> = ranks.iter().map(|r| lit(*r as u64)).collect();
+        let row_number = datafusion::functions_window::expr_fn::row_number()
+            .order_by(vec![col("x").sort(true, true)])
+            .build()?
+            .alias("rn");
+        let picked = LogicalPlanBuilder::from(values)
+            .window(vec![row_number])?
+            .filter(col("rn").in_list(rank_literals, false))?
+            .project(vec![col("x"), cast(col("rn"), DataType::Int64)])?
+            .build()?;
+        let mut at = std::collections::HashMap::new();
+        for b in self.collect(picked).await? {
+            let (x, rn) = (b.column(0).as_primitive::<Float64Type>(), b.column(1).as_primitive::<Int64Type>());
+            for i in 0..b.num_rows() {
+                at.insert(rn.value(i) as usize, x.value(i));
+            }
+        }
+        Ok(ranks.iter().map(|r| at.get(r).copied().unwrap_or(f64::NAN)).collect())
+    }
+
+    /// `df.crosstab(col1, col2)`: a row per value of `col1` (as text, NULL
+    /// as "null"), a bigint column of counts per value of `col2`, sorted.
+    pub(super) async fn crosstab(&mut self, c: &sc::StatCrosstab) -> Result<LogicalPlan> {
+        let input = self.input(&c.input).await?;
+        let schema = input.schema().clone();
+        let mut keys = vec![];
+        for name in [&c.col1, &c.col2] {
+            let column = self.na_columns(&schema, &[name.clone()])?.pop().ok_or_else(|| analysis("no column"))?;
+            let text = cast(Expr::Column(column), DataType::Utf8);
+            keys.push(datafusion::functions::core::expr_fn::coalesce(vec![text, lit("null")]));
+        }
+        let counts = LogicalPlanBuilder::from(input)
+            .aggregate(
+                vec![keys[0].clone().alias("a"), keys[1].clone().alias("b")],
+                vec![self.aggregate_call("count", vec![lit(1i32)], false)?.alias("n")],
+            )?
+            .build()?;
+        let mut cells: std::collections::BTreeMap<(String, String), i64> = Default::default();
+        let mut rows: Vec<String> = vec![];
+        let mut columns: std::collections::BTreeSet<String> = Default::default();
+        for b in self.collect(counts).await? {
+            let (a, bcol) = (crate::display::cell, crate::display::cell);
+            let n = b.column(2).as_primitive::<Int64Type>();
+            for i in 0..b.num_rows() {
+                let (row, column) = (a(b.column(0), i), bcol(b.column(1), i));
+                if !rows.contains(&row) {
+                    rows.push(row.clone());
+                }
+                columns.insert(column.clone());
+                cells.insert((row, column), n.value(i));
+            }
+        }
+        let mut fields = vec![Field::new(format!("{}_{}", c.col1, c.col2), DataType::Utf8, true)];
+        let mut arrays: Vec<ArrayRef> = vec![Arc::new(StringArray::from(rows.clone()))];
+        for column in &columns {
+            fields.push(Field::new(column.clone(), DataType::Int64, true));
+            let counts: Int64Array =
+                rows.iter().map(|r| Some(cells.get(&(r.clone(), column.clone())).copied().unwrap_or(0))).collect();
+            arrays.push(Arc::new(counts));
+        }
+        let schema = Arc::new(Schema::new(fields));
+        let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+        self.batches_plan(schema, vec![batch])
+    }
+}
+
+/// Spark's Scala name of a type in messages (`StringType`).
+fn spark_type_class(simple: &str) -> String {
+    let base = simple.split(['(', '<']).next().unwrap_or(simple);
+    let name = match base {
+        "string" => "String",
+        "boolean" => "Boolean",
+        "date" => "Date",
+        "timestamp" => "Timestamp",
+        "binary" => "Binary",
+        "array" => "Array",
+        "map" => "Map",
+        "struct" => "Struct",
+        other => other,
+    };
+    format!("{name}Type")
 }
