@@ -756,3 +756,19 @@ def test_coalesce_after_repartition_is_one_partition(spark):
     df = spark.range(1000).repartition(8).coalesce(1).select(F.spark_partition_id().alias("p"), "id")
     assert {r.p for r in df.collect()} == {0}
     assert spark.range(3).select(F.spark_partition_id()).columns == ["SPARK_PARTITION_ID()"]
+
+
+def test_sample_by_keeps_each_stratum_with_its_fraction(spark):
+    from pyspark.errors import IllegalArgumentException
+
+    df = spark.range(0, 3000).select((F.col("id") % 3).alias("key"), "id")
+    sampled = df.sampleBy("key", fractions={0: 0.1, 1: 0.5}, seed=7)
+    counts = dict((r.key, r["count"]) for r in sampled.groupBy("key").count().collect())
+    # Key 2 has no fraction, so none of its rows; the others about 100 and 500 of 1000.
+    assert set(counts) == {0, 1}
+    assert 60 < counts[0] < 140 and 430 < counts[1] < 570
+    # The same seed keeps the same rows.
+    again = df.sampleBy(F.col("key"), fractions={0: 0.1, 1: 0.5}, seed=7)
+    assert sorted(r.id for r in again.collect()) == sorted(r.id for r in sampled.collect())
+    with pytest.raises(IllegalArgumentException):
+        df.sampleBy("key", fractions={0: 1.5}, seed=0).count()

@@ -207,6 +207,41 @@ impl Planner<'_> {
         Ok(LogicalPlanBuilder::from(input).filter(cond)?.build()?)
     }
 
+    /// `df.sampleBy(col, fractions, seed)`: each row kept with its
+    /// stratum's fraction (0 for a stratum not listed), as Spark's
+    /// `rand(seed) < fraction`.
+    pub(super) async fn sample_by(&mut self, s: &sc::StatSampleBy) -> Result<LogicalPlan> {
+        let input = self.input(&s.input).await?;
+        let schema = input.schema().clone();
+        let stratum = match &s.col {
+            Some(c) => crate::expr::strip_alias(self.expr(c, &schema)?.expr),
+            None => return Err(analysis("sampleBy without a column")),
+        };
+        let tz = self.session.time_zone();
+        let mut cases = vec![];
+        for f in &s.fractions {
+            if !(0.0..=1.0).contains(&f.fraction) {
+                return Err(SparkError::illegal_argument(format!(
+                    "requirement failed: Fractions must be in [0, 1], but got {}.",
+                    f.fraction
+                ))
+                .into());
+            }
+            let Some(value) = &f.stratum else { return Err(analysis("sampleBy fraction without a stratum")) };
+            let value = crate::literal::literal(value, &tz)?.0;
+            cases.push((Box::new(stratum.clone().eq(lit(value))), Box::new(lit(f.fraction))));
+        }
+        let fraction = if cases.is_empty() {
+            lit(0.0)
+        } else {
+            Expr::Case(datafusion::logical_expr::expr::Case::new(None, cases, Some(Box::new(lit(0.0)))))
+        };
+        let mut args = vec![lit(s.seed.unwrap_or(0))];
+        args.extend(schema.columns().into_iter().map(Expr::Column));
+        let u = crate::functions::sample_udf().call(args);
+        Ok(LogicalPlanBuilder::from(input).filter(u.lt(fraction))?.build()?)
+    }
+
     pub(super) async fn deduplicate(&mut self, d: &sc::Deduplicate) -> Result<LogicalPlan> {
         let input = self.input(&d.input).await?;
         if d.all_columns_as_keys.unwrap_or(false) || d.column_names.is_empty() {

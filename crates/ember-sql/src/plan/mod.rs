@@ -97,6 +97,7 @@ impl<'a> Planner<'a> {
             RelType::LocalRelation(l) => self.local_relation(l),
             RelType::ChunkedCachedLocalRelation(c) => self.chunked_local_relation(c),
             RelType::Sample(s) => self.sample(s).await,
+            RelType::SampleBy(s) => self.sample_by(s).await,
             RelType::Deduplicate(d) => self.deduplicate(d).await,
             RelType::Range(r) => self.range(r).await,
             RelType::SubqueryAlias(a) => {
