@@ -1,6 +1,7 @@
 """Aggregation: groupBy/agg, result types, rollup/cube, pivot, global aggregates."""
 
 import decimal
+import math
 
 import pytest
 from pyspark.sql import Window
@@ -304,6 +305,9 @@ def test_stat_corr_cov_approx_quantile_crosstab(spark):
     assert df.approxQuantile(["i", "d"], [0.5], 0.01) == [[2.0], [19.0]]
     assert spark.range(100).approxQuantile("id", [0.1, 0.5, 0.99], 0.0) == [9.0, 49.0, 98.0]
     assert spark.range(0).approxQuantile("id", [0.5], 0.0) == []
+    # Without enough rows, corr is NaN and cov 0, as in Spark.
+    one = spark.createDataFrame([(1, 2.0)], "a int, b double")
+    assert math.isnan(one.corr("a", "b")) and one.cov("a", "b") == 0.0
     ct = df.crosstab("k", "v")
     assert ct.dtypes == [("k_v", "string"), ("null", "bigint"), ("x", "bigint"), ("y", "bigint")]
     assert sorted(tuple(r) for r in ct.collect()) == [("a", 1, 1, 1), ("b", 0, 0, 1), ("null", 0, 1, 0)]

@@ -1103,6 +1103,9 @@ def test_from_json_and_to_json(spark):
         "from_json('{\"m\": 1}', 'map<string,int>') c"
     )
     assert_rows(sql, [('{"a":1,"c":1.5,"d":"2015-01-01","f":[1,2],"g":{"k":1},"h":1.50}', [1, 2], {"m": 1})])
+    # An array or map that does not read is NULL, not empty.
+    bad = spark.sql("SELECT from_json('oops', 'array<int>') a, from_json('null', 'map<string,int>') b")
+    assert_rows(bad, [(None, None)])
 
 
 def test_json_paths_and_schema(spark):
@@ -1142,6 +1145,7 @@ def test_regexp_extract_all_array_prepend_map_concat(spark):
         [("a", "array<string>"), ("b", "array<string>"), ("c", "array<bigint>"), ("d", "array<int>"), ("e", "map<int,string>")],
         [(["1", "22"], ["1", "22"], [3, 1, 2], [None, 1], {1: "a", 2: "b"})],
     )
+    assert_rows(spark.sql("SELECT regexp_substr('abc', 'x') a, regexp_substr('abc', NULL) b"), [(None, None)])
     with pytest.raises(Exception) as e:
         spark.sql("SELECT map_concat(map(1, 'a'), map(1, 'b'))").collect()
     assert "DUPLICATED_MAP_KEY" in str(e.value)

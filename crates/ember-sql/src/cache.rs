@@ -20,7 +20,7 @@ pub struct Cache {
     /// Encoded relation → the table holding its rows, and its storage level.
     entries: Mutex<HashMap<Vec<u8>, (String, String)>>,
     /// `spark.catalog.cacheTable`: name → the view it replaced (none for a
-    /// table, which the cached rows shadow).
+    /// table, whose rows `crate::catalog` keeps).
     tables: Mutex<HashMap<String, Option<Arc<dyn datafusion::catalog::TableProvider>>>>,
 }
 
@@ -88,8 +88,14 @@ impl Cache {
         let df = ctx.table(name).await?;
         let schema = Arc::new(df.schema().as_arrow().clone());
         let partitions = df.collect_partitioned().await?;
-        ctx.deregister_table(name)?;
-        ctx.register_table(name, Arc::new(MemTable::try_new(schema, partitions)?))?;
+        let rows = Arc::new(MemTable::try_new(schema, partitions)?);
+        if view.is_some() {
+            ctx.deregister_table(name)?;
+            ctx.register_table(name, rows)?;
+        } else {
+            // A table's rows stay out of the temp views.
+            crate::catalog::cache_table_rows(session, name, Some(rows));
+        }
         if let Ok(mut t) = self.tables.lock() {
             t.insert(name.to_string(), view);
         }
@@ -107,11 +113,13 @@ impl Cache {
 
     pub fn uncache_table(&self, session: &SparkSession, name: &str) -> Result<()> {
         let original = self.tables.lock().ok().and_then(|mut t| t.remove(name));
-        if let Some(view) = original {
-            session.ctx().deregister_table(name)?;
-            if let Some(p) = view {
-                session.ctx().register_table(name, p)?;
+        match original {
+            Some(Some(view)) => {
+                session.ctx().deregister_table(name)?;
+                session.ctx().register_table(name, view)?;
             }
+            Some(None) => crate::catalog::cache_table_rows(session, name, None),
+            None => {}
         }
         Ok(())
     }

@@ -26,10 +26,18 @@ pub const GLOBAL_TEMP_DATABASE: &str = "global_temp";
 /// `global_temp`.
 static GLOBAL_TEMP: LazyLock<Arc<MemorySchemaProvider>> = LazyLock::new(|| Arc::new(MemorySchemaProvider::new()));
 
-/// A session's unqualified names: its temp views, then the tables.
+/// A session's unqualified names: its temp views, then the tables (their
+/// rows this session cached, else their files).
 #[derive(Debug, Default)]
 pub struct SessionSchema {
     views: MemorySchemaProvider,
+    cached_tables: std::sync::RwLock<std::collections::HashMap<String, Arc<dyn TableProvider>>>,
+}
+
+impl SessionSchema {
+    fn cached(&self, name: &str) -> Option<Arc<dyn TableProvider>> {
+        self.cached_tables.read().ok()?.get(name).cloned()
+    }
 }
 
 #[async_trait::async_trait]
@@ -41,9 +49,12 @@ impl SchemaProvider for SessionSchema {
     }
 
     async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
-        match self.views.table(name).await? {
-            Some(v) => Ok(Some(v)),
-            None => crate::tables::TablesSchema.table(name).await,
+        if let Some(v) = self.views.table(name).await? {
+            return Ok(Some(v));
+        }
+        match self.cached(name) {
+            Some(rows) if crate::tables::get(name).is_some() => Ok(Some(rows)),
+            _ => crate::tables::TablesSchema.table(name).await,
         }
     }
 
@@ -89,6 +100,66 @@ pub fn is_view(session: &SparkSession, name: &str) -> bool {
         Some(s) => s.views.table_exist(name),
         None => s.table_exist(name),
     })
+}
+
+/// Keeps (or with `None` forgets) the rows `cacheTable` computed for a
+/// table of the database, which this session then reads.
+pub fn cache_table_rows(session: &SparkSession, name: &str, rows: Option<Arc<dyn TableProvider>>) {
+    let Some(schema) = views(session) else { return };
+    let Some(s) = schema.downcast_ref::<SessionSchema>() else { return };
+    if let Ok(mut cached) = s.cached_tables.write() {
+        match rows {
+            Some(r) => cached.insert(name.to_string(), r),
+            None => cached.remove(name),
+        };
+    }
+}
+
+/// What a name means to `spark.catalog`, DESCRIBE and INSERT: a temp view,
+/// a global temp view or a table of the database.
+pub enum Relation {
+    View(String),
+    GlobalView(String),
+    Table(String),
+}
+
+impl Relation {
+    pub fn name(&self) -> &str {
+        match self {
+            Self::View(n) | Self::GlobalView(n) | Self::Table(n) => n,
+        }
+    }
+
+    /// Its columns.
+    pub async fn schema(&self, session: &SparkSession) -> Result<datafusion::arrow::datatypes::SchemaRef> {
+        let provider = match self {
+            Self::View(v) => session.ctx().table_provider(v.as_str()).await?,
+            Self::GlobalView(v) => GLOBAL_TEMP.table(v).await?.ok_or_else(|| SparkError::table_not_found(v))?,
+            Self::Table(t) => {
+                return Ok(crate::tables::get(t).ok_or_else(|| SparkError::table_not_found(t))?.schema.clone());
+            }
+        };
+        Ok(provider.schema())
+    }
+}
+
+/// The relation `name` means: an unqualified name is a temp view before a
+/// table, `global_temp.v` a global temp view; `None` when there is none.
+pub fn resolve(session: &SparkSession, name: &str) -> Result<Option<Relation>> {
+    let parts = crate::expr::parse_identifier(name)?;
+    if let [one] = parts.as_slice() {
+        if is_view(session, &view_key(one)) {
+            return Ok(Some(Relation::View(view_key(one))));
+        }
+    }
+    if let [db, view] = parts.as_slice() {
+        if db.eq_ignore_ascii_case(GLOBAL_TEMP_DATABASE) {
+            let key = view_key(view);
+            return Ok(GLOBAL_TEMP.table_exist(&key).then_some(Relation::GlobalView(key)));
+        }
+    }
+    let key = crate::tables::table_key(name)?;
+    Ok(crate::tables::get(&key).map(|_| Relation::Table(key)))
 }
 
 /// `createGlobalTempView` / `createOrReplaceGlobalTempView`.

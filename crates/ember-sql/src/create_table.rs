@@ -36,8 +36,8 @@ pub struct CreateTable {
     pub query: Option<String>,
 }
 
-/// The statement, if `sql` is a `CREATE TABLE` (not a temp view or a
-/// `CREATE TABLE … LIKE`, which are left to the SQL planner).
+/// The statement, if `sql` is a `CREATE [OR REPLACE] [EXTERNAL] TABLE`
+/// (other CREATE statements are left to the SQL planner).
 pub fn parse(sql: &str) -> Option<Result<CreateTable>> {
     let tokens = Tokenizer::new(&SparkSql, sql).tokenize_with_location().ok()?;
     let tokens: Vec<TokenWithSpan> =

@@ -124,10 +124,18 @@ async fn data_source(planner: &mut Planner<'_>, d: &DataSource) -> Result<Logica
         }
     });
     let user_schema = user_schema.transpose()?;
+    // Partition columns the schema names take its types (a STRING
+    // partition `007` stays text); the rest of the schema is the files'.
+    let parts = partition_columns(&paths, user_schema.as_ref());
+    let user_schema = user_schema.map(|s| {
+        Schema::new(
+            s.fields().iter().filter(|f| !parts.iter().any(|(p, _)| p == f.name())).cloned().collect::<Vec<_>>(),
+        )
+    });
     let plan = match format.to_ascii_lowercase().as_str() {
-        "csv" => read_csv(planner, &paths, &opts, user_schema).await?,
-        "json" => read_json(planner, &paths, &opts, user_schema).await?,
-        "parquet" => read_parquet(planner, &paths, user_schema).await?,
+        "csv" => read_csv(planner, &paths, &opts, user_schema, parts).await?,
+        "json" => read_json(planner, &paths, &opts, user_schema, parts).await?,
+        "parquet" => read_parquet(planner, &paths, user_schema, parts).await?,
         "text" => read_text(planner, &paths, &opts).await?,
         other => {
             return Err(SparkError::with_class(
@@ -160,8 +168,10 @@ fn check_exists(p: &str) -> Result<()> {
     Err(SparkError::path_not_found(&format!("file:{abs}")).into())
 }
 
-/// `k=v` directories under a path: Spark's partition discovery.
-fn partition_columns(paths: &[String]) -> Vec<(String, DataType)> {
+/// `k=v` directories under a path: Spark's partition discovery. A column
+/// `declared` names has its type; the others are int, bigint or string,
+/// whichever holds every value.
+fn partition_columns(paths: &[String], declared: Option<&Schema>) -> Vec<(String, DataType)> {
     let Some(first) = paths.first() else { return vec![] };
     let mut cols: Vec<(String, Vec<String>)> = vec![];
     let mut dir = std::path::PathBuf::from(first.strip_prefix("file://").unwrap_or(first));
@@ -185,6 +195,9 @@ fn partition_columns(paths: &[String]) -> Vec<(String, DataType)> {
     }
     cols.into_iter()
         .map(|(k, values)| {
+            if let Some(f) = declared.and_then(|s| s.fields().iter().find(|f| f.name() == &k)) {
+                return (k, f.data_type().clone());
+            }
             let t = if values.iter().all(|v| v.parse::<i32>().is_ok()) {
                 DataType::Int32
             } else if values.iter().all(|v| v.parse::<i64>().is_ok()) {
@@ -201,9 +214,13 @@ fn extension(paths: &[String], default: &'static str) -> &'static str {
     if paths.iter().all(|p| Path::new(p.strip_prefix("file://").unwrap_or(p)).is_dir()) { default } else { "" }
 }
 
-async fn read_parquet(planner: &mut Planner<'_>, paths: &[String], schema: Option<Schema>) -> Result<LogicalPlan> {
+async fn read_parquet(
+    planner: &mut Planner<'_>,
+    paths: &[String],
+    schema: Option<Schema>,
+    parts: Vec<(String, DataType)>,
+) -> Result<LogicalPlan> {
     let mut o = ParquetReadOptions::default();
-    let parts = partition_columns(paths);
     o.table_partition_cols = parts;
     o.file_extension = extension(paths, ".parquet");
     o.schema = schema.as_ref();
@@ -216,10 +233,11 @@ async fn read_json(
     paths: &[String],
     opts: &Options,
     schema: Option<Schema>,
+    parts: Vec<(String, DataType)>,
 ) -> Result<LogicalPlan> {
     let mut o = JsonReadOptions::default();
     o.file_extension = extension(paths, ".json");
-    o.table_partition_cols = partition_columns(paths);
+    o.table_partition_cols = parts;
     o.schema = schema.as_ref();
     o.schema_infer_max_records = 1_000_000;
     o.newline_delimited = !opts.bool("multiLine", false)?;
@@ -404,6 +422,7 @@ async fn read_csv(
     paths: &[String],
     opts: &Options,
     user_schema: Option<Schema>,
+    parts: Vec<(String, DataType)>,
 ) -> Result<LogicalPlan> {
     let header = opts.bool("header", false)?;
     let infer = opts.bool("inferSchema", false)?;
@@ -436,7 +455,7 @@ async fn read_csv(
     if let Some(c) = opts.get("compression") {
         o.file_compression_type = compression(c)?;
     }
-    let part_cols = partition_columns(paths);
+    let part_cols = parts;
     o.table_partition_cols = part_cols.clone();
 
     // First the column names (from the header, or _c0, _c1, ...).

@@ -328,15 +328,15 @@ async fn describe(planner: &mut Planner<'_>, sql: &str) -> Result<Option<Logical
     {
         return Ok(None);
     }
-    let parts = crate::expr::parse_identifier(name)?;
-    let key = crate::catalog::view_key(parts.last().map(String::as_str).unwrap_or_default());
-    let (schema, partitions) = if parts.len() == 1 && crate::catalog::is_view(planner.session, &key) {
-        (planner.session.ctx().table_provider(key.as_str()).await?.schema(), vec![])
-    } else {
-        match crate::tables::get(&crate::tables::table_key(name)?) {
-            Some(t) => (t.schema.clone(), t.partition_columns.clone()),
-            None => return Err(SparkError::table_not_found(name).into()),
+    let Some(found) = crate::catalog::resolve(planner.session, name)? else {
+        return Err(SparkError::table_not_found(name).into());
+    };
+    let schema = found.schema(planner.session).await?;
+    let partitions = match &found {
+        crate::catalog::Relation::Table(t) => {
+            crate::tables::get(t).map(|t| t.partition_columns.clone()).unwrap_or_default()
         }
+        _ => vec![],
     };
     let mut rows: Vec<(String, String, Option<String>)> =
         schema.fields().iter().map(|f| (f.name().clone(), crate::types::simple_string(f.data_type()), None)).collect();
@@ -399,13 +399,21 @@ async fn create_table(planner: &mut Planner<'_>, c: crate::create_table::CreateT
     crate::tables::create(planner.session, table, query, if_exists).await
 }
 
+/// The last part of a name as written, unquoted.
+fn object_name(n: &ast::ObjectName) -> String {
+    match n.0.last() {
+        Some(ast::ObjectNamePart::Identifier(i)) => i.value.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
 /// Whether a query names the table `key` (not a temp view that hides it).
 fn reads_table(planner: &Planner<'_>, query: &ast::Query, key: &str) -> bool {
     let mut found = false;
     let _ = ast::visit_relations(query, |name| {
-        let n = name.to_string();
-        let view = name.0.len() == 1 && crate::catalog::is_view(planner.session, &crate::catalog::view_key(&n));
-        found |= !view && crate::tables::table_key(&n).is_ok_and(|k| k == key);
+        let table = crate::catalog::resolve(planner.session, &name.to_string());
+        found |= matches!(table, Ok(Some(crate::catalog::Relation::Table(k))) if k == key);
         ControlFlow::<()>::Continue(())
     });
     found
@@ -440,26 +448,40 @@ async fn insert_into(planner: &mut Planner<'_>, insert: &ast::Insert) -> Result<
         .into());
     }
     // A column list matches the query's columns to the table's by name.
-    let by_name = !insert.columns.is_empty();
-    if by_name {
-        let fields: Vec<_> = plan.schema().columns();
+    let by = if insert.columns.is_empty() {
+        crate::tables::Columns::ByPosition
+    } else {
+        let fields = plan.schema().columns();
         if fields.len() != insert.columns.len() {
-            return Err(SparkError::analysis(format!(
-                "[INSERT_COLUMN_ARITY_MISMATCH] Cannot write to {}: {} columns listed, the query returns {}.",
-                crate::tables::Table::qualified(&name),
-                insert.columns.len(),
-                fields.len()
-            ))
+            let (sub, reason) = if fields.len() > insert.columns.len() {
+                ("TOO_MANY_DATA_COLUMNS", "too many data columns")
+            } else {
+                ("NOT_ENOUGH_DATA_COLUMNS", "not enough data columns")
+            };
+            let listed: Vec<String> = insert.columns.iter().map(|c| format!("`{}`", object_name(c))).collect();
+            let data: Vec<String> = fields.iter().map(|c| format!("`{}`", c.name)).collect();
+            return Err(SparkError::with_class(
+                ember_common::ExceptionClass::Analysis,
+                &format!("INSERT_COLUMN_ARITY_MISMATCH.{sub}"),
+                "21S01",
+                format!(
+                    "Cannot write to {}, the reason is {reason}:\nTable columns: {}.\nData columns: {}.",
+                    crate::tables::Table::qualified(&crate::tables::table_key(&name)?),
+                    listed.join(", "),
+                    data.join(", ")
+                ),
+            )
             .into());
         }
         let exprs: Vec<datafusion::logical_expr::Expr> = fields
             .into_iter()
             .zip(&insert.columns)
-            .map(|(c, n)| datafusion::logical_expr::Expr::Column(c).alias(n.to_string().trim_matches('`')))
+            .map(|(c, n)| datafusion::logical_expr::Expr::Column(c).alias(object_name(n)))
             .collect();
         plan = datafusion::logical_expr::LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
-    }
-    crate::tables::insert(planner.session, &name, plan, insert.overwrite, by_name).await
+        crate::tables::Columns::Listed
+    };
+    crate::tables::insert(planner.session, &name, plan, insert.overwrite, by).await
 }
 
 fn empty(planner: &mut Planner<'_>) -> Result<LogicalPlan> {

@@ -6,7 +6,7 @@
 //! shared by the application's sessions (here, the server process). A
 //! managed table's files are in `spark.sql.warehouse.dir/<name>` and
 //! `DROP TABLE` deletes them; an external table (`LOCATION`) keeps its
-//! files. Writes go through `crate::write`, so they commit atomically.
+//! files. Inserts go through `crate::write`, so they commit atomically.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -113,7 +113,7 @@ impl SchemaProvider for TablesSchema {
 pub struct NewTable {
     pub name: String,
     pub format: Option<String>,
-    /// Declared columns (DDL); without a query they are the schema.
+    /// Declared columns; without a query they are the schema.
     pub columns: Option<SchemaRef>,
     pub partition_by: Vec<String>,
     pub location: Option<String>,
@@ -136,6 +136,17 @@ pub async fn create(
     if_exists: IfExists,
 ) -> Result<()> {
     let key = table_key(&t.name)?;
+    // Spark's rule for names it creates; it also keeps a managed table's
+    // directory inside the warehouse.
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(SparkError::with_class(
+            ExceptionClass::Analysis,
+            "INVALID_SCHEMA_OR_RELATION_NAME",
+            "42602",
+            format!("`{key}` is not a valid name for tables/schemas. Valid names only contain alphabet characters, numbers and _."),
+        )
+        .into());
+    }
     let replaced = match (get(&key), if_exists) {
         (None, _) => None,
         (Some(_), IfExists::Ignore) => return Ok(()),
@@ -180,7 +191,7 @@ pub async fn create(
                 return Err(location_exists(&key, &location));
             }
             let schema = with_partitions_last(plan.schema().as_arrow(), &t.partition_by, &key)?;
-            let plan = project_to(by_names(plan, &schema, &key)?, &schema, &key)?;
+            let plan = project_to(by_names(plan, &schema, &key, false)?, &schema, &key)?;
             let opts = options_of(&options);
             crate::write::write_path(session, plan, &location, SaveMode::Overwrite, &t.partition_by, &format, &opts)
                 .await?;
@@ -207,9 +218,6 @@ pub async fn create(
                     .into());
                 }
             };
-            if in_place && replaced.as_ref().is_some_and(|old| old.managed) {
-                std::fs::remove_dir_all(&location)?;
-            }
             std::fs::create_dir_all(&location)?;
             schema
         }
@@ -234,24 +242,32 @@ pub async fn create(
     register(session, table).await
 }
 
-/// `INSERT INTO` (or `OVERWRITE`): the query's columns by position, or by
-/// name (`saveAsTable` in append mode).
-pub async fn insert(
-    session: &SparkSession,
-    name: &str,
-    plan: LogicalPlan,
-    overwrite: bool,
-    by_name: bool,
-) -> Result<()> {
+/// How an insert matches the query's columns to the table's.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Columns {
+    /// `INSERT INTO t SELECT …`, `insertInto`.
+    ByPosition,
+    /// `saveAsTable` appending: every column by name.
+    ByName,
+    /// `INSERT INTO t (a, b) …`: by name, the rest NULL.
+    Listed,
+}
+
+/// `INSERT INTO` (or `OVERWRITE`).
+pub async fn insert(session: &SparkSession, name: &str, plan: LogicalPlan, overwrite: bool, by: Columns) -> Result<()> {
     let key = table_key(name)?;
     let table = get(&key).ok_or_else(|| SparkError::table_not_found(name))?;
-    let plan = if by_name { by_names(plan, &table.schema, &key)? } else { plan };
+    let plan = match by {
+        Columns::ByPosition => plan,
+        Columns::ByName => by_names(plan, &table.schema, &key, false)?,
+        Columns::Listed => by_names(plan, &table.schema, &key, true)?,
+    };
     let plan = project_to(plan, &table.schema, &key)?;
     let mode = if overwrite { SaveMode::Overwrite } else { SaveMode::Append };
     let opts = options_of(&table.options);
     crate::write::write_path(session, plan, &table.location, mode, &table.partition_columns, &table.format, &opts)
         .await?;
-    rescan(session, &table).await
+    register(session, table.as_ref().clone()).await
 }
 
 /// `TRUNCATE TABLE`: a managed table's rows are deleted.
@@ -269,7 +285,7 @@ pub async fn truncate(session: &SparkSession, name: &str) -> Result<()> {
     }
     std::fs::remove_dir_all(&table.location)?;
     std::fs::create_dir_all(&table.location)?;
-    rescan(session, &table).await
+    register(session, table.as_ref().clone()).await
 }
 
 /// `DROP TABLE`: whether it existed. A managed table's files go too.
@@ -294,23 +310,11 @@ async fn register(session: &SparkSession, mut table: Table) -> Result<()> {
     session.cache.refresh_table(session, &name).await
 }
 
-/// Enters the table again, its scan made anew after a write.
-async fn rescan(session: &SparkSession, table: &Table) -> Result<()> {
-    register(session, table.clone()).await
-}
-
 async fn scan(session: &SparkSession, table: &Table) -> Result<Arc<dyn TableProvider>> {
     if !has_data(&table.location) {
         return Ok(Arc::new(MemTable::try_new(table.schema.clone(), vec![vec![]])?));
     }
-    let data: Vec<Field> = table
-        .schema
-        .fields()
-        .iter()
-        .filter(|f| !table.partition_columns.iter().any(|p| p.eq_ignore_ascii_case(f.name())))
-        .map(|f| f.as_ref().clone())
-        .collect();
-    let plan = read_location(session, &table.format, &table.location, Some(&Schema::new(data)), &table.options).await?;
+    let plan = read_location(session, &table.format, &table.location, Some(&table.schema), &table.options).await?;
     let plan = project_to(plan, &table.schema, &table.name)?;
     Ok(Arc::new(ViewTable::new(plan, None)))
 }
@@ -385,11 +389,36 @@ fn column_list(schema: &Schema) -> String {
     schema.fields().iter().map(|f| format!("`{}`", f.name())).collect::<Vec<_>>().join(", ")
 }
 
-/// The query's columns in the order of the table's, matched by name.
-fn by_names(plan: LogicalPlan, schema: &Schema, table: &str) -> Result<LogicalPlan> {
+/// The query's columns in the order of the table's, matched by name. A
+/// table column the query lacks is NULL when `fill` (an INSERT's column
+/// list), an error otherwise, as is a query column the table lacks.
+fn by_names(plan: LogicalPlan, schema: &Schema, table: &str, fill: bool) -> Result<LogicalPlan> {
+    if let Some((_, extra)) =
+        plan.schema().iter().find(|(_, c)| !schema.fields().iter().any(|f| f.name().eq_ignore_ascii_case(c.name())))
+    {
+        return Err(SparkError::with_class(
+            ExceptionClass::Analysis,
+            "INCOMPATIBLE_DATA_FOR_TABLE.EXTRA_COLUMNS",
+            "KD000",
+            format!(
+                "Cannot write incompatible data for the table {}: Cannot find extra column `{}`.",
+                Table::qualified(table),
+                extra.name()
+            ),
+        )
+        .into());
+    }
     let mut exprs = vec![];
     for f in schema.fields() {
-        let Some((q, c)) = plan.schema().iter().find(|(_, c)| c.name().eq_ignore_ascii_case(f.name())) else {
+        let found = plan.schema().iter().find(|(_, c)| c.name().eq_ignore_ascii_case(f.name()));
+        if found.is_none() && fill {
+            exprs.push(
+                datafusion::logical_expr::lit(datafusion::common::ScalarValue::try_from(f.data_type())?)
+                    .alias(f.name()),
+            );
+            continue;
+        }
+        let Some((q, c)) = found else {
             return Err(SparkError::with_class(
                 ExceptionClass::Analysis,
                 "INCOMPATIBLE_DATA_FOR_TABLE.CANNOT_FIND_DATA",
@@ -460,6 +489,12 @@ fn project_to(plan: LogicalPlan, schema: &Schema, table: &str) -> Result<Logical
         exprs.push(e.alias(to.name()));
     }
     Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
+}
+
+/// Takes the `path` option out of write or catalog options: the table's
+/// location.
+pub fn take_path(options: &mut Vec<(String, String)>) -> Option<String> {
+    options.iter().position(|(k, _)| k.eq_ignore_ascii_case("path")).map(|i| options.remove(i).1)
 }
 
 fn options_of(options: &[(String, String)]) -> Options {

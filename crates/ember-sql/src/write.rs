@@ -327,18 +327,21 @@ async fn save_to_table(
     use spark_connect_proto::write_operation::save_table::TableSaveMethod;
     let name = &table.table_name;
     if table.save_method() == TableSaveMethod::InsertInto {
-        return crate::tables::insert(session, name, input, w.mode() == SaveMode::Overwrite, false).await;
+        let by = crate::tables::Columns::ByPosition;
+        return crate::tables::insert(session, name, input, w.mode() == SaveMode::Overwrite, by).await;
     }
     let exists = crate::tables::get(&crate::tables::table_key(name)?).is_some();
     let if_exists = match w.mode() {
         _ if !exists => IfExists::Fail,
-        SaveMode::Append => return crate::tables::insert(session, name, input, false, true).await,
+        SaveMode::Append => {
+            return crate::tables::insert(session, name, input, false, crate::tables::Columns::ByName).await;
+        }
         SaveMode::Overwrite => IfExists::Replace,
         SaveMode::Ignore => return Ok(()),
         _ => return Err(crate::tables::already_exists(&crate::tables::table_key(name)?)),
     };
     let mut options: Vec<(String, String)> = w.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let location = options.iter().position(|(k, _)| k.eq_ignore_ascii_case("path")).map(|i| options.remove(i).1);
+    let location = crate::tables::take_path(&mut options);
     let new = NewTable {
         name: name.clone(),
         format: Some(format.to_string()),

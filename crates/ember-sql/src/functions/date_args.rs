@@ -46,9 +46,7 @@ impl DateArgs {
     }
 }
 
-fn is_text(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-}
+use super::is_text;
 
 impl ScalarUDFImpl for DateArgs {
     fn name(&self) -> &str {

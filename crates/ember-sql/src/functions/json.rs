@@ -56,7 +56,7 @@ impl Json {
 }
 
 fn is_text(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null)
+    super::is_text(t) || t.is_null()
 }
 
 /// The schema literal of `from_json`: DDL (`a INT, b STRING`,
@@ -389,8 +389,10 @@ fn from_json(texts: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     };
     let nulls = datafusion::arrow::buffer::NullBuffer::from(BooleanArray::from(valid).values().clone());
     if wrapped {
+        // NULL where the string was NULL or the value was not read.
         let v = batch.column(0);
-        let data = v.to_data().into_builder().nulls(Some(nulls)).build()?;
+        let nulls = datafusion::arrow::buffer::NullBuffer::union(Some(&nulls), v.nulls());
+        let data = v.to_data().into_builder().nulls(nulls).build()?;
         return Ok(datafusion::arrow::array::make_array(data));
     }
     let s = datafusion::arrow::array::StructArray::try_new(fields, batch.columns().to_vec(), Some(nulls))?;

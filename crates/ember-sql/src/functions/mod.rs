@@ -118,6 +118,11 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether a type is text (any of Arrow's string types).
+pub(crate) fn is_text(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
 /// Whether Spark's `/` of these operand types is a decimal division (one
 /// side decimal, the other decimal or integral); otherwise it is a double
 /// one.

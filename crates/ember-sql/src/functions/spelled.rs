@@ -96,9 +96,7 @@ impl SpelledUdf {
     }
 }
 
-fn is_text(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-}
+use super::is_text;
 
 impl ScalarUDFImpl for SpelledUdf {
     fn name(&self) -> &str {
@@ -182,7 +180,9 @@ impl ScalarUDFImpl for SpelledUdf {
     fn simplify(&self, mut args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
         let arg = |args: &mut Vec<Expr>| args.pop().unwrap_or(lit(ScalarValue::Null));
         let expr = match &self.form {
-            Spelled::Cast(_, to) => cast(arg(&mut args), to.clone()),
+            // Spark's text for doubles and timestamps (`string(1e20)`).
+            Spelled::Cast(_, to) => crate::functions::spark_cast(arg(&mut args), to, false, info.schema())
+                .map_err(|e| datafusion::common::DataFusionError::Plan(e.to_string()))?,
             Spelled::E => lit(std::f64::consts::E),
             Spelled::DayName => {
                 datafusion::functions::datetime::expr_fn::to_char(cast(arg(&mut args), DataType::Date32), lit("%a"))
@@ -199,13 +199,17 @@ impl ScalarUDFImpl for SpelledUdf {
             }
             Spelled::CurrentDatabase(_) => lit(crate::tables::DATABASE),
             Spelled::CurrentCatalog => lit(crate::tables::CATALOG),
-            // The first match: the whole pattern as group 1.
+            // The first match (the whole pattern as group 1), NULL when it
+            // is empty or there is none, as Spark's
+            // nullif(regexp_extract(s, p, 0), '').
             Spelled::RegexpSubstr => {
                 let pattern = arg(&mut args);
                 let s = arg(&mut args);
-                let grouped = datafusion::functions::string::expr_fn::concat(vec![lit("("), pattern, lit(")")]);
+                let grouped =
+                    binary(binary(lit("("), Operator::StringConcat, pattern), Operator::StringConcat, lit(")"));
                 let found = datafusion::functions::regex::expr_fn::regexp_match(s, grouped, None);
-                datafusion::functions_nested::expr_fn::array_element(found, lit(1i64))
+                let first = datafusion::functions_nested::expr_fn::array_element(found, lit(1i64));
+                datafusion::functions::core::expr_fn::nullif(first, lit(""))
             }
             Spelled::DateFromUnixDate => cast(arg(&mut args), DataType::Date32),
             Spelled::UnixDate => cast(cast(arg(&mut args), DataType::Date32), DataType::Int32),

@@ -12,7 +12,7 @@ use spark_connect_proto::Catalog;
 use spark_connect_proto::catalog::CatType;
 
 use super::Planner;
-use crate::catalog::{drop_temp_view, view_key, view_names};
+use crate::catalog::{Relation, drop_temp_view, view_key, view_names};
 use crate::error::{Result, analysis};
 use crate::tables;
 
@@ -92,30 +92,20 @@ impl Planner<'_> {
                 self.tables_plan(rows)
             }
             CatType::GetTable(g) => {
-                let found = self.catalog_relation(&g.table_name)?;
+                let found = crate::catalog::resolve(self.session, &g.table_name)?;
                 self.tables_plan(vec![found.ok_or_else(|| SparkError::table_not_found(&g.table_name))?])
             }
             CatType::TableExists(t) => {
-                let exists = self.catalog_relation(&t.table_name)?.is_some();
+                let exists = crate::catalog::resolve(self.session, &t.table_name)?.is_some();
                 single_bool(self, "value", exists)
             }
             CatType::ListColumns(l) => {
-                let found =
-                    self.catalog_relation(&l.table_name)?.ok_or_else(|| SparkError::table_not_found(&l.table_name))?;
-                let (schema, partitions) = match &found {
-                    Relation::Table(t) => {
-                        let table = tables::get(t).ok_or_else(|| SparkError::table_not_found(&l.table_name))?;
-                        (table.schema.clone(), table.partition_columns.clone())
-                    }
-                    Relation::View(v) => {
-                        let provider = self
-                            .session
-                            .ctx()
-                            .table_provider(v.as_str())
-                            .await
-                            .map_err(|_| SparkError::table_not_found(&l.table_name))?;
-                        (provider.schema(), vec![])
-                    }
+                let found = crate::catalog::resolve(self.session, &l.table_name)?
+                    .ok_or_else(|| SparkError::table_not_found(&l.table_name))?;
+                let schema = found.schema(self.session).await?;
+                let partitions = match &found {
+                    Relation::Table(t) => tables::get(t).map(|t| t.partition_columns.clone()).unwrap_or_default(),
+                    _ => vec![],
                 };
                 let n = schema.fields().len();
                 let is_partition: Vec<bool> = schema
@@ -214,14 +204,14 @@ impl Planner<'_> {
                 let ran = |s: &crate::session::SparkSession| {
                     plan_id.is_some_and(|id| s.created_tables.lock().is_ok_and(|t| t.contains(&id)))
                 };
-                if !ran(self.session) || tables::get(&tables::table_key(&c.table_name)?).is_none() {
+                if !ran(self.session) {
                     tables::create(self.session, new, None, tables::IfExists::Fail).await?;
                     if let (Some(id), Ok(mut t)) = (plan_id, self.session.created_tables.lock()) {
                         t.insert(id);
                     }
                 }
-                let found =
-                    self.catalog_relation(&c.table_name)?.ok_or_else(|| SparkError::table_not_found(&c.table_name))?;
+                let found = crate::catalog::resolve(self.session, &c.table_name)?
+                    .ok_or_else(|| SparkError::table_not_found(&c.table_name))?;
                 let read = spark_connect_proto::Read {
                     read_type: Some(spark_connect_proto::read::ReadType::NamedTable(
                         spark_connect_proto::read::NamedTable {
@@ -250,16 +240,6 @@ impl Planner<'_> {
         }
     }
 
-    /// The temp view (an unqualified name) or else the table `name` means.
-    fn catalog_relation(&self, name: &str) -> Result<Option<Relation>> {
-        let parts = crate::expr::parse_identifier(name)?;
-        if parts.len() == 1 && crate::catalog::is_view(self.session, &view_key(&parts[0])) {
-            return Ok(Some(Relation::View(view_key(&parts[0]))));
-        }
-        let key = tables::table_key(name)?;
-        Ok(tables::get(&key).map(|_| Relation::Table(key)))
-    }
-
     /// Rows of `listTables` / `getTable`.
     fn tables_plan(&mut self, rows: Vec<Relation>) -> Result<LogicalPlan> {
         let mut namespace = ListBuilder::new(StringBuilder::new());
@@ -276,6 +256,13 @@ impl Planner<'_> {
                     let managed = table.is_some_and(|t| t.managed);
                     types.push(Some(if managed { "MANAGED" } else { "EXTERNAL" }.to_string()));
                     temporary.push(false);
+                }
+                Relation::GlobalView(_) => {
+                    namespace.values().append_value(crate::catalog::GLOBAL_TEMP_DATABASE);
+                    catalogs.push(None);
+                    descriptions.push(None);
+                    types.push(Some("TEMPORARY".to_string()));
+                    temporary.push(true);
                 }
                 Relation::View(_) => {
                     catalogs.push(None);
@@ -310,20 +297,6 @@ impl Planner<'_> {
         let schema = Arc::new(Schema::new(fields));
         let batches = if columns.is_empty() { vec![] } else { vec![RecordBatch::try_new(schema.clone(), columns)?] };
         self.batches_plan(schema, batches)
-    }
-}
-
-/// A name `spark.catalog` resolved: a temp view or a table.
-enum Relation {
-    View(String),
-    Table(String),
-}
-
-impl Relation {
-    fn name(&self) -> &str {
-        match self {
-            Self::View(n) | Self::Table(n) => n,
-        }
     }
 }
 

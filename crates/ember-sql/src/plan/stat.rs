@@ -353,6 +353,9 @@ impl Planner<'_> {
     }
 }
 
+/// The most values whose quantiles are computed exactly (by a sort).
+const EXACT_QUANTILE_ROWS: usize = 1_000_000;
+
 /// Spark's exact quantile of sorted values: the value at rank
 /// `ceil(p * n)`, at least the first.
 fn quantile_rank(p: f64, n: usize) -> usize {
@@ -396,9 +399,12 @@ impl Planner<'_> {
         let zero_for_null = |e: Expr| datafusion::functions::core::expr_fn::coalesce(vec![e, lit(0.0f64)]);
         let (a, b) = (self.stat_column(&schema, col1, what)?, self.stat_column(&schema, col2, what)?);
         let (a, b) = (zero_for_null(a), zero_for_null(b));
-        let (f, name) = if corr { ("corr", "corr") } else { ("covar_samp", "cov") };
+        // Without enough rows Spark's corr is NaN and its cov 0.
+        let (f, name, none) = if corr { ("corr", "corr", f64::NAN) } else { ("covar_samp", "cov", 0.0) };
         let e = self.aggregate_call(f, vec![a, b], false)?;
-        Ok(LogicalPlanBuilder::from(input).aggregate(Vec::<Expr>::new(), vec![e.alias(name)])?.build()?)
+        let plan = LogicalPlanBuilder::from(input).aggregate(Vec::<Expr>::new(), vec![e.alias("v")])?.build()?;
+        let value = datafusion::functions::core::expr_fn::coalesce(vec![col("v"), lit(none)]);
+        Ok(LogicalPlanBuilder::from(plan).project(vec![value.alias(name)])?.build()?)
     }
 
     /// `df.approxQuantile(cols, probabilities, relativeError)`: exact
@@ -441,8 +447,8 @@ impl Planner<'_> {
 
     /// The quantiles of `x` (a double) over `input`: for each probability
     /// `p` the value at rank `ceil(p * n)` of the non-NULL values, which is
-    /// what Spark's quantile summaries give within their error. Empty when
-    /// there are no values.
+    /// what Spark's quantile summaries give within their error (up to
+    /// `EXACT_QUANTILE_ROWS` values). Empty when there are no values.
     async fn exact_quantiles(&mut self, input: LogicalPlan, x: Expr, probabilities: &[f64]) -> Result<Vec<f64>> {
         let values =
             LogicalPlanBuilder::from(input).project(vec![x.alias("x")])?.filter(col("x").is_not_null())?.build()?;
@@ -459,6 +465,20 @@ impl Planner<'_> {
         let n = usize::try_from(n).unwrap_or(0);
         if n == 0 {
             return Ok(vec![]);
+        }
+        // Past this many values, sorting them all in one partition costs
+        // too much: DataFusion's t-digest answers, within Spark's error
+        // bounds in value though not always a value of the column.
+        if n > EXACT_QUANTILE_ROWS {
+            let mut digests = vec![];
+            for (i, p) in probabilities.iter().enumerate() {
+                let d = self.aggregate_call("approx_percentile_cont", vec![col("x"), lit(*p)], false)?;
+                digests.push(d.alias(format!("q{i}")));
+            }
+            let plan = LogicalPlanBuilder::from(values).aggregate(Vec::<Expr>::new(), digests)?.build()?;
+            let batches = self.collect(plan).await?;
+            let Some(row) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok(vec![]) };
+            return Ok(row.columns().iter().map(|c| c.as_primitive::<Float64Type>().value(0)).collect());
         }
         let ranks: Vec<usize> = probabilities.iter().map(|p| quantile_rank(*p, n)).collect();
         let rank_literals: Vec<Expr> = ranks.iter().map(|r| lit(*r as u64)).collect();
@@ -502,10 +522,9 @@ impl Planner<'_> {
         let mut rows: Vec<String> = vec![];
         let mut columns: std::collections::BTreeSet<String> = Default::default();
         for b in self.collect(counts).await? {
-            let (a, bcol) = (crate::display::cell, crate::display::cell);
             let n = b.column(2).as_primitive::<Int64Type>();
             for i in 0..b.num_rows() {
-                let (row, column) = (a(b.column(0), i), bcol(b.column(1), i));
+                let (row, column) = (crate::display::cell(b.column(0), i), crate::display::cell(b.column(1), i));
                 if !rows.contains(&row) {
                     rows.push(row.clone());
                 }
