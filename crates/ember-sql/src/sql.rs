@@ -453,25 +453,9 @@ async fn insert_into(planner: &mut Planner<'_>, insert: &ast::Insert) -> Result<
     } else {
         let fields = plan.schema().columns();
         if fields.len() != insert.columns.len() {
-            let (sub, reason) = if fields.len() > insert.columns.len() {
-                ("TOO_MANY_DATA_COLUMNS", "too many data columns")
-            } else {
-                ("NOT_ENOUGH_DATA_COLUMNS", "not enough data columns")
-            };
-            let listed: Vec<String> = insert.columns.iter().map(|c| format!("`{}`", object_name(c))).collect();
-            let data: Vec<String> = fields.iter().map(|c| format!("`{}`", c.name)).collect();
-            return Err(SparkError::with_class(
-                ember_common::ExceptionClass::Analysis,
-                &format!("INSERT_COLUMN_ARITY_MISMATCH.{sub}"),
-                "21S01",
-                format!(
-                    "Cannot write to {}, the reason is {reason}:\nTable columns: {}.\nData columns: {}.",
-                    crate::tables::Table::qualified(&crate::tables::table_key(&name)?),
-                    listed.join(", "),
-                    data.join(", ")
-                ),
-            )
-            .into());
+            let listed: Vec<String> = insert.columns.iter().map(object_name).collect();
+            let data: Vec<String> = fields.iter().map(|c| c.name.clone()).collect();
+            return Err(crate::tables::arity_mismatch(&crate::tables::table_key(&name)?, &listed, &data));
         }
         let exprs: Vec<datafusion::logical_expr::Expr> = fields
             .into_iter()

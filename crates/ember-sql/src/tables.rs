@@ -443,23 +443,9 @@ fn project_to(plan: LogicalPlan, schema: &Schema, table: &str) -> Result<Logical
     let given = input.fields().len();
     let wanted = schema.fields().len();
     if given != wanted {
-        let (sub, reason) = if given > wanted {
-            ("TOO_MANY_DATA_COLUMNS", "too many data columns")
-        } else {
-            ("NOT_ENOUGH_DATA_COLUMNS", "not enough data columns")
-        };
-        let data = input.fields().iter().map(|f| format!("`{}`", f.name())).collect::<Vec<_>>().join(", ");
-        return Err(SparkError::with_class(
-            ExceptionClass::Analysis,
-            &format!("INSERT_COLUMN_ARITY_MISMATCH.{sub}"),
-            "21S01",
-            format!(
-                "Cannot write to {}, the reason is {reason}:\nTable columns: {}.\nData columns: {data}.",
-                Table::qualified(table),
-                column_list(schema)
-            ),
-        )
-        .into());
+        let data: Vec<String> = input.fields().iter().map(|f| f.name().clone()).collect();
+        let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        return Err(arity_mismatch(table, &columns, &data));
     }
     let mut exprs = vec![];
     for ((q, from), to) in input.iter().zip(schema.fields()) {
@@ -495,6 +481,29 @@ fn project_to(plan: LogicalPlan, schema: &Schema, table: &str) -> Result<Logical
 /// location.
 pub fn take_path(options: &mut Vec<(String, String)>) -> Option<String> {
     options.iter().position(|(k, _)| k.eq_ignore_ascii_case("path")).map(|i| options.remove(i).1)
+}
+
+/// INSERT_COLUMN_ARITY_MISMATCH: the table's (or the listed) columns and
+/// the query's differ in number.
+pub fn arity_mismatch(table: &str, columns: &[String], data: &[String]) -> crate::error::Error {
+    let (sub, reason) = if data.len() > columns.len() {
+        ("TOO_MANY_DATA_COLUMNS", "too many data columns")
+    } else {
+        ("NOT_ENOUGH_DATA_COLUMNS", "not enough data columns")
+    };
+    let quoted = |names: &[String]| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    SparkError::with_class(
+        ExceptionClass::Analysis,
+        &format!("INSERT_COLUMN_ARITY_MISMATCH.{sub}"),
+        "21S01",
+        format!(
+            "Cannot write to {}, the reason is {reason}:\nTable columns: {}.\nData columns: {}.",
+            Table::qualified(table),
+            quoted(columns),
+            quoted(data)
+        ),
+    )
+    .into()
 }
 
 fn options_of(options: &[(String, String)]) -> Options {
