@@ -283,8 +283,8 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
 /// `SHOW TABLES` (tables of `default`, then temp views, which have an
 /// empty namespace) or `SHOW VIEWS`.
 fn show_tables(planner: &mut Planner<'_>, tables: bool) -> Result<LogicalPlan> {
-    use datafusion::arrow::array::{BooleanArray, RecordBatch, StringArray};
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::array::{BooleanArray, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field};
     let mut rows: Vec<(&str, String, bool)> = vec![];
     if tables {
         rows.extend(crate::tables::names().into_iter().map(|n| (crate::tables::DATABASE, n, false)));
@@ -292,28 +292,26 @@ fn show_tables(planner: &mut Planner<'_>, tables: bool) -> Result<LogicalPlan> {
     rows.extend(crate::catalog::view_names(planner.session).into_iter().map(|n| ("", n, true)));
     rows.retain(|r| !r.1.starts_with("__ember"));
     let name = if tables { "tableName" } else { "viewName" };
-    let schema = std::sync::Arc::new(Schema::new(vec![
-        Field::new("namespace", DataType::Utf8, false),
-        Field::new(name, DataType::Utf8, false),
-        Field::new("isTemporary", DataType::Boolean, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
+    planner.rows(
+        vec![
+            Field::new("namespace", DataType::Utf8, false),
+            Field::new(name, DataType::Utf8, false),
+            Field::new("isTemporary", DataType::Boolean, false),
+        ],
         vec![
             std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.0).collect::<Vec<_>>())),
             std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>())),
             std::sync::Arc::new(BooleanArray::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())),
         ],
-    )?;
-    planner.batches_plan(schema, vec![batch])
+    )
 }
 
 /// `DESC[RIBE] [TABLE] name` of a temp view or table: Spark's rows
 /// (`col_name`, `data_type`, `comment`), then a table's partition columns.
 /// None when the statement is another DESCRIBE.
 async fn describe(planner: &mut Planner<'_>, sql: &str) -> Result<Option<LogicalPlan>> {
-    use datafusion::arrow::array::{RecordBatch, StringArray};
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::array::StringArray;
+    use datafusion::arrow::datatypes::{DataType, Field};
     let mut words = sql.split_whitespace();
     if !matches!(words.next().map(str::to_ascii_uppercase).as_deref(), Some("DESC" | "DESCRIBE")) {
         return Ok(None);
@@ -349,20 +347,19 @@ async fn describe(planner: &mut Planner<'_>, sql: &str) -> Result<Option<Logical
             }
         }
     }
-    let out = std::sync::Arc::new(Schema::new(vec![
-        Field::new("col_name", DataType::Utf8, false),
-        Field::new("data_type", DataType::Utf8, false),
-        Field::new("comment", DataType::Utf8, true),
-    ]));
-    let batch = RecordBatch::try_new(
-        out.clone(),
+    let plan = planner.rows(
+        vec![
+            Field::new("col_name", DataType::Utf8, false),
+            Field::new("data_type", DataType::Utf8, false),
+            Field::new("comment", DataType::Utf8, true),
+        ],
         vec![
             std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>())),
             std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>())),
             std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.2.as_deref()).collect::<Vec<_>>())),
         ],
     )?;
-    Ok(Some(planner.batches_plan(out, vec![batch])?))
+    Ok(Some(plan))
 }
 
 /// `CREATE TABLE`, from columns or a query.
@@ -370,10 +367,6 @@ async fn create_table(planner: &mut Planner<'_>, c: crate::create_table::CreateT
     use crate::tables::IfExists;
     let tz = planner.session.time_zone();
     let columns = c.columns.as_deref().map(|d| crate::types::parse_ddl_schema(d, &tz)).transpose()?;
-    let query = match &c.query {
-        Some(q) => Some(query_plan(planner, &sc::Sql { query: q.clone(), ..Default::default() }).await?),
-        None => None,
-    };
     // Spark's session catalog cannot replace a table (v1 tables).
     if c.or_replace {
         let name = crate::tables::Table::qualified(&crate::tables::table_key(&c.name)?);
@@ -386,6 +379,10 @@ async fn create_table(planner: &mut Planner<'_>, c: crate::create_table::CreateT
         )
         .into());
     }
+    let query = match &c.query {
+        Some(q) => Some(query_plan(planner, &sc::Sql { query: q.clone(), ..Default::default() }).await?),
+        None => None,
+    };
     let if_exists = if c.if_not_exists { IfExists::Ignore } else { IfExists::Fail };
     let table = crate::tables::NewTable {
         name: c.name,
@@ -431,18 +428,19 @@ async fn insert_into(planner: &mut Planner<'_>, insert: &ast::Insert) -> Result<
         return Err(SparkError::unsupported("INSERT without a query").into());
     };
     let name = name.to_string();
-    if crate::tables::get(&crate::tables::table_key(&name)?).is_none() {
+    let key = crate::tables::table_key(&name)?;
+    if crate::tables::get(&key).is_none() {
         return Err(SparkError::table_not_found(&name).into());
     }
     let mut plan = query_plan(planner, &sc::Sql { query: source.to_string(), ..Default::default() }).await?;
-    if insert.overwrite && reads_table(planner, source, &crate::tables::table_key(&name)?) {
+    if insert.overwrite && reads_table(planner, source, &key) {
         return Err(SparkError::with_class(
             ember_common::ExceptionClass::Analysis,
             "UNSUPPORTED_OVERWRITE.TABLE",
             "42902",
             format!(
                 "Can't overwrite the target that is also being read from. The target table is {}.",
-                crate::tables::Table::qualified(&crate::tables::table_key(&name)?)
+                crate::tables::Table::qualified(&key)
             ),
         )
         .into());
@@ -455,7 +453,7 @@ async fn insert_into(planner: &mut Planner<'_>, insert: &ast::Insert) -> Result<
         if fields.len() != insert.columns.len() {
             let listed: Vec<String> = insert.columns.iter().map(object_name).collect();
             let data: Vec<String> = fields.iter().map(|c| c.name.clone()).collect();
-            return Err(crate::tables::arity_mismatch(&crate::tables::table_key(&name)?, &listed, &data));
+            return Err(crate::tables::arity_mismatch(&key, &listed, &data));
         }
         let exprs: Vec<datafusion::logical_expr::Expr> = fields
             .into_iter()
@@ -475,8 +473,8 @@ fn empty(planner: &mut Planner<'_>) -> Result<LogicalPlan> {
 
 /// `SET`, `SET k`, `SET k=v` on the session's Spark config.
 fn set_command(planner: &mut Planner<'_>, rest: &str) -> Result<LogicalPlan> {
-    use datafusion::arrow::array::{RecordBatch, StringArray};
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::array::StringArray;
+    use datafusion::arrow::datatypes::{DataType, Field};
     let session = planner.session;
     let rows: Vec<(String, String)> = if rest.is_empty() {
         session.conf().explicit().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -488,18 +486,13 @@ fn set_command(planner: &mut Planner<'_>, rest: &str) -> Result<LogicalPlan> {
         let k = rest.trim();
         vec![(k.to_string(), session.conf_get(k).unwrap_or_else(|| "<undefined>".into()))]
     };
-    let schema = std::sync::Arc::new(Schema::new(vec![
-        Field::new("key", DataType::Utf8, false),
-        Field::new("value", DataType::Utf8, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
+    planner.rows(
+        vec![Field::new("key", DataType::Utf8, false), Field::new("value", DataType::Utf8, false)],
         vec![
-            std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>())),
-            std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>())),
+            std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>())),
+            std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>())),
         ],
-    )?;
-    planner.batches_plan(schema, vec![batch])
+    )
 }
 
 /// Parses one statement, with Spark's case-insensitive names: table and

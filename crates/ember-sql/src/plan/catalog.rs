@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, BooleanArray, ListBuilder, RecordBatch, StringArray, StringBuilder};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, ListBuilder, StringArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::LogicalPlan;
@@ -291,12 +291,6 @@ impl Planner<'_> {
                 bools(temporary),
             ],
         )
-    }
-
-    fn rows(&mut self, fields: Vec<Field>, columns: Vec<ArrayRef>) -> Result<LogicalPlan> {
-        let schema = Arc::new(Schema::new(fields));
-        let batches = if columns.is_empty() { vec![] } else { vec![RecordBatch::try_new(schema.clone(), columns)?] };
-        self.batches_plan(schema, batches)
     }
 }
 

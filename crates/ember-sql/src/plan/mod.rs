@@ -196,6 +196,18 @@ impl<'a> Planner<'a> {
             .build()?)
     }
 
+    /// A plan over one batch of these columns (none when `columns` is
+    /// empty): the rows of commands and catalog calls.
+    pub(crate) fn rows(
+        &mut self,
+        fields: Vec<datafusion::arrow::datatypes::Field>,
+        columns: Vec<datafusion::arrow::array::ArrayRef>,
+    ) -> Result<LogicalPlan> {
+        let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
+        let batches = if columns.is_empty() { vec![] } else { vec![RecordBatch::try_new(schema.clone(), columns)?] };
+        self.batches_plan(schema, batches)
+    }
+
     /// Runs a plan now and returns its batches (for tail, show, describe).
     pub(crate) async fn collect(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
         self.session.collect(plan).await

@@ -3,10 +3,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Float64Builder, Int64Array, ListBuilder, RecordBatch, StringArray,
-};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Builder, Int64Array, ListBuilder, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::arrow::datatypes::{Float64Type, Int64Type};
 use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::execution::FunctionRegistry;
@@ -275,9 +273,7 @@ impl Planner<'_> {
             fields.push(Field::new(c.name.clone(), DataType::Utf8, true));
             columns.push(Arc::new(StringArray::from(vals)));
         }
-        let schema = Arc::new(Schema::new(fields));
-        let batch = RecordBatch::try_new(schema.clone(), columns)?;
-        self.batches_plan(schema, vec![batch])
+        self.rows(fields, columns)
     }
 
     /// `unpivot(ids, values, var, val)`: one output row per input row and
@@ -440,9 +436,7 @@ impl Planner<'_> {
         }
         outer.append(true);
         let array = outer.finish();
-        let schema = Arc::new(Schema::new(vec![Field::new("approx_quantile", array.data_type().clone(), true)]));
-        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(array)])?;
-        self.batches_plan(schema, vec![batch])
+        self.rows(vec![Field::new("approx_quantile", array.data_type().clone(), true)], vec![Arc::new(array)])
     }
 
     /// The quantiles of `x` (a double) over `input`: for each probability
@@ -540,9 +534,7 @@ impl Planner<'_> {
                 rows.iter().map(|r| Some(cells.get(&(r.clone(), column.clone())).copied().unwrap_or(0))).collect();
             arrays.push(Arc::new(counts));
         }
-        let schema = Arc::new(Schema::new(fields));
-        let batch = RecordBatch::try_new(schema.clone(), arrays)?;
-        self.batches_plan(schema, vec![batch])
+        self.rows(fields, arrays)
     }
 }
 
