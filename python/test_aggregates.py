@@ -1,9 +1,11 @@
 """Aggregation: groupBy/agg, result types, rollup/cube, pivot, global aggregates."""
 
+import datetime
 import decimal
 import math
 
 import pytest
+from pyspark.errors import AnalysisException
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 from pyspark.sql.functions import col
@@ -322,3 +324,19 @@ def test_summary_percentiles_are_values_of_the_column(spark):
     df = spark.createDataFrame([(1, 10.0), (2, 19.0), (3, 33.0), (4, 38.0), (None, 1.0), (7, 2.5)], "i int, d double")
     got = [tuple(r) for r in df.summary("25%", "50%", "75%").collect()]
     assert got == [("25%", "2", "2.5"), ("50%", "3", "10.0"), ("75%", "4", "33.0")]
+
+
+def test_percentile_approx_is_a_value_of_the_column(spark):
+    df = spark.createDataFrame([("a", 1), ("a", 2), ("b", 7), ("b", None), ("b", 3), ("b", 10)], "k string, v int")
+    got = df.groupBy("k").agg(F.percentile_approx("v", 0.5), F.percentile_approx("v", [0.0, 0.9], 100)).orderBy("k")
+    assert_df(
+        got,
+        [("k", "string"), ("percentile_approx(v, 0.5, 10000)", "int"), ("percentile_approx(v, array(0.0, 0.9), 100)", "array<int>")],
+        [("a", 1, [1, 2]), ("b", 7, [3, 10])],
+        ordered=True,
+    )
+    sql = spark.sql("SELECT approx_percentile(d, 0.5) FROM VALUES (DATE'2020-01-01'), (DATE'2020-03-01') AS t(d)")
+    assert_df(sql, [("approx_percentile(d, 0.5, 10000)", "date")], [(datetime.date(2020, 1, 1),)])
+    assert_rows(df.where("v > 100").agg(F.percentile_approx("v", 0.5)), [(None,)])
+    with pytest.raises(AnalysisException):
+        df.agg(F.percentile_approx("v", 1.5)).collect()

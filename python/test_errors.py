@@ -274,3 +274,11 @@ def test_all_errors_share_pyspark_exception_base(spark):
     for q in ("SELECT 1/0", "SELEC", "SELECT nope", "SELECT CAST('x' AS INT)"):
         with pytest.raises(PySparkException):
             spark.sql(q).collect()
+
+
+def test_function_argument_of_wrong_type_is_datatype_mismatch(spark):
+    for q in ("SELECT md5(5)", "SELECT soundex(12)", "SELECT base64(5)"):
+        with pytest.raises(AnalysisException) as e:
+            spark.sql(q).collect()
+        assert e.value.getCondition() == "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE", q
+        assert e.value.getSqlState() == "42K09"

@@ -1149,3 +1149,57 @@ def test_regexp_extract_all_array_prepend_map_concat(spark):
     with pytest.raises(Exception) as e:
         spark.sql("SELECT map_concat(map(1, 'a'), map(1, 'b'))").collect()
     assert "DUPLICATED_MAP_KEY" in str(e.value)
+
+
+def test_string_functions_take_numbers_dates_and_timestamps_as_text(spark):
+    df = spark.sql(
+        "SELECT upper(14) a, substring(20240101, 1, 4) b, substr(12345, 2) c, replace(12321, 2, 9) d, "
+        "repeat(12, 2) e, trim(5) f, instr(12345, 3) g, locate(3, 12345) h, levenshtein(123, 124) i, "
+        "length(1.5D) j, upper(1e20) k, lower(TIMESTAMP '2020-01-01 10:00:00') l, initcap(true) m, "
+        "octet_length(DATE '2020-01-01') n, length(X'0102') o, startswith(123, 1) p"
+    )
+    assert_df(
+        df,
+        [("a", "string"), ("b", "string"), ("c", "string"), ("d", "string"), ("e", "string"), ("f", "string"), ("g", "int"),
+         ("h", "int"), ("i", "int"), ("j", "int"), ("k", "string"), ("l", "string"), ("m", "string"), ("n", "int"),
+         ("o", "int"), ("p", "boolean")],
+        [("14", "2024", "2345", "19391", "1212", "5", 3, 3, 1, 3, "1.0E20", "2020-01-01 10:00:00", "True", 10, 2, True)],
+    )
+    nums = spark.createDataFrame([(20240115, 1.5), (7, None)], "d int, x double")
+    assert_rows(nums.select(F.substring("d", 1, 4), F.upper("x"), F.length("d")), [("2024", "1.5", 8), ("7", None, 1)])
+
+
+def test_like_and_rlike_on_numbers_and_sql_operators(spark):
+    df = spark.createDataFrame([(10,), (123,), (5,)], "x int")
+    assert_rows(df.where(col("x").like("1%")), [(10,), (123,)])
+    df.createOrReplaceTempView("like_nums")
+    assert_rows(spark.sql("SELECT x FROM like_nums WHERE x LIKE '1_'"), [(10,)])
+    assert_rows(spark.sql("SELECT x FROM like_nums WHERE x RLIKE '^1' AND x NOT REGEXP '3$'"), [(10,)])
+    named = spark.sql("SELECT 'abc' RLIKE 'b', rlike('abc', 'z'), lcase('A'), ucase('a'), position('b' IN 'abc')")
+    assert named.columns == ["RLIKE(abc, b)", "RLIKE(abc, z)", "lcase(A)", "ucase(a)", "locate(b, abc, 1)"]
+    assert_rows(named, [(True, False, "a", "A", 2)])
+
+
+def test_regexp_replace_in_sql_replaces_every_match_from_a_position(spark):
+    df = spark.sql(
+        "SELECT regexp_replace('abcb', 'b', 'x') a, regexp_replace('abcb', 'b', 'x', 3) b, "
+        "regexp_replace('abcb', 'b', 'x', 10) c, regexp_replace('2020-01-02', '(\\\\d+)-(\\\\d+)-(\\\\d+)', '$3/$2/$1') d"
+    )
+    assert_rows(df, [("axcx", "abcx", "abcb", "02/01/2020")])
+    assert spark.sql("SELECT regexp_replace('ab', 'b', 'x')").columns == ["regexp_replace(ab, b, x, 1)"]
+    assert spark.range(1).select(F.regexp_replace(lit("ab"), "b", "x")).columns == ["regexp_replace(ab, b, x, 1)"]
+
+
+def test_exponent_literals_are_doubles(spark):
+    df = spark.sql("SELECT 1e20 a, -2.5E2 b, 1.5e0 * 2 c")
+    assert_df(df, [("a", "double"), ("b", "double"), ("c", "double")], [(1e20, -250.0, 3.0)])
+    assert spark.sql("SELECT 1e20").columns == ["1.0E20"]
+
+
+def test_spark_function_names_in_sql(spark):
+    agg = spark.sql("SELECT std(x) a, variance(x) b, every(x > 0) c, some(x > 1) d FROM VALUES (1), (2) AS t(x)")
+    assert [d for _, d in agg.dtypes] == ["double", "double", "boolean", "boolean"]
+    (a, b, c, d), = rows_of(agg)
+    assert abs(a - 0.7071067811865476) < 1e-12 and (b, c, d) == (0.5, True, True)
+    scalars = spark.sql("SELECT sign(-2) e, cardinality(map(1, 2)) f, array_size(array(1, 2)) g, char_length('ab') h")
+    assert_df(scalars, [("e", "double"), ("f", "int"), ("g", "int"), ("h", "int")], [(-1.0, 1, 2, 2)])

@@ -130,22 +130,35 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
                     }
                 }
             }
-            if let Expr::BinaryOp { left, op: BinaryOperator::MyIntegerDivide, right } = e {
+            let call = |name: &str, args: [&Expr; 2]| {
                 let arg = |x: &Expr| FunctionArg::Unnamed(FunctionArgExpr::Expr(x.clone()));
-                *e = Expr::Function(Function {
-                    name: ObjectName::from(vec![Ident::new("div")]),
+                Expr::Function(Function {
+                    name: ObjectName::from(vec![Ident::new(name)]),
                     uses_odbc_syntax: false,
                     parameters: FunctionArguments::None,
                     args: FunctionArguments::List(FunctionArgumentList {
                         duplicate_treatment: None,
-                        args: vec![arg(left), arg(right)],
+                        args: args.map(arg).to_vec(),
                         clauses: vec![],
                     }),
                     filter: None,
                     null_treatment: None,
                     over: None,
                     within_group: vec![],
-                });
+                })
+            };
+            match e {
+                Expr::BinaryOp { left, op: BinaryOperator::MyIntegerDivide, right } => *e = call("div", [left, right]),
+                // `s RLIKE p` and `s REGEXP p`, which DataFusion does not plan.
+                Expr::RLike { negated, expr, pattern, .. } => {
+                    let like = call("regexp_like", [expr, pattern]);
+                    *e = if *negated {
+                        Expr::UnaryOp { op: datafusion::sql::sqlparser::ast::UnaryOperator::Not, expr: Box::new(like) }
+                    } else {
+                        like
+                    };
+                }
+                _ => {}
             }
             std::ops::ControlFlow::Continue(())
         }

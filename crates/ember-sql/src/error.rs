@@ -115,6 +115,9 @@ pub fn classify_datafusion(e: &DataFusionError) -> SparkError {
             }
             s.with_error_class_from_message()
         }
+        DataFusionError::Internal(m) if function_types_mismatch(m).is_some() => {
+            function_types_mismatch(m).unwrap_or_else(|| SparkError::analysis(m.clone()))
+        }
         DataFusionError::NotImplemented(m) => SparkError::unsupported(m.clone()),
         DataFusionError::Execution(m) => {
             if m.contains("Divide by zero") || m.contains("DIVIDE_BY_ZERO") {
@@ -155,6 +158,9 @@ fn plan_error_class(m: &str) -> Option<SparkError> {
             .param("actualNum", "0"),
         );
     }
+    if let Some(e) = function_types_mismatch(&m) {
+        return Some(e);
+    }
     // "Cannot coerce arithmetic expression List(Int64) + Int64 to valid types"
     if let Some(rest) = m.strip_prefix("Cannot coerce arithmetic expression ") {
         let expr = rest.strip_suffix(" to valid types").unwrap_or(rest);
@@ -183,6 +189,31 @@ fn plan_error_class(m: &str) -> Option<SparkError> {
         );
     }
     None
+}
+
+/// DataFusion's "Function 'md5' failed to match any signature" (and its
+/// other wordings of a function given arguments of types it does not
+/// take): Spark's DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE.
+fn function_types_mismatch(m: &str) -> Option<SparkError> {
+    let m = strip_df_prefix(m);
+    const MARKERS: &[&str] =
+        &["failed to match any signature", "No function matches the given name and argument types", "coercion failed"];
+    if m.starts_with('[') || !MARKERS.iter().any(|k| m.contains(k)) {
+        return None;
+    }
+    // A class of ember's inside DataFusion's wording (WRONG_NUM_ARGS, …).
+    let inner = m.match_indices('[').find(|(i, _)| m[i + 1..].starts_with(|c: char| c.is_ascii_uppercase()));
+    if let Some((i, _)) = inner {
+        let inner = m[i..].split(". No function matches").next().unwrap_or(&m[i..]);
+        return Some(SparkError::analysis(inner.to_string()).with_error_class_from_message());
+    }
+    let name = m.split('\'').nth(1).unwrap_or("function");
+    Some(SparkError::with_class(
+        ExceptionClass::Analysis,
+        "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE",
+        "42K09",
+        format!("Cannot resolve \"{name}\" due to data type mismatch: {m}"),
+    ))
 }
 
 fn runtime_from_message(m: &str) -> SparkError {

@@ -1,5 +1,6 @@
 //! Spark SQL's typed numeric literals — `10L`, `1Y`, `2S`, `1.5D`, `2F`,
-//! `1.50BD` — which DataFusion's parser does not know, rewritten to casts
+//! `1.50BD`, and `1e20` (a double) — which DataFusion's parser does not
+//! know or types otherwise, rewritten to casts
 //! before parsing. Text inside quotes and identifiers is left alone. The
 //! casts use the `'10'::BIGINT` form, which `crate::sql_names` names as
 //! Spark names the literal (`10`).
@@ -56,7 +57,9 @@ pub fn rewrite(sql: &str) -> String {
                     i += 1;
                 }
             }
+            let mut exponent = false;
             if i < chars.len() && (chars[i] == 'e' || chars[i] == 'E') {
+                exponent = true;
                 let save = i;
                 i += 1;
                 if i < chars.len() && (chars[i] == '+' || chars[i] == '-') {
@@ -67,6 +70,7 @@ pub fn rewrite(sql: &str) -> String {
                         i += 1;
                     }
                 } else {
+                    exponent = false;
                     i = save;
                 }
             }
@@ -84,6 +88,9 @@ pub fn rewrite(sql: &str) -> String {
                 "D" => Some("DOUBLE".to_string()),
                 "F" => Some("FLOAT".to_string()),
                 "BD" => Some(decimal_type(&number)),
+                // `1e20` and `1.5E-3` are doubles in Spark; DataFusion would
+                // parse them as decimals.
+                "" if exponent => Some("DOUBLE".to_string()),
                 _ => None,
             };
             match target {
@@ -131,7 +138,12 @@ mod tests {
     #[test]
     fn strings_identifiers_and_plain_numbers_stay() {
         assert_eq!(rewrite("SELECT '10L', c1d, 10, `2D` FROM t2"), "SELECT '10L', c1d, 10, `2D` FROM t2");
-        assert_eq!(rewrite("SELECT 1e5, 2 DIV 1"), "SELECT 1e5, 2 DIV 1");
+        assert_eq!(rewrite("SELECT 2 DIV 1, 1e"), "SELECT 2 DIV 1, 1e");
+    }
+
+    #[test]
+    fn exponent_literals_are_doubles() {
+        assert_eq!(rewrite("SELECT 1e5, 1.5E-3, -2e+3"), "SELECT '1e5'::DOUBLE, '1.5E-3'::DOUBLE, '-2e+3'::DOUBLE");
     }
 
     #[test]

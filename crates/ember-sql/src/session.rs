@@ -133,7 +133,9 @@ impl SparkSession {
             .with_physical_optimizer_rule(Arc::new(crate::partition_id::PartitionIdInProjections))
             .with_physical_optimizer_rule(Arc::new(crate::round_robin::RestoreRoundRobin));
         let promote = crate::functions::promote_strings::PromoteStrings { ansi: ansi.clone() };
-        builder.expr_planners().get_or_insert_with(Vec::new).insert(0, Arc::new(promote));
+        let planners = builder.expr_planners().get_or_insert_with(Vec::new);
+        planners.insert(0, Arc::new(promote));
+        planners.insert(0, Arc::new(crate::functions::implicit_casts::SqlForms));
         let state = builder.build();
         let ctx = SessionContext::new_with_state(state);
         crate::catalog::attach(&ctx)?;

@@ -56,12 +56,25 @@ fn alias_items(items: &mut [ast::SelectItem]) {
         if matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
             continue;
         }
-        let Some(name) = spark_name(expr) else { continue };
+        let Some(name) = item_name(expr) else { continue };
         if !taken.insert(name.clone()) {
             continue;
         }
         let alias = ast::Ident::with_quote('"', name);
         *item = ast::SelectItem::ExprWithAlias { expr: expr.clone(), alias };
+    }
+}
+
+/// Spark's name for a select item: a cast of a column keeps the column's
+/// name there (inside other expressions it is `CAST(c AS T)`).
+pub fn item_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Cast { kind: CastKind::Cast | CastKind::DoubleColon, expr: column, format: None, .. }
+            if matches!(column.as_ref(), Expr::Identifier(_) | Expr::CompoundIdentifier(_)) =>
+        {
+            spark_name(column)
+        }
+        _ => spark_name(e),
     }
 }
 
@@ -139,12 +152,6 @@ pub fn spark_name(e: &Expr) -> Option<String> {
             let target = type_name(data_type)?;
             let child = spark_name(expr)?;
             match kind {
-                // A cast of a column keeps the column's name.
-                CastKind::Cast | CastKind::DoubleColon
-                    if matches!(expr.as_ref(), Expr::Identifier(_) | Expr::CompoundIdentifier(_)) =>
-                {
-                    child
-                }
                 CastKind::Cast | CastKind::DoubleColon => format!("CAST({child} AS {target})"),
                 CastKind::TryCast | CastKind::SafeCast => format!("TRY_CAST({child} AS {target})"),
             }
@@ -179,6 +186,23 @@ pub fn spark_name(e: &Expr) -> Option<String> {
         }
         Expr::Trim { trim_where: None, trim_what: None, expr, trim_characters: None } => {
             format!("trim({})", spark_name(expr)?)
+        }
+        Expr::Trim { trim_where, trim_what: Some(what), expr, trim_characters: None } => {
+            let side = trim_where.as_ref().map_or("BOTH".to_string(), |w| w.to_string());
+            format!("TRIM({side} {} FROM {})", spark_name(what)?, spark_name(expr)?)
+        }
+        Expr::Position { expr, r#in } => format!("locate({}, {}, 1)", spark_name(expr)?, spark_name(r#in)?),
+        Expr::Overlay { expr, overlay_what, overlay_from, overlay_for } => {
+            let len = match overlay_for {
+                Some(l) => spark_name(l)?,
+                None => "-1".to_string(),
+            };
+            format!(
+                "overlay({}, {}, {}, {len})",
+                spark_name(expr)?,
+                spark_name(overlay_what)?,
+                spark_name(overlay_from)?
+            )
         }
         Expr::Ceil { expr, field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) } => {
             format!("CEIL({})", spark_name(expr)?)
@@ -268,14 +292,18 @@ fn function_name(f: &ast::Function) -> Option<String> {
     if matches!(name.as_str(), "aggregate" | "reduce") && args.len() == 3 {
         args.push("lambdafunction(namedlambdavariable(), namedlambdavariable())".into());
     }
-    let args = args.join(", ");
+    args.extend(crate::functions::default_args(&name, args.len()).iter().map(|d| d.to_string()));
+    let listed = args.join(", ");
     let mut s = match name.as_str() {
-        "isnull" => format!("({args} IS NULL)"),
-        "isnotnull" => format!("({args} IS NOT NULL)"),
-        "if" => format!("(IF({args}))"),
-        "ceil" | "floor" | "power" => format!("{}({args})", name.to_ascii_uppercase()),
-        _ if distinct => format!("{name}(DISTINCT {args})"),
-        _ => format!("{name}({args})"),
+        "isnull" => format!("({listed} IS NULL)"),
+        "like" if args.len() == 2 => format!("{} LIKE {}", args[0], args[1]),
+        "isnotnull" => format!("({listed} IS NOT NULL)"),
+        "if" => format!("(IF({listed}))"),
+        "ceil" | "floor" | "power" | "rlike" | "regexp" | "regexp_like" => {
+            format!("{}({listed})", name.to_ascii_uppercase())
+        }
+        _ if distinct => format!("{name}(DISTINCT {listed})"),
+        _ => format!("{name}({listed})"),
     };
     if let Some(filter) = &f.filter {
         s.push_str(&format!(" FILTER (WHERE {})", spark_name(filter)?));
@@ -357,7 +385,7 @@ mod tests {
 
     fn name(sql: &str) -> Option<String> {
         let e = Parser::new(&SparkSqlDialect {}).try_with_sql(sql).unwrap().parse_expr().unwrap();
-        spark_name(&e)
+        item_name(&e)
     }
 
     // Each expected name is what Apache Spark 4.2 calls the column.
@@ -384,6 +412,13 @@ mod tests {
             ("COUNT(DISTINCT a, b)", "count(DISTINCT a, b)"),
             ("concat(s, 'y')", "concat(s, y)"),
             ("CAST(a AS BIGINT)", "a"),
+            ("upper(CAST(a AS STRING))", "upper(CAST(a AS STRING))"),
+            ("position('b' IN s)", "locate(b, s, 1)"),
+            ("TRIM(LEADING 'a' FROM s)", "TRIM(LEADING a FROM s)"),
+            ("overlay('abc' PLACING 'x' FROM 2)", "overlay(abc, x, 2, -1)"),
+            ("split(s, ',')", "split(s, ,, -1)"),
+            ("rlike(s, 'b')", "RLIKE(s, b)"),
+            ("like(s, 'b%')", "s LIKE b%"),
             ("CAST(a + 1 AS VARCHAR(3))", "CAST((a + 1) AS STRING)"),
             ("CAST(1 AS DECIMAL)", "CAST(1 AS DECIMAL(10,0))"),
             ("a IS NULL", "(a IS NULL)"),

@@ -19,34 +19,6 @@ use super::{NamedExpr, strip_alias};
 use crate::error::{Result, analysis};
 use crate::plan::Planner;
 
-/// Spark names whose DataFusion function has another name.
-fn registry_name(spark: &str) -> &str {
-    match spark {
-        "mean" => "avg",
-        "first" => "first_value",
-        "last" => "last_value",
-        "std" | "stddev_samp" => "stddev",
-        "variance" => "var_samp",
-        "percentile_approx" | "approx_percentile" => "approx_percentile_cont",
-        "every" => "bool_and",
-        "some" | "any" => "bool_or",
-        "rlike" | "regexp" => "regexp_like",
-        "startswith" => "starts_with",
-        "endswith" => "ends_with",
-        "datediff" => "date_diff",
-        "lcase" => "lower",
-        "ucase" => "upper",
-        "char_length" | "character_length" => "length",
-        "ceiling" => "ceil",
-        "power" => "pow",
-        "sign" => "signum",
-        "cardinality" => "size",
-        "array_size" => "array_length",
-        "current_timestamp" => "now",
-        other => other,
-    }
-}
-
 /// Spark's display name for a function in column names.
 fn display_name(spark: &str) -> &str {
     match spark {
@@ -56,6 +28,9 @@ fn display_name(spark: &str) -> &str {
         "ucase" => "upper",
         "e" => "E",
         "current_database" => "current_schema",
+        "rlike" => "RLIKE",
+        "regexp" => "REGEXP",
+        "regexp_like" => "REGEXP_LIKE",
         other => other,
     }
 }
@@ -271,10 +246,6 @@ impl Planner<'_> {
             // Spark's pretty name is upper case.
             "spark_partition_id" => self.call_registry(lname, a, false, "SPARK_PARTITION_ID()".to_string()),
             "log" if a.len() == 1 => self.call_registry("ln", a, false, format!("ln({})", n[0])),
-            "regexp_replace" if a.len() == 3 => {
-                a.push(lit("g"));
-                self.call_registry("regexp_replace", a, false, format!("regexp_replace({})", n.join(", ")))
-            }
             "split" => {
                 let name = format!("split({})", n.join(", "));
                 if a.len() > 3 {
@@ -373,12 +344,14 @@ impl Planner<'_> {
                 Err(analysis(format!("{orig}() is only valid in a sort")))
             }
             _ => {
+                let mut n = n;
+                n.extend(crate::functions::default_args(lname, n.len()).iter().map(|d| d.to_string()));
                 let display = if distinct {
                     format!("{}(DISTINCT {})", display_name(lname), n.join(", "))
                 } else {
                     format!("{}({})", display_name(lname), n.join(", "))
                 };
-                self.call_registry(registry_name(lname), a, distinct, display)
+                self.call_registry(crate::functions::registry_name(lname), a, distinct, display)
             }
         }
     }

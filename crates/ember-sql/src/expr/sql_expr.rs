@@ -23,7 +23,7 @@ impl Planner<'_> {
             (Some(a), _) => a.value.clone(),
             (None, ast::Expr::Identifier(i)) => i.value.clone(),
             (None, ast::Expr::CompoundIdentifier(parts)) => parts.last().map(|i| i.value.clone()).unwrap_or_default(),
-            (None, e) => crate::sql_names::spark_name(e).unwrap_or_else(|| e.to_string()),
+            (None, e) => crate::sql_names::item_name(e).unwrap_or_else(|| e.to_string()),
         };
         crate::dialect::spark_operators(&mut parsed.expr);
         let expr = state.create_logical_expr_from_sql_expr(parsed, schema)?;

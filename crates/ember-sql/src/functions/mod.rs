@@ -7,16 +7,17 @@ pub mod array_index;
 mod avg;
 mod checked;
 pub mod checked_sum;
-pub mod date_args;
 pub mod datetime;
 mod divide;
 mod failfast;
 mod group_sums;
 mod hash;
 mod hof;
+pub mod implicit_casts;
 mod integral_divide;
 pub mod json;
 mod numeric;
+pub mod percentile;
 pub mod promote_strings;
 mod raise;
 mod range;
@@ -46,6 +47,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     // (datafusion-spark's returns double, DataFusion's truncates).
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(avg::SparkAvg::new()));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(checked_sum::CheckedSum::new()));
+    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(percentile::PercentileApprox::new()));
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::new()));
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::remainder()));
     // Registered so stage plans that hold them decode on executors.
@@ -83,6 +85,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         Form::ElementAt,
         Form::Sequence,
         Form::TypeOf,
+        Form::RegexpReplace,
     ] {
         ctx.register_udf(ScalarUDF::from(Rewritten::new(form)));
     }
@@ -100,7 +103,11 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     for form in json::JsonFn::ALL {
         ctx.register_udf(ScalarUDF::from(json::Json::new(form)));
     }
-    date_args::register(ctx);
+    implicit_casts::register(ctx);
+    datafusion::execution::FunctionRegistry::register_function_rewrite(
+        &mut *ctx.state_ref().write(),
+        Arc::new(implicit_casts::LikeText),
+    )?;
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(MaxMinBy::new(true)));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(MaxMinBy::new(false)));
     // Spark's higher-order functions, by their Spark names (SQL text finds
@@ -115,7 +122,73 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     if let Ok(range) = ctx.table_function("range") {
         ctx.register_udtf("range", Arc::new(range::SparkRange::new(range.function().clone())));
     }
+    register_spark_names(ctx);
     Ok(())
+}
+
+/// Spark's names of functions DataFusion has under another name: `std`
+/// is `stddev`, `lcase` is `lower`, ….
+pub const SPARK_NAMES: &[(&str, &str)] = &[
+    ("mean", "avg"),
+    ("first", "first_value"),
+    ("last", "last_value"),
+    ("std", "stddev"),
+    ("stddev_samp", "stddev"),
+    ("variance", "var_samp"),
+    ("every", "bool_and"),
+    ("some", "bool_or"),
+    ("any", "bool_or"),
+    ("rlike", "regexp_like"),
+    ("regexp", "regexp_like"),
+    ("startswith", "starts_with"),
+    ("endswith", "ends_with"),
+    ("datediff", "date_diff"),
+    ("lcase", "lower"),
+    ("ucase", "upper"),
+    ("char_length", "length"),
+    ("character_length", "length"),
+    ("ceiling", "ceil"),
+    ("power", "pow"),
+    ("sign", "signum"),
+    ("cardinality", "size"),
+    ("array_size", "size"),
+    ("current_timestamp", "now"),
+];
+
+/// The arguments Spark writes into a function's name when a call leaves
+/// them out: `split(s, ',')` is named `split(s, ,, -1)`.
+pub fn default_args(name: &str, given: usize) -> &'static [&'static str] {
+    match (name, given) {
+        ("split", 2) => &["-1"],
+        ("regexp_replace", 3) => &["1"],
+        ("locate" | "position", 2) => &["1"],
+        ("percentile_approx" | "approx_percentile", 2) => &["10000"],
+        _ => &[],
+    }
+}
+
+/// DataFusion's name for a Spark function name.
+pub fn registry_name(spark: &str) -> &str {
+    SPARK_NAMES.iter().find(|(s, _)| *s == spark).map_or(spark, |(_, r)| r)
+}
+
+/// Makes SQL text find functions by their Spark names too (the DataFrame
+/// planner maps names with `registry_name`).
+fn register_spark_names(ctx: &SessionContext) {
+    use datafusion::execution::FunctionRegistry;
+    for (spark, registered) in SPARK_NAMES {
+        // DataFusion's own `cardinality` counts as a bigint; Spark's is
+        // `size`, an int.
+        let same = |name: &str| name == *registered;
+        if ctx.udf(spark).is_ok_and(|f| same(f.name())) || ctx.udaf(spark).is_ok_and(|f| same(f.name())) {
+            continue;
+        }
+        if let Ok(f) = ctx.udf(registered) {
+            ctx.register_udf(f.as_ref().clone().with_aliases([*spark]));
+        } else if let Ok(f) = ctx.udaf(registered) {
+            ctx.register_udaf(f.as_ref().clone().with_aliases([*spark]));
+        }
+    }
 }
 
 /// Whether a type is text (any of Arrow's string types).

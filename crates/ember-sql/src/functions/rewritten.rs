@@ -1,6 +1,6 @@
 //! Spark functions that become DataFusion expressions when simplified:
 //! `sort_array`/`array_sort` (Spark's null placement), `locate`/`position`,
-//! `try_divide`, `try_element_at`, `get`, `sequence`. As registry functions, SQL text and
+//! `try_divide`, `try_element_at`, `get`, `sequence`, `regexp_replace`. As registry functions, SQL text and
 //! DataFrame calls both find them. Also `max_by`/`min_by`, an aggregate.
 
 use std::sync::Arc;
@@ -41,6 +41,10 @@ pub enum Form {
     Sequence,
     /// `typeof(x)`: Spark's name of x's type (`int`, `array<string>`).
     TypeOf,
+    /// `regexp_replace(str, regex, rep[, pos])`: every match at or after
+    /// `pos` replaced (DataFusion's replaces the first unless flagged `g`,
+    /// and its fourth argument is the flags).
+    RegexpReplace,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -75,6 +79,7 @@ impl ScalarUDFImpl for Rewritten {
             Form::ElementAt => "element_at",
             Form::Sequence => "sequence",
             Form::TypeOf => "typeof",
+            Form::RegexpReplace => "regexp_replace",
         }
     }
 
@@ -111,6 +116,18 @@ impl ScalarUDFImpl for Rewritten {
             }
             (Form::Sequence, [_, _] | [_, _, _]) => return sequence_types(t),
             (Form::TypeOf, [_]) => true,
+            (Form::RegexpReplace, [_, _, _] | [_, _, _, _]) => {
+                let text = |t: &DataType| is_string(t) || t.is_integer();
+                return if t[..3].iter().all(text) && t.get(3).is_none_or(|p| p.is_integer()) {
+                    let mut types = vec![DataType::Utf8; 3];
+                    types.extend(t.get(3).map(|_| DataType::Int64));
+                    Ok(types)
+                } else {
+                    plan_err!(
+                        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] regexp_replace takes three strings and an integer position, not {t:?}"
+                    )
+                };
+            }
             _ => false,
         };
         if !ok {
@@ -140,7 +157,7 @@ impl ScalarUDFImpl for Rewritten {
                 _ => DataType::Null,
             },
             Form::Sequence => DataType::new_list(t[0].clone(), true),
-            Form::TypeOf => DataType::Utf8,
+            Form::TypeOf | Form::RegexpReplace => DataType::Utf8,
         })
     }
 
@@ -265,6 +282,35 @@ impl ScalarUDFImpl for Rewritten {
                     datafusion::functions_nested::expr_fn::gen_series(start, stop, step)
                 };
                 datafusion::logical_expr::cast(series, DataType::new_list(t, true))
+            }
+            Form::RegexpReplace => {
+                let pos = if args.len() == 4 { args.pop() } else { None };
+                let (Some(rep), Some(regex), Some(s)) = (args.pop(), args.pop(), args.pop()) else {
+                    return plan_err!("regexp_replace takes a string, a regex and a replacement");
+                };
+                let all = |s: Expr| {
+                    datafusion::functions::regex::expr_fn::regexp_replace(s, regex.clone(), rep.clone(), Some(lit("g")))
+                };
+                match pos {
+                    None | Some(Expr::Literal(ScalarValue::Int64(Some(1)), _)) => all(s),
+                    Some(Expr::Literal(ScalarValue::Int64(Some(p)), _)) if p < 1 => {
+                        return plan_err!(
+                            "[DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE] The `position` of regexp_replace must be positive, not {p}."
+                        );
+                    }
+                    Some(pos) => {
+                        use datafusion::functions::unicode::expr_fn::{character_length, substr, substring};
+                        let length = datafusion::logical_expr::cast(character_length(s.clone()), DataType::Int64);
+                        // Text before `pos` is kept; past the end, all of it.
+                        let head = substring(s.clone(), lit(1i64), pos.clone() - lit(1i64));
+                        let tail = all(substr(s.clone(), pos.clone()));
+                        Expr::Case(Case::new(
+                            None,
+                            vec![(Box::new(pos.gt(length)), Box::new(s))],
+                            Some(Box::new(datafusion::functions::string::expr_fn::concat(vec![head, tail]))),
+                        ))
+                    }
+                }
             }
         };
         Ok(ExprSimplifyResult::Simplified(expr))

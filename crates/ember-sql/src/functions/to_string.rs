@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{AsArray, StringArray};
+use datafusion::arrow::array::{ArrayRef, AsArray, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampMicrosecondType};
 use datafusion::common::Result;
@@ -39,16 +39,21 @@ impl ScalarUDFImpl for FloatToString {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let values = args.args[0].to_array(args.number_rows)?;
-        let out: StringArray = match values.data_type() {
-            DataType::Float32 => values
-                .as_primitive::<datafusion::arrow::datatypes::Float32Type>()
-                .iter()
-                .map(|v| v.map(crate::display::java_float32))
-                .collect(),
-            _ => values.as_primitive::<Float64Type>().iter().map(|v| v.map(crate::display::java_float)).collect(),
-        };
-        Ok(ColumnarValue::Array(Arc::new(out)))
+        Ok(ColumnarValue::Array(float_text(&values)))
     }
+}
+
+/// Floats as Java prints them.
+fn float_text(values: &ArrayRef) -> ArrayRef {
+    let out: StringArray = match values.data_type() {
+        DataType::Float32 => values
+            .as_primitive::<datafusion::arrow::datatypes::Float32Type>()
+            .iter()
+            .map(|v| v.map(crate::display::java_float32))
+            .collect(),
+        _ => values.as_primitive::<Float64Type>().iter().map(|v| v.map(crate::display::java_float)).collect(),
+    };
+    Arc::new(out)
 }
 
 /// `CAST(timestamp AS STRING)`: `yyyy-MM-dd HH:mm:ss`, then the fraction
@@ -79,18 +84,36 @@ impl ScalarUDFImpl for TimestampToString {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let values = args.args[0].to_array(args.number_rows)?;
-        let DataType::Timestamp(_, tz) = values.data_type().clone() else {
+        if !matches!(values.data_type(), DataType::Timestamp(..)) {
             return datafusion::common::exec_err!(
                 "ember_timestamp_to_string takes a timestamp, not {}",
                 values.data_type()
             );
-        };
-        let micros = cast(&values, &DataType::Timestamp(TimeUnit::Microsecond, tz.clone()))?;
-        let out: StringArray = micros
-            .as_primitive::<TimestampMicrosecondType>()
-            .iter()
-            .map(|v| v.map(|us| crate::display::timestamp_us(us, tz.as_deref())))
-            .collect();
-        Ok(ColumnarValue::Array(Arc::new(out)))
+        }
+        Ok(ColumnarValue::Array(spark_text(&values)?.unwrap_or(values)))
     }
+}
+
+/// Whether Spark's text of a value of this type differs from Arrow's cast
+/// to string: floats and timestamps.
+pub fn differs_from_arrow(t: &DataType) -> bool {
+    matches!(t, DataType::Float32 | DataType::Float64 | DataType::Timestamp(..))
+}
+
+/// Floats and timestamps as Spark casts them to string; `None` for other
+/// types, whose Arrow cast is Spark's.
+pub fn spark_text(values: &ArrayRef) -> Result<Option<ArrayRef>> {
+    Ok(Some(match values.data_type() {
+        DataType::Float32 | DataType::Float64 => float_text(values),
+        DataType::Timestamp(_, tz) => {
+            let micros = cast(values, &DataType::Timestamp(TimeUnit::Microsecond, tz.clone()))?;
+            let out: StringArray = micros
+                .as_primitive::<TimestampMicrosecondType>()
+                .iter()
+                .map(|v| v.map(|us| crate::display::timestamp_us(us, tz.as_deref())))
+                .collect();
+            Arc::new(out)
+        }
+        _ => return Ok(None),
+    }))
 }

@@ -353,10 +353,6 @@ impl Planner<'_> {
 const EXACT_QUANTILE_ROWS: usize = 1_000_000;
 
 /// Spark's exact quantile of sorted values: the value at rank
-/// `ceil(p * n)`, at least the first.
-fn quantile_rank(p: f64, n: usize) -> usize {
-    ((p * n as f64).ceil() as usize).clamp(1, n.max(1))
-}
 
 impl Planner<'_> {
     /// One numeric column of `df.stat`, with Spark's error for the others.
@@ -474,7 +470,8 @@ impl Planner<'_> {
             let Some(row) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok(vec![]) };
             return Ok(row.columns().iter().map(|c| c.as_primitive::<Float64Type>().value(0)).collect());
         }
-        let ranks: Vec<usize> = probabilities.iter().map(|p| quantile_rank(*p, n)).collect();
+        let ranks: Vec<usize> =
+            probabilities.iter().map(|p| crate::functions::percentile::quantile_rank(*p, n)).collect();
         let rank_literals: Vec<Expr> = ranks.iter().map(|r| lit(*r as u64)).collect();
         let row_number = datafusion::functions_window::expr_fn::row_number()
             .order_by(vec![col("x").sort(true, true)])
