@@ -1203,3 +1203,41 @@ def test_spark_function_names_in_sql(spark):
     assert abs(a - 0.7071067811865476) < 1e-12 and (b, c, d) == (0.5, True, True)
     scalars = spark.sql("SELECT sign(-2) e, cardinality(map(1, 2)) f, array_size(array(1, 2)) g, char_length('ab') h")
     assert_df(scalars, [("e", "double"), ("f", "int"), ("g", "int"), ("h", "int")], [(-1.0, 1, 2, 2)])
+
+
+def test_round_and_bround_of_decimals_keep_spark_types(spark):
+    df = spark.sql(
+        "SELECT round(2.5) a, round(2.345, 2) b, bround(2.5) c, bround(2.345, 2) d, round(155.5, -1) e, "
+        "round(CAST(9.99 AS DECIMAL(3,2)), 1) f, round(CAST(123.456 AS DECIMAL(6,3)), 5) g"
+    )
+    assert_df(
+        df,
+        [("a", "decimal(2,0)"), ("b", "decimal(4,2)"), ("c", "decimal(2,0)"), ("d", "decimal(4,2)"), ("e", "decimal(4,0)"),
+         ("f", "decimal(3,1)"), ("g", "decimal(7,3)")],
+        [(D("3"), D("2.35"), D("2"), D("2.34"), D("160"), D("10.0"), D("123.456"))],
+    )
+    dec = spark.createDataFrame([(D("1.25"),), (D("-1.35"),), (None,)], "x decimal(4,2)")
+    got = dec.select(F.round("x", 1), F.bround("x", 1), F.round("x"))
+    assert_df(
+        got,
+        [("round(x, 1)", "decimal(4,1)"), ("bround(x, 1)", "decimal(4,1)"), ("round(x, 0)", "decimal(3,0)")],
+        [(D("1.3"), D("1.2"), D("1")), (D("-1.4"), D("-1.4"), D("-1")), (None, None, None)],
+    )
+
+
+def test_reverse_concat_remove_and_position_of_arrays(spark):
+    df = spark.createDataFrame([([1, 2, 1], [3]), (None, [4])], "a array<int>, b array<int>")
+    got = df.select(F.reverse("a"), F.concat("a", "b"), F.array_remove("a", 1), F.array_position("a", 2), F.array_position("a", 9))
+    assert_df(
+        got,
+        [("reverse(a)", "array<int>"), ("concat(a, b)", "array<int>"), ("array_remove(a, 1)", "array<int>"),
+         ("array_position(a, 2)", "bigint"), ("array_position(a, 9)", "bigint")],
+        [([1, 2, 1], [1, 2, 1, 3], [2], 2, 0), (None, None, None, None, None)],
+    )
+    assert_rows(spark.sql("SELECT reverse(array(1, 2)), concat(array(1), array(2L)), reverse('ab')"), [([2, 1], [1, 2], "ba")])
+
+
+def test_sql_select_list_may_repeat_a_name(spark):
+    df = spark.sql("SELECT 1 AS a, 2 AS a, count(*), count(1), id, id FROM range(2) GROUP BY id ORDER BY id")
+    assert df.columns == ["a", "a", "count(1)", "count(1)", "id", "id"]
+    assert_rows(df, [(1, 2, 1, 1, 0, 0), (1, 2, 1, 1, 1, 1)])

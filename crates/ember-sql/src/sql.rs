@@ -84,18 +84,36 @@ fn spark_output_names(plan: LogicalPlan) -> Result<LogicalPlan> {
         Ok(TreeNodeRecursion::Continue)
     });
     let pattern = qualifier_pattern(&qualifiers);
-    let rename = |name: &str| spark_name(name, pattern.as_ref());
+    let rename = |name: &str| {
+        let name = name.split(crate::sql_names::REPEATED).next().unwrap_or(name);
+        spark_name(name, pattern.as_ref())
+    };
     let fields: Vec<(Option<datafusion::common::TableReference>, String)> =
         plan.schema().iter().map(|(q, f)| (q.cloned(), f.name().clone())).collect();
     if fields.iter().all(|(_, n)| rename(n) == *n) {
         return Ok(plan);
     }
+    // Columns of one name get qualifiers of their own: DataFusion takes
+    // `q1.a` and `q2.a` as two names, though not `a` and `q.a`.
+    let mut count = std::collections::HashMap::new();
+    for (_, n) in &fields {
+        *count.entry(rename(n)).or_insert(0) += 1;
+    }
+    let mut taken = std::collections::HashSet::new();
     let exprs: Vec<datafusion::logical_expr::Expr> = fields
         .into_iter()
-        .map(|(q, n)| {
+        .enumerate()
+        .map(|(i, (q, n))| {
             let new = rename(&n);
+            let repeated = count[&new] > 1 && (q.is_none() || !taken.insert((q.clone(), new.clone())));
             let c = datafusion::logical_expr::Expr::Column(datafusion::common::Column::new(q, n.clone()));
-            if new == n { c } else { c.alias(new) }
+            if repeated {
+                c.alias_qualified(Some(datafusion::common::TableReference::bare(format!("__repeated_{i}"))), new)
+            } else if new == n {
+                c
+            } else {
+                c.alias(new)
+            }
         })
         .collect();
     Ok(datafusion::logical_expr::LogicalPlanBuilder::from(plan).project(exprs)?.build()?)

@@ -41,27 +41,32 @@ fn alias_set_expr(body: &mut ast::SetExpr) {
     }
 }
 
+/// Marks the name of a select item that repeats an earlier item's name:
+/// DataFusion requires a projection's names to be unique, Spark does not.
+/// The result's columns lose the mark (`crate::sql::spark_output_names`).
+pub const REPEATED: char = '\u{E000}';
+
 fn alias_items(items: &mut [ast::SelectItem]) {
-    let mut taken: HashSet<String> = items
-        .iter()
-        .filter_map(|i| match i {
-            ast::SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
-            ast::SelectItem::UnnamedExpr(Expr::Identifier(i)) => Some(i.value.clone()),
-            ast::SelectItem::UnnamedExpr(Expr::CompoundIdentifier(p)) => p.last().map(|i| i.value.clone()),
-            _ => None,
-        })
-        .collect();
-    for item in items.iter_mut() {
-        let ast::SelectItem::UnnamedExpr(expr) = item else { continue };
-        if matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
-            continue;
-        }
-        let Some(name) = item_name(expr) else { continue };
+    let mut taken: HashSet<String> = HashSet::new();
+    for (i, item) in items.iter_mut().enumerate() {
+        // (the expression, whether it is named already, its name)
+        let (expr, named, name) = match &*item {
+            ast::SelectItem::ExprWithAlias { expr, alias } => (expr.clone(), true, Some(alias.value.clone())),
+            ast::SelectItem::UnnamedExpr(e) => match e {
+                Expr::Identifier(id) => (e.clone(), true, Some(id.value.clone())),
+                Expr::CompoundIdentifier(p) => (e.clone(), true, p.last().map(|id| id.value.clone())),
+                e => (e.clone(), false, item_name(e)),
+            },
+            _ => continue,
+        };
+        let Some(mut name) = name else { continue };
         if !taken.insert(name.clone()) {
+            name = format!("{name}{REPEATED}{i}");
+        } else if named {
             continue;
         }
         let alias = ast::Ident::with_quote('"', name);
-        *item = ast::SelectItem::ExprWithAlias { expr: expr.clone(), alias };
+        *item = ast::SelectItem::ExprWithAlias { expr, alias };
     }
 }
 
@@ -454,9 +459,16 @@ mod tests {
     }
 
     #[test]
-    fn repeated_names_stay_unaliased() {
-        let mut stmt = Parser::parse_sql(&SparkSqlDialect {}, "SELECT count(*), count(1), a + 1 AS x FROM t").unwrap();
+    fn repeated_names_are_marked() {
+        let sql = "SELECT count(*), count(1), a + 1 AS x, t.a, s.a, 2 AS x FROM t";
+        let mut stmt = Parser::parse_sql(&SparkSqlDialect {}, sql).unwrap();
         alias_select_items(&mut stmt);
-        assert_eq!(stmt[0].to_string(), "SELECT count(*) AS \"count(1)\", count(1), a + 1 AS x FROM t");
+        let m = REPEATED;
+        assert_eq!(
+            stmt[0].to_string(),
+            format!(
+                "SELECT count(*) AS \"count(1)\", count(1) AS \"count(1){m}1\", a + 1 AS x, t.a, s.a AS \"a{m}4\", 2 AS \"x{m}5\" FROM t"
+            )
+        );
     }
 }

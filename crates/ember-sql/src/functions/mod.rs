@@ -4,6 +4,7 @@
 
 mod add_months;
 pub mod array_index;
+mod arrays;
 mod avg;
 mod checked;
 pub mod checked_sum;
@@ -63,7 +64,10 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
     ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
     ctx.register_udf(ScalarUDF::from(integral_divide::IntegralDivide::new()));
-    ctx.register_udf(ScalarUDF::from(numeric::BRound::new()));
+    ctx.register_udf(ScalarUDF::from(numeric::DecimalRound::new(ScalarUDF::from(numeric::BRound::new()), true)));
+    if let Ok(round) = datafusion::execution::FunctionRegistry::udf(ctx, "round") {
+        ctx.register_udf(ScalarUDF::from(numeric::DecimalRound::new(round.as_ref().clone(), false)));
+    }
     ctx.register_udf(ScalarUDF::from(numeric::FormatNumber::new()));
     ctx.register_udf(ScalarUDF::from(to_string::FloatToString::new()));
     ctx.register_udf(ScalarUDF::from(to_string::TimestampToString::new()));
@@ -104,6 +108,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         ctx.register_udf(ScalarUDF::from(json::Json::new(form)));
     }
     implicit_casts::register(ctx);
+    arrays::register(ctx);
     datafusion::execution::FunctionRegistry::register_function_rewrite(
         &mut *ctx.state_ref().write(),
         Arc::new(implicit_casts::LikeText),
@@ -152,6 +157,8 @@ pub const SPARK_NAMES: &[(&str, &str)] = &[
     ("sign", "signum"),
     ("cardinality", "size"),
     ("array_size", "size"),
+    // Spark's removes every occurrence; DataFusion's `array_remove` the first.
+    ("array_remove", "array_remove_all"),
     ("current_timestamp", "now"),
 ];
 
@@ -160,6 +167,12 @@ pub const SPARK_NAMES: &[(&str, &str)] = &[
 pub fn default_args(name: &str, given: usize) -> &'static [&'static str] {
     match (name, given) {
         ("split", 2) => &["-1"],
+        ("round" | "bround", 1) => &["0"],
+        ("months_between", 2) => &["true"],
+        ("from_unixtime" | "unix_timestamp", 1) => &["yyyy-MM-dd HH:mm:ss"],
+        ("sort_array", 1) => &["true"],
+        ("str_to_map", 1) => &[",", ":"],
+        ("str_to_map", 2) => &[":"],
         ("regexp_replace", 3) => &["1"],
         ("locate" | "position", 2) => &["1"],
         ("percentile_approx" | "approx_percentile", 2) => &["10000"],

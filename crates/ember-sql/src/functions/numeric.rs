@@ -189,6 +189,142 @@ fn round_i64(v: i64, scale: i64) -> i64 {
     format!("{sign}{int}").parse().unwrap_or(v)
 }
 
+/// Spark's `round`/`bround` of a decimal: decimal(p, s) rounded to `d`
+/// places is decimal(p - s + 1 + min(s, d), min(s, d)) (for a negative
+/// `d`, decimal(max(p - s + 1, 1 - d), 0)), HALF_UP or HALF_EVEN. Other
+/// types go to the wrapped function.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct DecimalRound {
+    inner: datafusion::logical_expr::ScalarUDF,
+    half_even: bool,
+    signature: Signature,
+}
+
+impl DecimalRound {
+    pub fn new(inner: datafusion::logical_expr::ScalarUDF, half_even: bool) -> Self {
+        Self { inner, half_even, signature: Signature::user_defined(Volatility::Immutable) }
+    }
+}
+
+/// The type of a decimal(p, s) rounded to `d` places.
+fn rounded_decimal(p: u8, s: i8, d: i64) -> DataType {
+    let integral = (p as i64 - s as i64 + 1).max(1);
+    if d < 0 {
+        return DataType::Decimal128(integral.max(1 - d).min(38) as u8, 0);
+    }
+    let scale = (s as i64).min(d).max(0);
+    DataType::Decimal128((integral + scale).min(38) as u8, scale as i8)
+}
+
+/// `v` (of scale `s`) rounded to `d` places, at scale max(min(s, d), 0).
+fn round_decimal(v: i128, s: i8, d: i64, half_even: bool) -> Option<i128> {
+    let drop = s as i64 - d;
+    if drop <= 0 {
+        return Some(v);
+    }
+    let factor = 10i128.checked_pow(drop.min(38) as u32)?;
+    let (q, r) = (v / factor, (v % factor).abs());
+    let twice = r * 2;
+    let up = twice > factor || (twice == factor && (!half_even || q % 2 != 0));
+    let q = if up { q + v.signum() } else { q };
+    // A negative `d` keeps scale 0: the rounded value times 10^-d.
+    if d < 0 { q.checked_mul(10i128.checked_pow((-d) as u32)?) } else { Some(q) }
+}
+
+impl ScalarUDFImpl for DecimalRound {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn aliases(&self) -> &[String] {
+        self.inner.aliases()
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types {
+            [DataType::Decimal128(..)] => Ok(arg_types.to_vec()),
+            // The scale keeps its type: a cast would hide the literal that
+            // decides the result type.
+            [DataType::Decimal128(..), s] if s.is_integer() => Ok(arg_types.to_vec()),
+            _ => {
+                let fields: Vec<datafusion::arrow::datatypes::FieldRef> = arg_types
+                    .iter()
+                    .map(|t| Arc::new(datafusion::arrow::datatypes::Field::new("a", t.clone(), true)))
+                    .collect();
+                let coerced =
+                    datafusion::logical_expr::type_coercion::functions::fields_with_udf(&fields, &self.inner)?;
+                Ok(coerced.iter().map(|f| f.data_type().clone()).collect())
+            }
+        }
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        match arg_types {
+            [DataType::Decimal128(p, s)] => Ok(rounded_decimal(*p, *s, 0)),
+            [DataType::Decimal128(..), _] => {
+                datafusion::common::internal_err!("the type of a rounded decimal comes from its scale argument")
+            }
+            _ => self.inner.return_type(arg_types),
+        }
+    }
+
+    fn return_field_from_args(
+        &self,
+        args: datafusion::logical_expr::ReturnFieldArgs,
+    ) -> Result<datafusion::arrow::datatypes::FieldRef> {
+        let DataType::Decimal128(p, s) = args.arg_fields[0].data_type() else {
+            return self.inner.return_field_from_args(args);
+        };
+        let d = match args.scalar_arguments.get(1) {
+            None => 0,
+            Some(Some(v)) => match v.cast_to(&DataType::Int64)? {
+                ScalarValue::Int64(Some(d)) => d,
+                _ => 0,
+            },
+            Some(None) => {
+                return plan_err!(
+                    "[DATATYPE_MISMATCH.NON_FOLDABLE_INPUT] The `scale` of {} must be a constant integer.",
+                    self.name()
+                );
+            }
+        };
+        Ok(Arc::new(datafusion::arrow::datatypes::Field::new(self.name(), rounded_decimal(*p, *s, d), true)))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let DataType::Decimal128(_, s) = args.arg_fields[0].data_type() else {
+            return self.inner.invoke_with_args(args);
+        };
+        let s = *s;
+        let out_type = args.return_field.data_type().clone();
+        let Some(d) = scale_arg(&args.args, self.name())? else {
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_new_null(&out_type)?));
+        };
+        let values = args.args[0].to_array(args.number_rows)?;
+        let rounded: datafusion::arrow::array::Decimal128Array = values
+            .as_primitive::<datafusion::arrow::datatypes::Decimal128Type>()
+            .iter()
+            .map(|v| match v {
+                None => Ok(None),
+                Some(v) => round_decimal(v, s, d, self.half_even).map(Some).ok_or_else(|| {
+                    datafusion::common::DataFusionError::Execution(format!(
+                        "[NUMERIC_VALUE_OUT_OF_RANGE] {}: rounding {v} (scale {s}) to {d} places overflows a decimal",
+                        self.name()
+                    ))
+                }),
+            })
+            .collect::<Result<_>>()?;
+        let DataType::Decimal128(p, scale) = out_type else {
+            return datafusion::common::internal_err!("a rounded decimal is a decimal, not {out_type}");
+        };
+        Ok(ColumnarValue::Array(Arc::new(rounded.with_precision_and_scale(p, scale)?)))
+    }
+}
+
 /// `format_number(x, d)`: `x` with `d` decimals and thousands separators.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct FormatNumber {
