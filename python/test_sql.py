@@ -389,3 +389,16 @@ def test_sql_range_takes_a_partition_count(spark):
 
     with pytest.raises(IllegalArgumentException):
         spark.sql("SELECT * FROM range(0, 4, 1, 0)").collect()
+
+
+def test_spark_only_sql_forms(spark):
+    df = spark.sql(
+        "SELECT ~5 a, equal_null(NULL, NULL) b, equal_null(1, 2) c, approx_count_distinct(x) d, "
+        "first(x, true) e, last(x, true) f, first(x) g FROM VALUES (NULL), (1), (2), (1), (NULL) AS t(x)"
+    )
+    assert_df(
+        df,
+        [("a", "int"), ("b", "boolean"), ("c", "boolean"), ("d", "bigint"), ("e", "int"), ("f", "int"), ("g", "int")],
+        [(-6, True, False, 2, 1, 1, None)],
+    )
+    assert spark.sql("SELECT first(x, true) FROM VALUES (1) AS t(x)").columns == ["first(x)"]

@@ -130,7 +130,7 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
                     }
                 }
             }
-            let call = |name: &str, args: [&Expr; 2]| {
+            let call = |name: &str, args: &[&Expr]| {
                 let arg = |x: &Expr| FunctionArg::Unnamed(FunctionArgExpr::Expr(x.clone()));
                 Expr::Function(Function {
                     name: ObjectName::from(vec![Ident::new(name)]),
@@ -138,7 +138,7 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
                     parameters: FunctionArguments::None,
                     args: FunctionArguments::List(FunctionArgumentList {
                         duplicate_treatment: None,
-                        args: args.map(arg).to_vec(),
+                        args: args.iter().map(|a| arg(a)).collect(),
                         clauses: vec![],
                     }),
                     filter: None,
@@ -148,15 +148,24 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
                 })
             };
             match e {
-                Expr::BinaryOp { left, op: BinaryOperator::MyIntegerDivide, right } => *e = call("div", [left, right]),
+                Expr::BinaryOp { left, op: BinaryOperator::MyIntegerDivide, right } => *e = call("div", &[left, right]),
                 // `s RLIKE p` and `s REGEXP p`, which DataFusion does not plan.
                 Expr::RLike { negated, expr, pattern, .. } => {
-                    let like = call("regexp_like", [expr, pattern]);
+                    let like = call("regexp_like", &[expr, pattern]);
                     *e = if *negated {
                         Expr::UnaryOp { op: datafusion::sql::sqlparser::ast::UnaryOperator::Not, expr: Box::new(like) }
                     } else {
                         like
                     };
+                }
+                // `~x`, which DataFusion does not plan.
+                Expr::UnaryOp { op: datafusion::sql::sqlparser::ast::UnaryOperator::BitwiseNot, expr } => {
+                    *e = call("bitwise_not", &[expr]);
+                }
+                Expr::Function(f) => {
+                    if let Some(other) = spark_function(f) {
+                        *e = other;
+                    }
                 }
                 _ => {}
             }
@@ -166,19 +175,52 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
     let _ = node.visit(&mut Rewrite);
 }
 
-#[cfg(test)]
-mod tests {
-    use datafusion::sql::sqlparser::ast::{Expr, Value};
-    use datafusion::sql::sqlparser::parser::Parser;
-
-    use super::SparkSql;
-
-    #[test]
-    fn backslashes_escape_and_lambdas_parse() {
-        let e = Parser::new(&SparkSql).try_with_sql(r"'\\d+\t'").and_then(|mut p| p.parse_expr());
-        let Ok(Expr::Value(v)) = e else { panic!("not a literal: {e:?}") };
-        assert_eq!(v.value, Value::SingleQuotedString("\\d+\t".into()));
-        let lambda = Parser::new(&SparkSql).try_with_sql("transform(a, x -> x + 1)").and_then(|mut p| p.parse_expr());
-        assert!(lambda.is_ok_and(|e| e.to_string().contains("x -> x + 1")));
+/// Spark function calls that DataFusion has in another form:
+/// `first(x, true)` is `first_value(x) IGNORE NULLS` (changed in place),
+/// `equal_null(a, b)` is `a IS NOT DISTINCT FROM b`, and
+/// `approx_count_distinct(x)` a bigint `approx_distinct(x)` (returned).
+/// Their names were taken before, from the text (`crate::sql_names`).
+fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{
+        BinaryOperator, CastKind, DataType, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, NullTreatment,
+        ObjectName, ObjectNamePart, Value,
+    };
+    let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice() else { return None };
+    let name = name.value.to_ascii_lowercase();
+    let FunctionArguments::List(list) = &mut f.args else { return None };
+    let args: Vec<Expr> = list
+        .args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    match (name.as_str(), args.as_slice()) {
+        ("first" | "last" | "first_value" | "last_value", [_, Expr::Value(v)]) => {
+            let Value::Boolean(ignore) = v.value else { return None };
+            list.args.truncate(1);
+            let function = if name.starts_with("first") { "first_value" } else { "last_value" };
+            f.name = ObjectName::from(vec![Ident::new(function)]);
+            f.null_treatment = ignore.then_some(NullTreatment::IgnoreNulls);
+            None
+        }
+        ("equal_null", [a, b]) => Some(Expr::BinaryOp {
+            left: Box::new(a.clone()),
+            op: BinaryOperator::Spaceship,
+            right: Box::new(b.clone()),
+        }),
+        ("approx_count_distinct", [_, ..]) => {
+            list.args.truncate(1);
+            f.name = ObjectName::from(vec![Ident::new("approx_distinct")]);
+            Some(Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(Expr::Function(f.clone())),
+                data_type: DataType::BigInt(None),
+                array: false,
+                format: None,
+            })
+        }
+        _ => None,
     }
 }

@@ -297,6 +297,11 @@ fn function_name(f: &ast::Function) -> Option<String> {
     if matches!(name.as_str(), "aggregate" | "reduce") && args.len() == 3 {
         args.push("lambdafunction(namedlambdavariable(), namedlambdavariable())".into());
     }
+    // Spark leaves these out of the name: `first(x, true)` is `first(x)`.
+    if matches!(name.as_str(), "first" | "last" | "first_value" | "last_value" | "any_value" | "approx_count_distinct")
+    {
+        args.truncate(1);
+    }
     args.extend(crate::functions::default_args(&name, args.len()).iter().map(|d| d.to_string()));
     let listed = args.join(", ");
     let mut s = match name.as_str() {
@@ -424,6 +429,8 @@ mod tests {
             ("split(s, ',')", "split(s, ,, -1)"),
             ("rlike(s, 'b')", "RLIKE(s, b)"),
             ("like(s, 'b%')", "s LIKE b%"),
+            ("first(x, true)", "first(x)"),
+            ("~a", "~a"),
             ("CAST(a + 1 AS VARCHAR(3))", "CAST((a + 1) AS STRING)"),
             ("CAST(1 AS DECIMAL)", "CAST(1 AS DECIMAL(10,0))"),
             ("a IS NULL", "(a IS NULL)"),
