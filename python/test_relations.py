@@ -772,3 +772,12 @@ def test_sample_by_keeps_each_stratum_with_its_fraction(spark):
     assert sorted(r.id for r in again.collect()) == sorted(r.id for r in sampled.collect())
     with pytest.raises(IllegalArgumentException):
         df.sampleBy("key", fractions={0: 1.5}, seed=0).count()
+
+
+def test_select_may_repeat_an_expression_name(spark):
+    df = spark.range(2).select(F.lit(1), F.lit(1), col("id"), col("id"))
+    assert df.columns == ["1", "1", "id", "id"]
+    assert_rows(df, [(1, 1, 0, 0), (1, 1, 1, 1)])
+    agg = spark.range(3).select(F.count("*"), F.count("*"), F.max("id"))
+    assert agg.columns == ["count(1)", "count(1)", "max(id)"]
+    assert_rows(agg, [(3, 3, 2)])

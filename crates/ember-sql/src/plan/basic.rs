@@ -59,7 +59,7 @@ impl Planner<'_> {
         let mut fresh = || self.fresh_alias();
         let (plan, exprs, _) = super::generate::plan_generators(plan, exprs, &mut fresh)?;
 
-        let items = dedup_names(exprs.into_iter().map(NamedExpr::into_projection).collect(), plan.schema())?;
+        let items = dedup_names(exprs.into_iter().map(NamedExpr::into_projection).collect());
         Ok(LogicalPlanBuilder::from(plan).project(items)?.build()?)
     }
 
@@ -508,19 +508,26 @@ pub(crate) fn columnize(e: Expr, targets: &[Expr]) -> Result<Expr> {
 
 /// Spark allows two output columns with one name; DataFusion needs each
 /// (qualifier, name) pair once, so repeats get a hidden qualifier.
-fn dedup_names(items: Vec<Expr>, input: &datafusion::common::DFSchema) -> Result<Vec<Expr>> {
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut out = vec![];
-    for (i, e) in items.into_iter().enumerate() {
-        let (qualifier, name) = e.qualified_name();
-        let _ = input;
-        if seen.insert(name.clone()) {
-            out.push(e);
-            continue;
-        }
-        let _ = qualifier;
-        let inner = strip_alias(e);
-        out.push(Expr::Alias(Alias::new(inner, Some(TableReference::bare(format!("__dup{i}"))), name)));
+fn dedup_names(items: Vec<Expr>) -> Vec<Expr> {
+    let names: Vec<(Option<TableReference>, String)> = items.iter().map(|e| e.qualified_name()).collect();
+    let mut count: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (_, n) in &names {
+        *count.entry(n.as_str()).or_insert(0) += 1;
     }
-    Ok(out)
+    // DataFusion takes `q1.a` and `q2.a` as two names, but not `a` and
+    // `q.a`: each unqualified or repeated column of a shared name gets a
+    // qualifier of its own.
+    let mut seen: HashSet<(Option<TableReference>, String)> = HashSet::new();
+    items
+        .into_iter()
+        .zip(names.iter())
+        .enumerate()
+        .map(|(i, (e, (q, n)))| {
+            let shared = count[n.as_str()] > 1;
+            if !shared || (q.is_some() && seen.insert((q.clone(), n.clone()))) {
+                return e;
+            }
+            Expr::Alias(Alias::new(strip_alias(e), Some(TableReference::bare(format!("__dup{i}"))), n.clone()))
+        })
+        .collect()
 }
