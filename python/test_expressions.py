@@ -1241,3 +1241,17 @@ def test_sql_select_list_may_repeat_a_name(spark):
     df = spark.sql("SELECT 1 AS a, 2 AS a, count(*), count(1), id, id FROM range(2) GROUP BY id ORDER BY id")
     assert df.columns == ["a", "a", "count(1)", "count(1)", "id", "id"]
     assert_rows(df, [(1, 2, 1, 1, 0, 0), (1, 2, 1, 1, 1, 1)])
+
+
+def test_struct_fields_are_named_as_in_spark(spark):
+    df = spark.range(1).select(F.struct(lit(1), "id"), F.struct(lit(1).alias("a"), col("id") + 1).alias("s"))
+    assert_schema(df, [("struct(1, id)", "struct<col1:int,id:bigint>"), ("s", "struct<a:int,col2:bigint>")])
+    assert_rows(spark.range(1).select(F.to_json(F.struct(lit(1), "id"))), [('{"col1":1,"id":0}',)])
+    sql = spark.sql("SELECT struct(id, id + 1, 3 AS c) s, struct(t.id).id i, to_json(struct(1, 'a')) j FROM range(1) t")
+    assert_df(
+        sql,
+        [("s", "struct<id:bigint,col2:bigint,c:int>"), ("i", "bigint"), ("j", "string")],
+        [(Row(id=0, col2=1, c=3), 0, '{"col1":1,"col2":"a"}')],
+    )
+    assert spark.sql("SELECT struct(1 AS a, 'x')").columns == ["struct(1 AS a, x)"]
+    assert spark.sql("SELECT inline(array(struct(1, 'a')))").columns == ["col1", "col2"]

@@ -167,12 +167,45 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
                         *e = other;
                     }
                 }
+                Expr::Struct { values, fields } if fields.is_empty() => {
+                    *e = named_struct(std::mem::take(values));
+                }
                 _ => {}
             }
             std::ops::ControlFlow::Continue(())
         }
     }
     let _ = node.visit(&mut Rewrite);
+}
+
+/// `struct(a, 1, 2 AS b)`: Spark names a struct's fields after its columns
+/// and aliases, else col1, col2, … (DataFusion: c0, c1, …), so it becomes
+/// `named_struct('a', a, 'col2', 1, 'b', 2)`.
+fn named_struct(values: Vec<Expr>) -> Expr {
+    use datafusion::sql::sqlparser::ast::{
+        Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName, Value,
+    };
+    let mut args = vec![];
+    for (i, v) in values.into_iter().enumerate() {
+        let (name, value) = match v {
+            Expr::Named { expr, name } => (name.value, *expr),
+            Expr::Identifier(ref id) => (id.value.clone(), v),
+            Expr::CompoundIdentifier(ref p) => (p.last().map_or(String::new(), |id| id.value.clone()), v),
+            other => (format!("col{}", i + 1), other),
+        };
+        args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(Value::SingleQuotedString(name)))));
+        args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(value)));
+    }
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new("named_struct")]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList { duplicate_treatment: None, args, clauses: vec![] }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
 }
 
 /// Spark function calls that DataFusion has in another form:

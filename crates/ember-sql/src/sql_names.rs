@@ -89,6 +89,11 @@ pub fn spark_name(e: &Expr) -> Option<String> {
         Expr::Identifier(i) => i.value.clone(),
         Expr::CompoundIdentifier(parts) => parts.last()?.value.clone(),
         Expr::Nested(inner) => spark_name(inner)?,
+        // `struct(1 AS a)`
+        Expr::Named { expr, name } => format!("{} AS {}", spark_name(expr)?, name.value),
+        Expr::Struct { values, fields } if fields.is_empty() => {
+            format!("struct({})", values.iter().map(spark_name).collect::<Option<Vec<_>>>()?.join(", "))
+        }
         Expr::Value(v) => value_name(&v.value)?,
         Expr::TypedString(t) => {
             let value = match &t.value.value {
@@ -430,6 +435,7 @@ mod tests {
             ("rlike(s, 'b')", "RLIKE(s, b)"),
             ("like(s, 'b%')", "s LIKE b%"),
             ("first(x, true)", "first(x)"),
+            ("struct(a, 1 AS b)", "struct(a, 1 AS b)"),
             ("~a", "~a"),
             ("CAST(a + 1 AS VARCHAR(3))", "CAST((a + 1) AS STRING)"),
             ("CAST(1 AS DECIMAL)", "CAST(1 AS DECIMAL(10,0))"),

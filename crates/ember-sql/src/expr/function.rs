@@ -66,6 +66,9 @@ impl Planner<'_> {
             let e = self.aggregate_call("count", vec![lit(1i32)], distinct)?;
             return Ok(NamedExpr::new(e, "count(1)"));
         }
+        if lname == "struct" {
+            return self.struct_of(args, schema);
+        }
         let mut named = vec![];
         for a in args {
             named.push(self.expr(a, schema)?);
@@ -172,22 +175,6 @@ impl Planner<'_> {
                 let g = crate::plan::generate::Generator::named(lname).unwrap_or_default();
                 let e = one(&mut a, lname)?;
                 Ok(NamedExpr::new(g.expr(e), "col"))
-            }
-            "struct" => {
-                let mut args = vec![];
-                for (i, (e, name)) in a.into_iter().zip(&n).enumerate() {
-                    let field = match &e {
-                        Expr::Column(c) => c.name.clone(),
-                        _ if name.is_empty() => format!("col{}", i + 1),
-                        _ => name.clone(),
-                    };
-                    args.push(lit(field));
-                    args.push(e);
-                }
-                Ok(NamedExpr::new(
-                    datafusion::functions::core::expr_fn::named_struct(args),
-                    format!("struct({})", n.join(", ")),
-                ))
             }
             "create_map" | "map" => {
                 let (mut keys, mut values) = (vec![], vec![]);
@@ -354,6 +341,39 @@ impl Planner<'_> {
                 self.call_registry(crate::functions::registry_name(lname), a, distinct, display)
             }
         }
+    }
+
+    /// `struct(...)`: a field takes its column's name or its alias, else
+    /// `col<i>` (1-based), as Spark names them; the struct's name shows the
+    /// aliases (`struct(1 AS a, id)`).
+    fn struct_of(&mut self, args: &[Expression], schema: &DFSchema) -> Result<NamedExpr> {
+        let mut fields = vec![];
+        let mut shown = vec![];
+        for (i, a) in args.iter().enumerate() {
+            let (field, e, name) = match &a.expr_type {
+                Some(ExprType::Alias(al)) if al.name.len() == 1 => {
+                    let inner = self.required(&al.expr, schema)?;
+                    let name = format!("{} AS {}", inner.name, al.name[0]);
+                    (al.name[0].clone(), inner.expr, name)
+                }
+                _ => {
+                    let n = self.expr(a, schema)?;
+                    let e = strip_alias(n.expr);
+                    let field = match &e {
+                        Expr::Column(c) => c.name.clone(),
+                        _ => format!("col{}", i + 1),
+                    };
+                    (field, e, n.name)
+                }
+            };
+            fields.push(lit(field));
+            fields.push(strip_alias(e));
+            shown.push(name);
+        }
+        Ok(NamedExpr::new(
+            datafusion::functions::core::expr_fn::named_struct(fields),
+            format!("struct({})", shown.join(", ")),
+        ))
     }
 
     /// A registered scalar, aggregate or window function by name.
