@@ -402,3 +402,20 @@ def test_spark_only_sql_forms(spark):
         [(-6, True, False, 2, 1, 1, None)],
     )
     assert spark.sql("SELECT first(x, true) FROM VALUES (1) AS t(x)").columns == ["first(x)"]
+
+
+def test_stack_unpivots_in_sql_and_select_expr(spark):
+    df = spark.sql("SELECT k, stack(2, 'x', a, 'y', b) FROM VALUES (1, 10, 20) AS t(k, a, b)")
+    assert_df(df, [("k", "int"), ("col0", "string"), ("col1", "int")], [(1, "x", 10), (1, "y", 20)])
+    assert_rows(spark.sql("SELECT stack(2, 1, 2, 3)"), [(1, 2), (3, None)])
+    lateral = spark.sql(
+        "SELECT name, value FROM VALUES (1, 10, 20) AS t(k, a, b) LATERAL VIEW stack(2, 'x', a, 'y', b) s AS name, value"
+    )
+    assert_rows(lateral, [("x", 10), ("y", 20)])
+    wide = spark.createDataFrame([(1, 10, 20)], "k int, a int, b int")
+    long = wide.selectExpr("k", "stack(2, 'a', a, 'b', b) AS (name, value)")
+    assert_df(long, [("k", "int"), ("name", "string"), ("value", "int")], [(1, "a", 10), (1, "b", 20)])
+    assert_rows(wide.selectExpr("posexplode(array(a, b)) AS (p, v)"), [(0, 10), (1, 20)])
+    with pytest.raises(AnalysisException) as e:
+        wide.selectExpr("a + 1 AS (x, y)").collect()
+    assert e.value.getCondition() == "MULTI_ALIAS_WITHOUT_GENERATOR"

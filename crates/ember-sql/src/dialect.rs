@@ -178,21 +178,106 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
     let _ = node.visit(&mut Rewrite);
 }
 
+/// `stack(n, v1, v2, …)`: n rows of the values in order, in columns col0,
+/// col1, … (the last row padded with NULLs). It becomes `inline()` of an
+/// array of structs before LATERAL VIEW and the select items' names see it,
+/// so it is a generator to both.
+pub fn spark_generators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut V) {
+    use datafusion::sql::sqlparser::ast::VisitorMut;
+    struct Rewrite;
+    impl VisitorMut for Rewrite {
+        type Break = ();
+        fn post_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
+            if let Expr::Function(f) = e {
+                stack(f);
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let _ = node.visit(&mut Rewrite);
+}
+
+fn stack(f: &mut datafusion::sql::sqlparser::ast::Function) {
+    use datafusion::sql::sqlparser::ast::{
+        FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName, ObjectNamePart, Value,
+    };
+    let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice() else { return };
+    if !name.value.eq_ignore_ascii_case("stack") {
+        return;
+    }
+    let FunctionArguments::List(list) = &mut f.args else { return };
+    let Some(args) = list
+        .args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect::<Option<Vec<Expr>>>()
+    else {
+        return;
+    };
+    let [Expr::Value(v), values @ ..] = args.as_slice() else { return };
+    if values.is_empty() {
+        return;
+    }
+    let Value::Number(n, _) = &v.value else { return };
+    let Some(rows) = n.parse::<usize>().ok().filter(|n| *n > 0) else { return };
+    let width = values.len().div_ceil(rows);
+    let structs: Vec<Expr> = (0..rows)
+        .map(|r| {
+            let row = (0..width)
+                .map(|c| {
+                    let value = values.get(r * width + c).cloned().unwrap_or(Expr::value(Value::Null));
+                    (format!("col{c}"), value)
+                })
+                .collect();
+            named_fields(row)
+        })
+        .collect();
+    let arg = |e: Expr| FunctionArg::Unnamed(FunctionArgExpr::Expr(e));
+    let array = Expr::Function(datafusion::sql::sqlparser::ast::Function {
+        name: ObjectName::from(vec![Ident::new("array")]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(datafusion::sql::sqlparser::ast::FunctionArgumentList {
+            duplicate_treatment: None,
+            args: structs.into_iter().map(arg).collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    });
+    list.args = vec![arg(array)];
+    f.name = ObjectName::from(vec![Ident::new("inline")]);
+}
+
 /// `struct(a, 1, 2 AS b)`: Spark names a struct's fields after its columns
 /// and aliases, else col1, col2, … (DataFusion: c0, c1, …), so it becomes
 /// `named_struct('a', a, 'col2', 1, 'b', 2)`.
 fn named_struct(values: Vec<Expr>) -> Expr {
-    use datafusion::sql::sqlparser::ast::{
-        Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName, Value,
-    };
-    let mut args = vec![];
-    for (i, v) in values.into_iter().enumerate() {
-        let (name, value) = match v {
+    let fields = values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match v {
             Expr::Named { expr, name } => (name.value, *expr),
             Expr::Identifier(ref id) => (id.value.clone(), v),
             Expr::CompoundIdentifier(ref p) => (p.last().map_or(String::new(), |id| id.value.clone()), v),
             other => (format!("col{}", i + 1), other),
-        };
+        })
+        .collect();
+    named_fields(fields)
+}
+
+/// `named_struct('name', value, …)`.
+fn named_fields(fields: Vec<(String, Expr)>) -> Expr {
+    use datafusion::sql::sqlparser::ast::{
+        Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName, Value,
+    };
+    let mut args = vec![];
+    for (name, value) in fields {
         args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(Value::SingleQuotedString(name)))));
         args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(value)));
     }

@@ -5,6 +5,7 @@
 use std::ops::ControlFlow;
 
 use datafusion::common::DFSchema;
+use datafusion::logical_expr::Expr;
 use datafusion::sql::sqlparser::ast::{self as ast, VisitMut, VisitorMut};
 
 use super::NamedExpr;
@@ -14,11 +15,24 @@ use crate::plan::Planner;
 impl Planner<'_> {
     pub(crate) fn sql_expression(&mut self, sql: &str, schema: &DFSchema) -> Result<NamedExpr> {
         let state = self.session.ctx().state();
-        let sql = crate::literal_suffix::rewrite(sql);
+        // `stack(2, 'a', a, 'b', b) AS (key, value)`: a generator's columns
+        // named, which the expression parser does not take.
+        static NAMES: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"(?is)^(.*\S)\s+AS\s*\(([^()]+)\)\s*$").expect("a valid pattern")
+        });
+        let (sql, aliases) = match NAMES.captures(sql) {
+            Some(c) => {
+                let aliases = c[2].split(',').map(|a| a.trim().trim_matches('`').to_string()).collect::<Vec<_>>();
+                (c[1].to_string(), Some(aliases))
+            }
+            None => (sql.to_string(), None),
+        };
+        let sql = crate::literal_suffix::rewrite(&sql);
         let mut parsed = crate::dialect::parse_expr(&sql, state.config().options().sql_parser.recursion_limit.get())?;
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let qualifiers: Vec<String> = schema.iter().filter_map(|(q, _)| q.map(|q| q.table().to_string())).collect();
         fix_identifier_case(&mut parsed.expr, &names, &qualifiers);
+        crate::dialect::spark_generators(&mut parsed.expr);
         let name = match (&parsed.alias, &parsed.expr) {
             (Some(a), _) => a.value.clone(),
             (None, ast::Expr::Identifier(i)) => i.value.clone(),
@@ -29,6 +43,27 @@ impl Planner<'_> {
         let expr = state.create_logical_expr_from_sql_expr(parsed, schema)?;
         let tz = self.session.time_zone();
         let expr = crate::sql_types::spark_expr_types(super::strip_alias(expr), schema, self.sql_types(&tz))?;
+        if let Some(aliases) = aliases {
+            let generator = match &expr {
+                Expr::Unnest(u) => crate::plan::generate::Generator::decode(u),
+                Expr::ScalarFunction(f) => crate::plan::generate::generator_call(&expr).map(|g| (f.args[0].clone(), g)),
+                _ => None,
+            };
+            if let Some((input, mut g)) = generator {
+                g.aliases = aliases.clone();
+                return Ok(NamedExpr::new(g.expr(input), aliases.join(", ")));
+            }
+            return Err(ember_common::SparkError::with_class(
+                ember_common::ExceptionClass::Analysis,
+                "MULTI_ALIAS_WITHOUT_GENERATOR",
+                "42K0E",
+                format!(
+                    "Multi part aliasing ({}) is not supported with \"{name}\" as it is not a generator function.",
+                    aliases.join(", ")
+                ),
+            )
+            .into());
+        }
         Ok(NamedExpr::new(expr, name))
     }
 }
