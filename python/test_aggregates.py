@@ -340,3 +340,10 @@ def test_percentile_approx_is_a_value_of_the_column(spark):
     assert_rows(df.where("v > 100").agg(F.percentile_approx("v", 0.5)), [(None,)])
     with pytest.raises(AnalysisException):
         df.agg(F.percentile_approx("v", 1.5)).collect()
+
+
+def test_mode_is_the_most_frequent_value(spark):
+    df = spark.createDataFrame([("a", 1.5), ("a", 1.5), ("a", 2.0), ("b", None), ("c", 3.0)], "k string, v double")
+    got = df.groupBy("k").agg(F.mode("v")).orderBy("k")
+    assert_df(got, [("k", "string"), ("mode(v)", "double")], [("a", 1.5), ("b", None), ("c", 3.0)], ordered=True)
+    assert_rows(spark.sql("SELECT mode(x) FROM VALUES (1), (7), (7), (NULL), (NULL), (NULL) AS t(x)"), [(7,)])

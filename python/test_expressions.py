@@ -1255,3 +1255,25 @@ def test_struct_fields_are_named_as_in_spark(spark):
     )
     assert spark.sql("SELECT struct(1 AS a, 'x')").columns == ["struct(1 AS a, x)"]
     assert spark.sql("SELECT inline(array(struct(1, 'a')))").columns == ["col1", "col2"]
+
+
+def test_months_between_strings_keep_their_time_of_day(spark):
+    df = spark.createDataFrame([("1997-02-28 10:30:00", "1996-10-30")], "d1 string, d2 string")
+    got = df.select(F.months_between("d1", "d2"), F.months_between("d1", "d2", False))
+    assert_df(
+        got,
+        [("months_between(d1, d2, true)", "double"), ("months_between(d1, d2, false)", "double")],
+        [(3.94959677, 3.9495967741935485)],
+    )
+
+
+def test_two_argument_trims_take_the_characters_first(spark):
+    df = spark.createDataFrame([("***Spark*",)], "v string")
+    got = df.select(F.ltrim("v", lit("*")), F.rtrim("v", lit("*")), F.trim("v", lit("*")))
+    assert_df(
+        got,
+        [("TRIM(LEADING * FROM v)", "string"), ("TRIM(TRAILING * FROM v)", "string"), ("TRIM(BOTH * FROM v)", "string")],
+        [("Spark*", "***Spark", "Spark")],
+    )
+    sql = spark.sql("SELECT ltrim('*', '***Spark*') a, rtrim('*', '***Spark*') b, btrim('**a**', '*') c")
+    assert_rows(sql, [("Spark*", "***Spark", "a")])

@@ -323,6 +323,12 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
             f.null_treatment = ignore.then_some(NullTreatment::IgnoreNulls);
             None
         }
+        // ltrim(trimStr, str): the characters come first in Spark.
+        ("ltrim" | "rtrim", [chars, s]) => {
+            let arg = |e: &Expr| FunctionArg::Unnamed(FunctionArgExpr::Expr(e.clone()));
+            list.args = vec![arg(s), arg(chars)];
+            None
+        }
         ("equal_null", [a, b]) => Some(Expr::BinaryOp {
             left: Box::new(a.clone()),
             op: BinaryOperator::Spaceship,

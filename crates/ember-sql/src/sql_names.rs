@@ -302,16 +302,13 @@ fn function_name(f: &ast::Function) -> Option<String> {
     if matches!(name.as_str(), "aggregate" | "reduce") && args.len() == 3 {
         args.push("lambdafunction(namedlambdavariable(), namedlambdavariable())".into());
     }
-    // Spark leaves these out of the name: `first(x, true)` is `first(x)`.
-    if matches!(name.as_str(), "first" | "last" | "first_value" | "last_value" | "any_value" | "approx_count_distinct")
-    {
-        args.truncate(1);
-    }
-    args.extend(crate::functions::default_args(&name, args.len()).iter().map(|d| d.to_string()));
+    crate::functions::shown_args(&name, &mut args);
     let listed = args.join(", ");
     let mut s = match name.as_str() {
         "isnull" => format!("({listed} IS NULL)"),
         "like" if args.len() == 2 => format!("{} LIKE {}", args[0], args[1]),
+        "ltrim" if args.len() == 2 => format!("TRIM(LEADING {} FROM {})", args[0], args[1]),
+        "rtrim" if args.len() == 2 => format!("TRIM(TRAILING {} FROM {})", args[0], args[1]),
         "isnotnull" => format!("({listed} IS NOT NULL)"),
         "if" => format!("(IF({listed}))"),
         "ceil" | "floor" | "power" | "rlike" | "regexp" | "regexp_like" => {

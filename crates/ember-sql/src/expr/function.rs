@@ -142,6 +142,18 @@ impl Planner<'_> {
                 let name = format!("({} IN ({}))", n[0], n[1..].join(", "));
                 Ok(NamedExpr::new(Expr::InList(InList::new(Box::new(v), a, false)), name))
             }
+            // trim(trimStr, str): Spark's two-argument trims take the
+            // characters first.
+            "trim" | "ltrim" | "rtrim" if a.len() == 2 => {
+                let (chars, s) = two(&mut a, lname)?;
+                let (f, side) = match lname {
+                    "ltrim" => ("ltrim", "LEADING"),
+                    "rtrim" => ("rtrim", "TRAILING"),
+                    _ => ("btrim", "BOTH"),
+                };
+                let name = format!("TRIM({side} {} FROM {})", n[0], n[1]);
+                self.call_registry(f, vec![s, chars], false, name)
+            }
             "like" | "ilike" => {
                 let (l, r) = two(&mut a, lname)?;
                 let ci = lname == "ilike";
@@ -332,7 +344,7 @@ impl Planner<'_> {
             }
             _ => {
                 let mut n = n;
-                n.extend(crate::functions::default_args(lname, n.len()).iter().map(|d| d.to_string()));
+                crate::functions::shown_args(lname, &mut n);
                 let display = if distinct {
                     format!("{}(DISTINCT {})", display_name(lname), n.join(", "))
                 } else {

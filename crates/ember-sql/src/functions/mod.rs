@@ -17,6 +17,7 @@ mod hof;
 pub mod implicit_casts;
 mod integral_divide;
 pub mod json;
+mod mode;
 mod numeric;
 pub mod percentile;
 pub mod promote_strings;
@@ -49,6 +50,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(avg::SparkAvg::new()));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(checked_sum::CheckedSum::new()));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(percentile::PercentileApprox::new()));
+    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(mode::Mode::new()));
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::new()));
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::remainder()));
     // Registered so stage plans that hold them decode on executors.
@@ -162,10 +164,15 @@ pub const SPARK_NAMES: &[(&str, &str)] = &[
     ("current_timestamp", "now"),
 ];
 
-/// The arguments Spark writes into a function's name when a call leaves
-/// them out: `split(s, ',')` is named `split(s, ,, -1)`.
-pub fn default_args(name: &str, given: usize) -> &'static [&'static str] {
-    match (name, given) {
+/// The arguments Spark shows in a function's name: the defaults a call
+/// left out (`split(s, ',')` is named `split(s, ,, -1)`), and not the
+/// flags it leaves out of the name (`first(x, true)` is `first(x)`).
+pub fn shown_args(name: &str, args: &mut Vec<String>) {
+    if matches!(name, "first" | "last" | "first_value" | "last_value" | "any_value" | "approx_count_distinct" | "mode")
+    {
+        args.truncate(1);
+    }
+    let defaults: &[&str] = match (name, args.len()) {
         ("split", 2) => &["-1"],
         ("round" | "bround", 1) => &["0"],
         ("months_between", 2) => &["true"],
@@ -177,7 +184,8 @@ pub fn default_args(name: &str, given: usize) -> &'static [&'static str] {
         ("locate" | "position", 2) => &["1"],
         ("percentile_approx" | "approx_percentile", 2) => &["10000"],
         _ => &[],
-    }
+    };
+    args.extend(defaults.iter().map(|d| d.to_string()));
 }
 
 /// DataFusion's name for a Spark function name.

@@ -32,7 +32,8 @@ fn coerce_time(t: &DataType) -> Result<DataType> {
     Ok(match t {
         DataType::Timestamp(_, tz) => DataType::Timestamp(TimeUnit::Microsecond, tz.clone()),
         DataType::Date32 | DataType::Date64 | DataType::Null => DataType::Date32,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => DataType::Date32,
+        // A string is a timestamp to Spark here: its time of day counts.
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => DataType::Timestamp(TimeUnit::Microsecond, None),
         other => {
             return plan_err!(
                 "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] months_between takes timestamps or dates, not {other}"
@@ -88,11 +89,17 @@ impl ScalarUDFImpl for MonthsBetween {
     }
 }
 
-/// Wall-clock date-times of dates (midnight) or timestamps (in `zone`).
+/// Wall-clock date-times of dates (midnight), timestamps (in `zone`) or
+/// timestamps without a time zone (as they are).
 fn local_times(a: &dyn Array, zone: &Zone) -> Result<Vec<Option<NaiveDateTime>>> {
     let a = match a.data_type() {
         DataType::Date32 | DataType::Timestamp(TimeUnit::Microsecond, _) => a.slice(0, a.len()),
         _ => cast(a, &DataType::Date32)?,
+    };
+    let utc = Zone::utc();
+    let zone = match a.data_type() {
+        DataType::Timestamp(_, None) => &utc,
+        _ => zone,
     };
     Ok(match a.data_type() {
         DataType::Date32 => a
