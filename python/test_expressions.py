@@ -1277,3 +1277,15 @@ def test_two_argument_trims_take_the_characters_first(spark):
     )
     sql = spark.sql("SELECT ltrim('*', '***Spark*') a, rtrim('*', '***Spark*') b, btrim('**a**', '*') c")
     assert_rows(sql, [("Spark*", "***Spark", "a")])
+
+
+def test_math_function_names_follow_spark(spark):
+    df = spark.range(1).select(
+        F.sin("id"), F.pow("id", 2), F.log(2.0, "id"), F.log("id"), F.ceil("id"), F.ceiling("id"), F.lcase(lit("A")),
+        F.negative("id"), F.signum("id"), F.pi(),
+    )
+    assert df.columns == [
+        "SIN(id)", "POWER(id, 2)", "LOG(2.0, id)", "ln(id)", "CEIL(id)", "ceiling(id)", "lcase(A)", "negative(id)",
+        "SIGNUM(id)", "PI()",
+    ]
+    assert spark.sql("SELECT tanh(0), pow(2, 3), log(2, 8), sign(-1)").columns == ["TANH(0)", "pow(2, 3)", "LOG(2, 8)", "sign(-1)"]

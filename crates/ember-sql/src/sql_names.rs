@@ -311,11 +311,8 @@ fn function_name(f: &ast::Function) -> Option<String> {
         "rtrim" if args.len() == 2 => format!("TRIM(TRAILING {} FROM {})", args[0], args[1]),
         "isnotnull" => format!("({listed} IS NOT NULL)"),
         "if" => format!("(IF({listed}))"),
-        "ceil" | "floor" | "power" | "rlike" | "regexp" | "regexp_like" => {
-            format!("{}({listed})", name.to_ascii_uppercase())
-        }
-        _ if distinct => format!("{name}(DISTINCT {listed})"),
-        _ => format!("{name}({listed})"),
+        _ if distinct => format!("{}(DISTINCT {listed})", crate::functions::pretty_name(&name, args.len())),
+        _ => format!("{}({listed})", crate::functions::pretty_name(&name, args.len())),
     };
     if let Some(filter) = &f.filter {
         s.push_str(&format!(" FILTER (WHERE {})", spark_name(filter)?));

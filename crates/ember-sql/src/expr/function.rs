@@ -20,18 +20,11 @@ use crate::error::{Result, analysis};
 use crate::plan::Planner;
 
 /// Spark's display name for a function in column names.
-fn display_name(spark: &str) -> &str {
+fn display_name(spark: &str, args: usize) -> String {
     match spark {
-        "mean" => "avg",
-        "ceiling" => "ceil",
-        "lcase" => "lower",
-        "ucase" => "upper",
-        "e" => "E",
-        "current_database" => "current_schema",
-        "rlike" => "RLIKE",
-        "regexp" => "REGEXP",
-        "regexp_like" => "REGEXP_LIKE",
-        other => other,
+        "mean" => "avg".to_string(),
+        "current_database" => "current_schema".to_string(),
+        other => crate::functions::pretty_name(other, args),
     }
 }
 
@@ -127,7 +120,8 @@ impl Planner<'_> {
             "^" | "bitwisexor" => bin(Operator::BitwiseXor, "^", &mut a, &n),
             "not" | "!" => Ok(NamedExpr::new(Expr::Not(Box::new(one(&mut a, "not")?)), format!("(NOT {})", n[0]))),
             "-" | "negative" => {
-                Ok(NamedExpr::new(Expr::Negative(Box::new(one(&mut a, "negative")?)), format!("(- {})", n[0])))
+                let name = if lname == "-" { format!("(- {})", n[0]) } else { format!("negative({})", n[0]) };
+                Ok(NamedExpr::new(Expr::Negative(Box::new(one(&mut a, "negative")?)), name))
             }
             "positive" => Ok(NamedExpr::new(one(&mut a, "positive")?, format!("(+ {})", n[0]))),
             "isnull" => Ok(NamedExpr::new(one(&mut a, "isnull")?.is_null(), format!("({} IS NULL)", n[0]))),
@@ -320,7 +314,7 @@ impl Planner<'_> {
                     vec![],
                     ignore_nulls.then_some(datafusion::sql::sqlparser::ast::NullTreatment::IgnoreNulls.into()),
                 ));
-                Ok(NamedExpr::new(e, format!("{}({})", display_name(lname), n[0])))
+                Ok(NamedExpr::new(e, format!("{}({})", display_name(lname, 1), n[0])))
             }
             "grouping_id" => Ok(NamedExpr::new(
                 Expr::Column(datafusion::common::Column::from_name("__grouping_id")),
@@ -346,9 +340,9 @@ impl Planner<'_> {
                 let mut n = n;
                 crate::functions::shown_args(lname, &mut n);
                 let display = if distinct {
-                    format!("{}(DISTINCT {})", display_name(lname), n.join(", "))
+                    format!("{}(DISTINCT {})", display_name(lname, n.len()), n.join(", "))
                 } else {
-                    format!("{}({})", display_name(lname), n.join(", "))
+                    format!("{}({})", display_name(lname, n.len()), n.join(", "))
                 };
                 self.call_registry(crate::functions::registry_name(lname), a, distinct, display)
             }

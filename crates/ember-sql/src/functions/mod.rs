@@ -188,6 +188,54 @@ pub fn shown_args(name: &str, args: &mut Vec<String>) {
     args.extend(defaults.iter().map(|d| d.to_string()));
 }
 
+/// Spark's name of a function in a column's name: the name it was called
+/// by, upper case where Spark prints it so (`SIN(x)`, `POWER(a, b)`, but
+/// `pow(a, b)`,
+/// `RLIKE(s, p)`, `LOG(2.0, x)`).
+pub fn pretty_name(name: &str, args: usize) -> String {
+    const UPPER: &[&str] = &[
+        "ceil",
+        "floor",
+        "power",
+        "rlike",
+        "regexp",
+        "regexp_like",
+        "sin",
+        "cos",
+        "tan",
+        "sec",
+        "csc",
+        "cot",
+        "sinh",
+        "cosh",
+        "tanh",
+        "asin",
+        "acos",
+        "atan",
+        "asinh",
+        "acosh",
+        "atanh",
+        "atan2",
+        "cbrt",
+        "exp",
+        "expm1",
+        "log10",
+        "log2",
+        "log1p",
+        "signum",
+        "radians",
+        "degrees",
+        "pi",
+        "hypot",
+        "e",
+    ];
+    match name {
+        "log" if args == 2 => "LOG".to_string(),
+        n if UPPER.contains(&n) => n.to_ascii_uppercase(),
+        n => n.to_string(),
+    }
+}
+
 /// DataFusion's name for a Spark function name.
 pub fn registry_name(spark: &str) -> &str {
     SPARK_NAMES.iter().find(|(s, _)| *s == spark).map_or(spark, |(_, r)| r)
