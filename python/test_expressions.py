@@ -1289,3 +1289,14 @@ def test_math_function_names_follow_spark(spark):
         "SIGNUM(id)", "PI()",
     ]
     assert spark.sql("SELECT tanh(0), pow(2, 3), log(2, 8), sign(-1)").columns == ["TANH(0)", "pow(2, 3)", "LOG(2, 8)", "sign(-1)"]
+
+
+def test_spark_edges_of_substring_regexp_replace_array_size_and_decimal_round(spark):
+    df = spark.sql(
+        "SELECT substring('hello', -3, 2) a, substr('hello', 0, 2) b, substr('hello', -3) c, "
+        "regexp_replace(CAST(NULL AS STRING), 'a', 'b', 2) d, regexp_replace('abcabc', 'b', NULL, 3) e, "
+        "array_size(NULL) f, array_size(array(1, 2)) g, percentile_approx(NULL, 0.5) h, "
+        "round(CAST(60000000000000000000 AS DECIMAL(38,18)), -21) i, "
+        "round(CAST(0.99999999999999999999999999999999999999 AS DECIMAL(38,38)), 0) j"
+    )
+    assert_rows(df, [("ll", "he", "llo", None, None, None, 2, None, D("0"), D("1"))])

@@ -260,3 +260,10 @@ def test_describe_global_temp_view(spark):
         assert spark.catalog.tableExists("global_temp.tt_global")
     finally:
         spark.catalog.dropGlobalTempView("tt_global")
+
+
+def test_insert_select_with_spark_only_forms(spark):
+    spark.sql("CREATE TABLE tt_a (a INT, b STRING) USING parquet")
+    spark.sql("INSERT INTO tt_a SELECT 1, ltrim('*', '**x*')")
+    spark.sql("INSERT INTO tt_a SELECT stack(2, 2, 'y', 3, 'z')")
+    assert_rows(spark.sql("SELECT * FROM tt_a ORDER BY a"), [(1, "x*"), (2, "y"), (3, "z")])

@@ -301,7 +301,7 @@ fn named_fields(fields: Vec<(String, Expr)>) -> Expr {
 fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<Expr> {
     use datafusion::sql::sqlparser::ast::{
         BinaryOperator, CastKind, DataType, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, NullTreatment,
-        ObjectName, ObjectNamePart, Value,
+        ObjectName, ObjectNamePart, TrimWhereField, Value,
     };
     let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice() else { return None };
     let name = name.value.to_ascii_lowercase();
@@ -323,12 +323,15 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
             f.null_treatment = ignore.then_some(NullTreatment::IgnoreNulls);
             None
         }
-        // ltrim(trimStr, str): the characters come first in Spark.
-        ("ltrim" | "rtrim", [chars, s]) => {
-            let arg = |e: &Expr| FunctionArg::Unnamed(FunctionArgExpr::Expr(e.clone()));
-            list.args = vec![arg(s), arg(chars)];
-            None
-        }
+        // ltrim(trimStr, str): the characters come first in Spark. As
+        // TRIM(LEADING trimStr FROM str), which a second parse of the
+        // statement's text (INSERT) leaves as it is.
+        ("ltrim" | "rtrim", [chars, s]) => Some(Expr::Trim {
+            expr: Box::new(s.clone()),
+            trim_where: Some(if name == "ltrim" { TrimWhereField::Leading } else { TrimWhereField::Trailing }),
+            trim_what: Some(Box::new(chars.clone())),
+            trim_characters: None,
+        }),
         ("equal_null", [a, b]) => Some(Expr::BinaryOp {
             left: Box::new(a.clone()),
             op: BinaryOperator::Spaceship,

@@ -115,9 +115,8 @@ pub fn classify_datafusion(e: &DataFusionError) -> SparkError {
             }
             s.with_error_class_from_message()
         }
-        DataFusionError::Internal(m) if function_types_mismatch(m).is_some() => {
-            function_types_mismatch(m).unwrap_or_else(|| SparkError::analysis(m.clone()))
-        }
+        DataFusionError::Internal(m) => function_types_mismatch(m)
+            .unwrap_or_else(|| SparkError::new(ExceptionClass::Runtime, strip_df_prefix(&e.to_string()))),
         DataFusionError::NotImplemented(m) => SparkError::unsupported(m.clone()),
         DataFusionError::Execution(m) => {
             if m.contains("Divide by zero") || m.contains("DIVIDE_BY_ZERO") {

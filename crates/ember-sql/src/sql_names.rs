@@ -186,12 +186,13 @@ pub fn spark_name(e: &Expr) -> Option<String> {
         Expr::Extract { field, expr, .. } => {
             format!("extract({} FROM {})", field.to_string().to_ascii_lowercase(), spark_name(expr)?)
         }
-        Expr::Substring { expr, substring_from: Some(from), substring_for, shorthand, .. } => {
+        Expr::Substring { expr, substring_from: Some(from), substring_for, shorthand, special } => {
             let len = match substring_for {
                 Some(l) => spark_name(l)?,
                 None => i32::MAX.to_string(),
             };
-            let name = if *shorthand { "substr" } else { "substring" };
+            // `substr(s FROM 2)` is named substring, `substr(s, 2)` substr.
+            let name = if *shorthand && *special { "substr" } else { "substring" };
             format!("{name}({}, {}, {len})", spark_name(expr)?, spark_name(from)?)
         }
         Expr::Trim { trim_where: None, trim_what: None, expr, trim_characters: None } => {

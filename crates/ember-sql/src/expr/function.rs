@@ -365,8 +365,12 @@ impl Planner<'_> {
                 _ => {
                     let n = self.expr(a, schema)?;
                     let e = strip_alias(n.expr);
-                    let field = match &e {
-                        Expr::Column(c) => c.name.clone(),
+                    let field = match (&e, &a.expr_type) {
+                        (Expr::Column(c), _) => c.name.clone(),
+                        // A nested field, `s.x`: named x.
+                        (_, Some(ExprType::UnresolvedAttribute(_))) => {
+                            n.name.rsplit('.').next().unwrap_or(&n.name).to_string()
+                        }
                         _ => format!("col{}", i + 1),
                     };
                     (field, e, n.name)

@@ -152,8 +152,60 @@ impl ScalarUDFImpl for ArrayPosition {
     }
 }
 
+/// `array_size(array)`: the number of elements as an int, NULL for a NULL
+/// array (`size` is -1 there; DataFusion's `array_length` is unsigned).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ArraySize {
+    signature: Signature,
+}
+
+impl ArraySize {
+    pub fn new() -> Self {
+        Self { signature: Signature::user_defined(Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for ArraySize {
+    fn name(&self) -> &str {
+        "array_size"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
+        match types {
+            [t] if is_list(t) || t.is_null() => Ok(types.to_vec()),
+            _ => plan_err!(
+                "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] array_size takes an array, not {}",
+                types.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    fn return_type(&self, _types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int32)
+    }
+
+    fn simplify(&self, mut args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        let Some(array) = args.pop() else { return plan_err!("array_size takes an array") };
+        if info.get_data_type(&array)?.is_null() {
+            return Ok(ExprSimplifyResult::Simplified(lit(datafusion::common::ScalarValue::Int32(None))));
+        }
+        Ok(ExprSimplifyResult::Simplified(cast(
+            datafusion::functions_nested::expr_fn::array_length(array),
+            DataType::Int32,
+        )))
+    }
+
+    fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        datafusion::common::internal_err!("array_size is rewritten before it runs")
+    }
+}
+
 /// Registers `reverse` and `concat` over the session's string versions,
-/// and `array_position`.
+/// and `array_position` and `array_size`.
 pub fn register(ctx: &datafusion::prelude::SessionContext) {
     use datafusion::execution::FunctionRegistry;
     use datafusion::functions_nested::{concat::array_concat_udf, reverse::array_reverse_udf};
@@ -163,4 +215,5 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
         }
     }
     ctx.register_udf(ScalarUDF::from(ArrayPosition::new()));
+    ctx.register_udf(ScalarUDF::from(ArraySize::new()));
 }

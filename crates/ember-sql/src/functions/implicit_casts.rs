@@ -260,10 +260,11 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
     }
 }
 
-/// `SUBSTRING(s FROM p [FOR n])` and `POSITION(sub IN s)`: DataFusion's
-/// SQL planner calls its own `substr` and `strpos` for these forms (and
-/// for `substr(…)` and `substring(…)`), not the session's, so they are
-/// wrapped here too.
+/// `SUBSTRING(s FROM p [FOR n])` and `POSITION(sub IN s)` (and the calls
+/// `substr(…)`, `substring(…)`): the SQL planner plans these forms with
+/// functions of its own choosing (datafusion-spark's `substring`,
+/// DataFusion's `strpos`) rather than the session's, so they are wrapped
+/// here too.
 #[derive(Debug)]
 pub struct SqlForms;
 
@@ -279,7 +280,7 @@ impl SqlForms {
 
 impl ExprPlanner for SqlForms {
     fn plan_substring(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
-        Self::call("substring", datafusion::functions::unicode::substr(), args)
+        Self::call("substring", datafusion_spark::function::string::substring(), args)
     }
 
     fn plan_position(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {

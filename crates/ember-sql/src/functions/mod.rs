@@ -158,7 +158,6 @@ pub const SPARK_NAMES: &[(&str, &str)] = &[
     ("power", "pow"),
     ("sign", "signum"),
     ("cardinality", "size"),
-    ("array_size", "size"),
     // Spark's removes every occurrence; DataFusion's `array_remove` the first.
     ("array_remove", "array_remove_all"),
     ("current_timestamp", "now"),
@@ -189,14 +188,12 @@ pub fn shown_args(name: &str, args: &mut Vec<String>) {
 }
 
 /// Spark's name of a function in a column's name: the name it was called
-/// by, upper case where Spark prints it so (`SIN(x)`, `POWER(a, b)`, but
-/// `pow(a, b)`,
-/// `RLIKE(s, p)`, `LOG(2.0, x)`).
+/// by, upper case where Spark prints it so (`SIN(x)`, `POWER(a, b)` but
+/// `pow(a, b)`, `RLIKE(s, p)`, `LOG(2.0, x)`, `CEIL(x)` but `ceil(x, 1)`).
 pub fn pretty_name(name: &str, args: usize) -> String {
     const UPPER: &[&str] = &[
-        "ceil",
-        "floor",
         "power",
+        "sqrt",
         "rlike",
         "regexp",
         "regexp_like",
@@ -231,6 +228,8 @@ pub fn pretty_name(name: &str, args: usize) -> String {
     ];
     match name {
         "log" if args == 2 => "LOG".to_string(),
+        // ceil(x, scale) keeps its case.
+        "ceil" | "floor" if args == 1 => name.to_ascii_uppercase(),
         n if UPPER.contains(&n) => n.to_ascii_uppercase(),
         n => n.to_string(),
     }

@@ -222,10 +222,15 @@ fn round_decimal(v: i128, s: i8, d: i64, half_even: bool) -> Option<i128> {
     if drop <= 0 {
         return Some(v);
     }
-    let factor = 10i128.checked_pow(drop.min(38) as u32)?;
+    // |v| < 10^38 is less than half of 10^39: it rounds to 0.
+    if drop > 38 {
+        return Some(0);
+    }
+    let factor = 10i128.pow(drop as u32);
     let (q, r) = (v / factor, (v % factor).abs());
-    let twice = r * 2;
-    let up = twice > factor || (twice == factor && (!half_even || q % 2 != 0));
+    // r against factor - r: 2r would overflow for factor 10^38.
+    let rest = factor - r;
+    let up = r > rest || (r == rest && (!half_even || q % 2 != 0));
     let q = if up { q + v.signum() } else { q };
     // A negative `d` keeps scale 0: the rounded value times 10^-d.
     if d < 0 { q.checked_mul(10i128.checked_pow((-d) as u32)?) } else { Some(q) }
@@ -321,7 +326,15 @@ impl ScalarUDFImpl for DecimalRound {
         let DataType::Decimal128(p, scale) = out_type else {
             return datafusion::common::internal_err!("a rounded decimal is a decimal, not {out_type}");
         };
-        Ok(ColumnarValue::Array(Arc::new(rounded.with_precision_and_scale(p, scale)?)))
+        let rounded = rounded.with_precision_and_scale(p, scale)?;
+        // A carry may need a digit the result type lacks (99 rounded to -1).
+        rounded.validate_decimal_precision(p).map_err(|_| {
+            datafusion::common::DataFusionError::Execution(format!(
+                "[NUMERIC_VALUE_OUT_OF_RANGE] {} of a decimal does not fit decimal({p}, {scale})",
+                self.name()
+            ))
+        })?;
+        Ok(ColumnarValue::Array(Arc::new(rounded)))
     }
 }
 

@@ -8,6 +8,10 @@
 //! and is Spark's answer when the values are fewer than `accuracy`.
 //! DataFusion's `approx_percentile_cont` interpolates between values (the
 //! median of 1 and 2 is 1.5, where Spark's is 1), so it is not used.
+//!
+//! Each group keeps its values until it is evaluated (memory grows with the
+//! group, accounted to the memory pool through `size`), where Spark's
+//! summary has a bounded size.
 
 use std::sync::Arc;
 
@@ -92,7 +96,9 @@ impl AggregateUDFImpl for PercentileApprox {
             }
             _ => DataType::Float64,
         };
-        let mut types = vec![t[0].clone(), percentage];
+        // NULL values read as doubles (none of them counts).
+        let value = if t[0].is_null() { DataType::Float64 } else { t[0].clone() };
+        let mut types = vec![value, percentage];
         if t.len() == 3 {
             if !t[2].is_integer() {
                 return plan_err!(
@@ -161,6 +167,10 @@ impl Values {
     }
 
     fn push(&mut self, values: &ArrayRef) -> Result<()> {
+        // An untyped NULL column: no values (and nothing Arrow can sort).
+        if values.data_type().is_null() {
+            return Ok(());
+        }
         let present = if values.null_count() > 0 { filter(values, &is_not_null(values)?)? } else { values.clone() };
         if !present.is_empty() {
             self.values.push(present);

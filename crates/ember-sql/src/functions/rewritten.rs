@@ -291,7 +291,7 @@ impl ScalarUDFImpl for Rewritten {
                 let all = |s: Expr| {
                     datafusion::functions::regex::expr_fn::regexp_replace(s, regex.clone(), rep.clone(), Some(lit("g")))
                 };
-                match pos {
+                let replaced = match pos {
                     None | Some(Expr::Literal(ScalarValue::Int64(Some(1)), _)) => all(s),
                     Some(Expr::Literal(ScalarValue::Int64(Some(p)), _)) if p < 1 => {
                         return plan_err!(
@@ -304,13 +304,25 @@ impl ScalarUDFImpl for Rewritten {
                         // Text before `pos` is kept; past the end, all of it.
                         let head = substring(s.clone(), lit(1i64), pos.clone() - lit(1i64));
                         let tail = all(substr(s.clone(), pos.clone()));
+                        // `||`, unlike concat(), is NULL when a side is.
+                        let joined = Expr::BinaryExpr(datafusion::logical_expr::BinaryExpr::new(
+                            Box::new(head),
+                            Operator::StringConcat,
+                            Box::new(tail),
+                        ));
                         Expr::Case(Case::new(
                             None,
                             vec![(Box::new(pos.gt(length)), Box::new(s))],
-                            Some(Box::new(datafusion::functions::string::expr_fn::concat(vec![head, tail]))),
+                            Some(Box::new(joined)),
                         ))
                     }
-                }
+                };
+                // NULL when any argument is, as in Spark.
+                Expr::Case(Case::new(
+                    None,
+                    vec![(Box::new(regex.is_null().or(rep.is_null())), Box::new(lit(ScalarValue::Utf8(None))))],
+                    Some(Box::new(replaced)),
+                ))
             }
         };
         Ok(ExprSimplifyResult::Simplified(expr))

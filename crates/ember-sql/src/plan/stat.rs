@@ -352,8 +352,6 @@ impl Planner<'_> {
 /// The most values whose quantiles are computed exactly (by a sort).
 const EXACT_QUANTILE_ROWS: usize = 1_000_000;
 
-/// Spark's exact quantile of sorted values: the value at rank
-
 impl Planner<'_> {
     /// One numeric column of `df.stat`, with Spark's error for the others.
     fn stat_column(&self, schema: &DFSchema, name: &str, what: &str) -> Result<Expr> {
