@@ -1300,3 +1300,14 @@ def test_spark_edges_of_substring_regexp_replace_array_size_and_decimal_round(sp
         "round(CAST(0.99999999999999999999999999999999999999 AS DECIMAL(38,38)), 0) j"
     )
     assert_rows(df, [("ll", "he", "llo", None, None, None, 2, None, D("0"), D("1"))])
+
+
+def test_dataframe_stack(spark):
+    df = spark.createDataFrame([(1, 2, 3)], "a bigint, b bigint, c bigint")
+    got = df.select("*", F.stack(lit(2), df.a, df.b, "c"))
+    assert_df(
+        got,
+        [("a", "bigint"), ("b", "bigint"), ("c", "bigint"), ("col0", "bigint"), ("col1", "bigint")],
+        [(1, 2, 3, 1, 2), (1, 2, 3, 3, None)],
+    )
+    assert_df(df.select(F.stack(lit(2), "a", "b", "c").alias("x", "y")), [("x", "bigint"), ("y", "bigint")], [(1, 2), (3, None)])

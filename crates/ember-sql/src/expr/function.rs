@@ -182,6 +182,33 @@ impl Planner<'_> {
                 let e = one(&mut a, lname)?;
                 Ok(NamedExpr::new(g.expr(e), "col"))
             }
+            // stack(n, v1, v2, ...): n rows in columns col0, col1, ..., as
+            // inline() of an array of structs (see dialect::spark_generators).
+            "stack" => {
+                let rows = match a.first() {
+                    Some(Expr::Literal(v, _)) => match v.cast_to(&DataType::Int64) {
+                        Ok(ScalarValue::Int64(Some(n))) if n > 0 => n as usize,
+                        _ => 0,
+                    },
+                    _ => 0,
+                };
+                if rows == 0 || a.len() < 2 {
+                    return Err(analysis("stack takes a positive integer literal row count and at least one value"));
+                }
+                let values: Vec<Expr> = a.drain(1..).collect();
+                let width = values.len().div_ceil(rows);
+                let structs = (0..rows)
+                    .map(|r| {
+                        let fields = (0..width).flat_map(|c| {
+                            let v = values.get(r * width + c).cloned().unwrap_or(lit(ScalarValue::Null));
+                            [lit(format!("col{c}")), v]
+                        });
+                        datafusion::functions::core::expr_fn::named_struct(fields.collect())
+                    })
+                    .collect();
+                let g = crate::plan::generate::Generator::named("inline").unwrap_or_default();
+                Ok(NamedExpr::new(g.expr(datafusion::functions_nested::expr_fn::make_array(structs)), "col"))
+            }
             "create_map" | "map" => {
                 let (mut keys, mut values) = (vec![], vec![]);
                 for (i, e) in a.into_iter().enumerate() {
