@@ -1311,3 +1311,15 @@ def test_dataframe_stack(spark):
         [(1, 2, 3, 1, 2), (1, 2, 3, 3, None)],
     )
     assert_df(df.select(F.stack(lit(2), "a", "b", "c").alias("x", "y")), [("x", "bigint"), ("y", "bigint")], [(1, 2), (3, None)])
+
+
+def test_mask_map_contains_key_and_get_names(spark):
+    df = spark.createDataFrame([("AbC123", {1: "a"}, ["a", "b"])], "s string, m map<int,string>, a array<string>")
+    got = df.select(F.mask("s"), F.mask("s", lit("Y"), lit("y"), lit("d")), F.map_contains_key("m", 1), F.map_contains_key("m", 2), F.get("a", 1))
+    assert_df(
+        got,
+        [("mask(s, X, x, n, NULL)", "string"), ("mask(s, Y, y, d, NULL)", "string"), ("map_contains_key(m, 1)", "boolean"),
+         ("map_contains_key(m, 2)", "boolean"), ("get(a, 1)", "string")],
+        [("XxXnnn", "YyYddd", True, False, "b")],
+    )
+    assert_rows(spark.sql("SELECT mask('Ab-1', NULL, NULL, NULL, '*')"), [("Ab*1",)])

@@ -230,7 +230,9 @@ impl Planner<'_> {
                 // get() is NULL outside the array, whatever the ANSI mode.
                 let ansi = lname == "getitem" && self.session.ansi();
                 let e = crate::functions::array_index::get_item(base, idx, ansi);
-                Ok(NamedExpr::new(e, format!("{}[{}]", n[0], n[1])))
+                let name =
+                    if lname == "get" { format!("get({}, {})", n[0], n[1]) } else { format!("{}[{}]", n[0], n[1]) };
+                Ok(NamedExpr::new(e, name))
             }
             // DataFusion's approx_distinct is unsigned and grouping() an
             // int: Spark's are bigint and tinyint.

@@ -17,6 +17,7 @@ mod hof;
 pub mod implicit_casts;
 mod integral_divide;
 pub mod json;
+mod mask;
 mod mode;
 mod numeric;
 pub mod percentile;
@@ -71,6 +72,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         ctx.register_udf(ScalarUDF::from(numeric::DecimalRound::new(round.as_ref().clone(), false)));
     }
     ctx.register_udf(ScalarUDF::from(numeric::FormatNumber::new()));
+    ctx.register_udf(ScalarUDF::from(mask::Mask::new()));
     ctx.register_udf(ScalarUDF::from(to_string::FloatToString::new()));
     ctx.register_udf(ScalarUDF::from(to_string::TimestampToString::new()));
     ctx.register_udf(ScalarUDF::from(regexp_extract::RegexpExtract::new()));
@@ -92,6 +94,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         Form::Sequence,
         Form::TypeOf,
         Form::RegexpReplace,
+        Form::MapContainsKey,
     ] {
         ctx.register_udf(ScalarUDF::from(Rewritten::new(form)));
     }
@@ -179,6 +182,10 @@ pub fn shown_args(name: &str, args: &mut Vec<String>) {
         ("sort_array", 1) => &["true"],
         ("str_to_map", 1) => &[",", ":"],
         ("str_to_map", 2) => &[":"],
+        ("mask", 1) => &["X", "x", "n", "NULL"],
+        ("mask", 2) => &["x", "n", "NULL"],
+        ("mask", 3) => &["n", "NULL"],
+        ("mask", 4) => &["NULL"],
         ("regexp_replace", 3) => &["1"],
         ("locate" | "position", 2) => &["1"],
         ("percentile_approx" | "approx_percentile", 2) => &["10000"],

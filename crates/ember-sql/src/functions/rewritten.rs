@@ -41,6 +41,8 @@ pub enum Form {
     Sequence,
     /// `typeof(x)`: Spark's name of x's type (`int`, `array<string>`).
     TypeOf,
+    /// `map_contains_key(map, key)`: whether the map has the key.
+    MapContainsKey,
     /// `regexp_replace(str, regex, rep[, pos])`: every match at or after
     /// `pos` replaced (DataFusion's replaces the first unless flagged `g`,
     /// and its fourth argument is the flags).
@@ -80,6 +82,7 @@ impl ScalarUDFImpl for Rewritten {
             Form::Sequence => "sequence",
             Form::TypeOf => "typeof",
             Form::RegexpReplace => "regexp_replace",
+            Form::MapContainsKey => "map_contains_key",
         }
     }
 
@@ -116,6 +119,13 @@ impl ScalarUDFImpl for Rewritten {
             }
             (Form::Sequence, [_, _] | [_, _, _]) => return sequence_types(t),
             (Form::TypeOf, [_]) => true,
+            (Form::MapContainsKey, [DataType::Map(entries, _), _]) => {
+                // The key takes the map's key type.
+                let DataType::Struct(fields) = entries.data_type() else {
+                    return internal_err!("a map's entries are a struct");
+                };
+                return Ok(vec![t[0].clone(), fields[0].data_type().clone()]);
+            }
             (Form::RegexpReplace, [_, _, _] | [_, _, _, _]) => {
                 let text = |t: &DataType| is_string(t) || t.is_integer();
                 return if t[..3].iter().all(text) && t.get(3).is_none_or(|p| p.is_integer()) {
@@ -158,6 +168,7 @@ impl ScalarUDFImpl for Rewritten {
             },
             Form::Sequence => DataType::new_list(t[0].clone(), true),
             Form::TypeOf | Form::RegexpReplace => DataType::Utf8,
+            Form::MapContainsKey => DataType::Boolean,
         })
     }
 
@@ -282,6 +293,15 @@ impl ScalarUDFImpl for Rewritten {
                     datafusion::functions_nested::expr_fn::gen_series(start, stop, step)
                 };
                 datafusion::logical_expr::cast(series, DataType::new_list(t, true))
+            }
+            Form::MapContainsKey => {
+                let (Some(key), Some(map)) = (args.pop(), args.pop()) else {
+                    return plan_err!("map_contains_key takes a map and a key");
+                };
+                datafusion::functions_nested::expr_fn::array_has(
+                    datafusion::functions_nested::expr_fn::map_keys(map),
+                    key,
+                )
             }
             Form::RegexpReplace => {
                 let pos = if args.len() == 4 { args.pop() } else { None };
