@@ -1323,3 +1323,22 @@ def test_mask_map_contains_key_and_get_names(spark):
         [("XxXnnn", "YyYddd", True, False, "b")],
     )
     assert_rows(spark.sql("SELECT mask('Ab-1', NULL, NULL, NULL, '*')"), [("Ab*1",)])
+
+
+def test_map_filter_and_transform_keys_and_values(spark):
+    df = spark.createDataFrame([(1, {"foo": 42.0, "bar": 1.0}), (2, None)], "id int, data map<string,double>")
+    got = df.select(
+        F.map_filter("data", lambda _, v: v > 30.0).alias("f"),
+        F.transform_values("data", lambda k, v: F.when(k == "bar", v + 1).otherwise(v)).alias("v"),
+        F.transform_keys("data", lambda k, _: F.upper(k)).alias("k"),
+    ).orderBy(F.col("f").isNull())
+    assert_df(
+        got,
+        [("f", "map<string,double>"), ("v", "map<string,double>"), ("k", "map<string,double>")],
+        [({"foo": 42.0}, {"foo": 42.0, "bar": 2.0}, {"FOO": 42.0, "BAR": 1.0}), (None, None, None)],
+        ordered=True,
+    )
+    named = df.select(F.map_filter("data", lambda k, v: k.startswith("b")))
+    assert named.columns == [
+        "map_filter(data, lambdafunction(startswith(namedlambdavariable(), b), namedlambdavariable(), namedlambdavariable()))"
+    ]

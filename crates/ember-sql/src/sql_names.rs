@@ -246,14 +246,13 @@ pub fn spark_name(e: &Expr) -> Option<String> {
 /// `x -> x + 1` is `lambdafunction((namedlambdavariable() + 1),
 /// namedlambdavariable())`: Spark names no lambda variable.
 fn lambda_name(l: &ast::LambdaFunction) -> Option<String> {
-    const VARIABLE: &str = "namedlambdavariable()";
     struct Anonymize<'a>(&'a [String]);
     impl VisitorMut for Anonymize<'_> {
         type Break = ();
         fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
             if let Expr::Identifier(i) = e {
                 if self.0.contains(&i.value) {
-                    *e = Expr::Identifier(ast::Ident::new(VARIABLE));
+                    *e = Expr::Identifier(ast::Ident::new(crate::expr::VARIABLE));
                 }
             }
             ControlFlow::Continue(())
@@ -262,7 +261,7 @@ fn lambda_name(l: &ast::LambdaFunction) -> Option<String> {
     let params: Vec<String> = l.params.iter().map(|p| p.name.value.clone()).collect();
     let mut body = l.body.as_ref().clone();
     let _ = body.visit(&mut Anonymize(&params));
-    let variables = vec![VARIABLE; params.len()].join(", ");
+    let variables = vec![crate::expr::VARIABLE; params.len()].join(", ");
     Some(format!("lambdafunction({}, {variables})", spark_name(&body)?))
 }
 

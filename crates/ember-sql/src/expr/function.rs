@@ -442,6 +442,9 @@ impl Planner<'_> {
         let unsupported = |what: &str| -> crate::error::Error {
             SparkError::unsupported(format!("the higher-order function {name} {what}")).into()
         };
+        if matches!(name, "map_filter" | "transform_keys" | "transform_values") {
+            return self.map_higher_order(name, args, schema);
+        }
         let function = match name {
             "transform" => "transform",
             "aggregate" | "reduce" => name,
@@ -484,7 +487,7 @@ impl Planner<'_> {
             self.lambda_scope.truncate(scope);
             let body = body?;
             let body_expr = if name == "forall" { Expr::Not(Box::new(body.expr)) } else { body.expr };
-            names.push(format!("lambdafunction({}, {})", body.name, params.join(", ")));
+            names.push(format!("lambdafunction({}, {})", body.name, vec![super::VARIABLE; params.len()].join(", ")));
             call_args.push(Expr::Lambda(datafusion::logical_expr::expr::Lambda::new(params, body_expr)));
         }
         let state = self.session.ctx().state();
@@ -495,6 +498,74 @@ impl Planner<'_> {
         let call = call.resolve_lambda_variables(schema)?.data;
         let call = if name == "forall" { Expr::Not(Box::new(call)) } else { call };
         Ok(NamedExpr::new(call, format!("{name}({})", names.join(", "))))
+    }
+}
+
+impl Planner<'_> {
+    /// `map_filter(m, (k, v) -> p)`, `transform_values(m, (k, v) -> e)` and
+    /// `transform_keys(m, (k, v) -> e)`: the lambda runs over the map's
+    /// entries (`filter` or `transform` of `map_entries(m)`, with `k` and
+    /// `v` the entry's key and value), and the result is a map again.
+    fn map_higher_order(&mut self, name: &str, args: &[Expression], schema: &DFSchema) -> Result<NamedExpr> {
+        use datafusion::common::tree_node::{Transformed, TreeNode};
+        use datafusion::functions_nested::expr_fn::{map_entries, map_keys, map_values};
+        use datafusion::logical_expr::expr::{HigherOrderFunction, Lambda, LambdaVariable};
+        if args.len() != 2 {
+            return Err(wrong_args(name, 2, args.len()));
+        }
+        let map = self.expr(&args[0], schema)?;
+        let Some(ExprType::LambdaFunction(lambda)) = &args[1].expr_type else {
+            return Err(analysis(format!("argument 2 of {name} must be a lambda function")));
+        };
+        let params: Vec<String> = lambda.arguments.iter().map(|v| v.name_parts.join(".")).collect();
+        let [key, value] = params.as_slice() else {
+            return Err(SparkError::unsupported(format!(
+                "{name} with a lambda of {} arguments (it takes a key and a value)",
+                params.len()
+            ))
+            .into());
+        };
+        let scope = self.lambda_scope.len();
+        self.lambda_scope.extend(params.iter().cloned());
+        let body = self.required(&lambda.function, schema);
+        self.lambda_scope.truncate(scope);
+        let body = body?;
+        let entry = format!("__ember_entry_{scope}");
+        let field = |f: &str| {
+            datafusion::functions::core::expr_fn::get_field(
+                Expr::LambdaVariable(LambdaVariable::new(entry.clone(), None)),
+                f,
+            )
+        };
+        let over_entry = body
+            .expr
+            .transform(|e| {
+                Ok(match &e {
+                    Expr::LambdaVariable(v) if &v.name == key => Transformed::yes(field("key")),
+                    Expr::LambdaVariable(v) if &v.name == value => Transformed::yes(field("value")),
+                    _ => Transformed::no(e),
+                })
+            })?
+            .data;
+        let state = self.session.ctx().state();
+        let over = if name == "map_filter" { "array_filter" } else { "transform" };
+        let Some(f) = state.higher_order_functions().get(over).cloned() else {
+            return Err(SparkError::unsupported(format!("{name}: no {over} function")).into());
+        };
+        let call = Expr::HigherOrderFunction(HigherOrderFunction::new(
+            f,
+            vec![map_entries(map.expr.clone()), Expr::Lambda(Lambda::new(vec![entry.clone()], over_entry))],
+        ))
+        .resolve_lambda_variables(schema)?
+        .data;
+        let ctx = self.session.ctx();
+        let result = match name {
+            "map_filter" => ctx.udf("map_from_entries")?.call(vec![call]),
+            "transform_values" => ctx.udf("map_from_arrays")?.call(vec![map_keys(map.expr), call]),
+            _ => ctx.udf("map_from_arrays")?.call(vec![call, map_values(map.expr)]),
+        };
+        let variables = vec![super::VARIABLE; 2].join(", ");
+        Ok(NamedExpr::new(result, format!("{name}({}, lambdafunction({}, {variables}))", map.name, body.name)))
     }
 }
 

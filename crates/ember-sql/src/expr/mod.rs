@@ -43,6 +43,9 @@ impl NamedExpr {
     }
 }
 
+/// How Spark shows a lambda's variable in a column's name.
+pub(crate) const VARIABLE: &str = "namedlambdavariable()";
+
 pub(crate) fn strip_alias(e: Expr) -> Expr {
     match e {
         Expr::Alias(Alias { expr, .. }) => strip_alias(*expr),
@@ -96,6 +99,8 @@ impl Planner<'_> {
             ExprType::UpdateFields(u) => self.update_fields(u, schema),
             ExprType::UnresolvedNamedLambdaVariable(v) if !self.lambda_scope.is_empty() => {
                 let (e, name) = self.resolve_attribute(&v.name_parts.join("."), None, schema)?;
+                // Spark names a lambda's variables alike.
+                let name = if v.name_parts.len() == 1 { VARIABLE.to_string() } else { name };
                 Ok(NamedExpr::new(e, name))
             }
             ExprType::LambdaFunction(_) | ExprType::UnresolvedNamedLambdaVariable(_) => {
