@@ -1342,3 +1342,13 @@ def test_map_filter_and_transform_keys_and_values(spark):
     assert named.columns == [
         "map_filter(data, lambdafunction(startswith(namedlambdavariable(), b), namedlambdavariable(), namedlambdavariable()))"
     ]
+
+
+def test_intervals_show_as_spark_prints_them(spark, capsys):
+    df = spark.createDataFrame([(100, 11, 1, 12, 30, 1.001001)], "y int, mo int, d int, h int, mi int, s double")
+    df.select(
+        F.make_interval("y", "mo", lit(1), "d", "h", "mi", "s").alias("c"), F.make_dt_interval("d", "h", "mi", "s").alias("dt")
+    ).show(truncate=False)
+    out = capsys.readouterr().out
+    assert "|100 years 11 months 8 days 12 hours 30 minutes 1.001001 seconds|" in out
+    assert "|INTERVAL '1 12:30:01.001001' DAY TO SECOND|" in out

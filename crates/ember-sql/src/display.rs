@@ -94,6 +94,13 @@ fn value(array: &ArrayRef, row: usize) -> String {
                 Err(_) => String::new(),
             }
         }
+        DataType::Interval(arrow::datatypes::IntervalUnit::MonthDayNano) => {
+            let v = array.as_primitive::<t::IntervalMonthDayNanoType>().value(row);
+            calendar_interval(v.months, v.days, v.nanoseconds / 1000)
+        }
+        DataType::Duration(TimeUnit::Microsecond) => {
+            day_time_interval(array.as_primitive::<t::DurationMicrosecondType>().value(row))
+        }
         DataType::Binary => {
             let b = array.as_binary::<i32>().value(row);
             format!("[{}]", b.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(" "))
@@ -127,6 +134,54 @@ fn value(array: &ArrayRef, row: usize) -> String {
             }
         }
     }
+}
+
+/// Spark's `CalendarInterval.toString`: `1 years 2 months 3 days 4 hours
+/// 5 minutes 6.5 seconds`, leaving out the units that are 0.
+pub fn calendar_interval(months: i32, days: i32, micros: i64) -> String {
+    if months == 0 && days == 0 && micros == 0 {
+        return "0 seconds".into();
+    }
+    let mut parts = vec![];
+    let mut unit = |value: i64, name: &str| {
+        if value != 0 {
+            parts.push(format!("{value} {name}"));
+        }
+    };
+    unit(i64::from(months / 12), "years");
+    unit(i64::from(months % 12), "months");
+    unit(i64::from(days), "days");
+    unit(micros / 3_600_000_000, "hours");
+    unit(micros % 3_600_000_000 / 60_000_000, "minutes");
+    let seconds = micros % 60_000_000;
+    if seconds != 0 {
+        parts.push(format!("{} seconds", micros_as_seconds(seconds)));
+    }
+    parts.join(" ")
+}
+
+/// Microseconds as seconds without trailing zeros: `1.001001`, `-2.5`, `3`.
+fn micros_as_seconds(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let (whole, frac) = (micros.unsigned_abs() / 1_000_000, micros.unsigned_abs() % 1_000_000);
+    if frac == 0 {
+        return format!("{sign}{whole}");
+    }
+    let frac = format!("{frac:06}");
+    format!("{sign}{whole}.{}", frac.trim_end_matches('0'))
+}
+
+/// Spark's day-time interval (DAY TO SECOND) text:
+/// `INTERVAL '1 12:30:01.001001' DAY TO SECOND`.
+pub fn day_time_interval(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let m = micros.unsigned_abs();
+    let (days, rest) = (m / 86_400_000_000, m % 86_400_000_000);
+    let (hours, rest) = (rest / 3_600_000_000, rest % 3_600_000_000);
+    let (minutes, rest) = (rest / 60_000_000, rest % 60_000_000);
+    let (seconds, frac) = (rest / 1_000_000, rest % 1_000_000);
+    let frac = if frac == 0 { String::new() } else { format!(".{}", format!("{frac:06}").trim_end_matches('0')) };
+    format!("INTERVAL '{sign}{days} {hours:02}:{minutes:02}:{seconds:02}{frac}' DAY TO SECOND")
 }
 
 /// Spark's `Dataset.showString`: the batch holds at most `num_rows + 1`
