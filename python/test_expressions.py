@@ -1352,3 +1352,18 @@ def test_intervals_show_as_spark_prints_them(spark, capsys):
     out = capsys.readouterr().out
     assert "|100 years 11 months 8 days 12 hours 30 minutes 1.001001 seconds|" in out
     assert "|INTERVAL '1 12:30:01.001001' DAY TO SECOND|" in out
+
+
+def test_array_insert(spark):
+    df = spark.sql(
+        "SELECT array_insert(array(1, 2, 3), 2, 9) a, array_insert(array(1, 2, 3), -1, 9) b, array_insert(array(1), 3, 2) c, "
+        "array_insert(array(5, 3, 2, 1), -4, 4) d, array_insert(array(1), -3, 9) e, array_insert(array(1), 2, 2L) f"
+    )
+    assert_df(
+        df,
+        [("a", "array<int>"), ("b", "array<int>"), ("c", "array<int>"), ("d", "array<int>"), ("e", "array<int>"), ("f", "array<bigint>")],
+        [([1, 9, 2, 3], [1, 2, 3, 9], [1, None, 2], [5, 4, 3, 2, 1], [9, None, 1], [1, 2])],
+    )
+    with pytest.raises(Exception) as e:
+        spark.sql("SELECT array_insert(array(1), 0, 2)").collect()
+    assert "INVALID_INDEX_OF_ZERO" in str(e.value)

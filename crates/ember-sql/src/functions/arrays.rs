@@ -1,13 +1,13 @@
 //! Spark functions that take arrays where DataFusion's of the same name
-//! take strings only (`reverse`, `concat`), and `array_position` with
-//! Spark's result (a bigint, 0 when absent).
+//! take strings only (`reverse`, `concat`), `array_position` and
+//! `array_size` with Spark's results, and `array_insert`.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::Array;
 use datafusion::arrow::compute::{is_null, nullif};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::{Result, plan_err};
+use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::logical_expr::expr::Case;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
@@ -216,4 +216,120 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
     }
     ctx.register_udf(ScalarUDF::from(ArrayPosition::new()));
     ctx.register_udf(ScalarUDF::from(ArraySize::new()));
+    ctx.register_udf(ScalarUDF::from(ArrayInsert::new()));
+}
+
+/// `array_insert(array, pos, value)`: `value` inserted at the 1-based
+/// `pos`; past the end, NULLs fill the gap. A negative `pos` counts from
+/// the end (-1 appends); past the start, the value comes first and NULLs
+/// fill the gap. `pos` 0 is Spark's INVALID_INDEX_OF_ZERO.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ArrayInsert {
+    signature: Signature,
+}
+
+impl ArrayInsert {
+    pub fn new() -> Self {
+        Self { signature: Signature::user_defined(Volatility::Immutable) }
+    }
+}
+
+/// The elements of `base` with `item` inserted at Spark's `pos`.
+fn insert_at(base: Vec<ScalarValue>, pos: i64, item: ScalarValue, null: &ScalarValue) -> Vec<ScalarValue> {
+    let len = base.len() as i64;
+    if pos < 0 && -pos > len {
+        // item, NULLs, then the elements: -pos values in all.
+        let gap = (-pos - len - 1) as usize;
+        let mut out = vec![item];
+        out.extend(std::iter::repeat_n(null.clone(), gap));
+        out.extend(base);
+        return out;
+    }
+    let at = if pos < 0 { len + pos + 1 } else { pos - 1 } as usize;
+    let mut out = base;
+    if at > out.len() {
+        out.resize(at, null.clone());
+    }
+    out.insert(at, item);
+    out
+}
+
+impl ScalarUDFImpl for ArrayInsert {
+    fn name(&self) -> &str {
+        "array_insert"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
+        let [array, pos, item] = types else {
+            return plan_err!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `array_insert` requires 3 parameters but the actual number is {}.",
+                types.len()
+            );
+        };
+        if !(pos.is_integer() || pos.is_null()) {
+            return plan_err!(
+                "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] array_insert's position must be an int, not {pos}"
+            );
+        }
+        // The element and the value take their common type, as array_append's do.
+        let both = coerce(&[array.clone(), item.clone()], &datafusion::functions_nested::concat::array_append_udf())?;
+        Ok(vec![both[0].clone(), DataType::Int64, both[1].clone()])
+    }
+
+    fn return_type(&self, types: &[DataType]) -> Result<DataType> {
+        Ok(match &types[0] {
+            DataType::Null => DataType::new_list(types[2].clone(), true),
+            t => t.clone(),
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let arrays = args.args[0].to_array(rows)?;
+        let positions = args.args[1].to_array(rows)?;
+        let items = args.args[2].to_array(rows)?;
+        let out_type = args.return_field.data_type().clone();
+        let DataType::List(element) = &out_type else {
+            return datafusion::common::internal_err!("array_insert returns a list, not {out_type}");
+        };
+        let null = ScalarValue::try_from(element.data_type())?;
+        let mut out = Vec::with_capacity(rows);
+        for row in 0..rows {
+            let (base, pos) =
+                (ScalarValue::try_from_array(&arrays, row)?, ScalarValue::try_from_array(&positions, row)?);
+            let pos = match pos {
+                ScalarValue::Int64(Some(p)) => p,
+                _ => {
+                    out.push(ScalarValue::try_from(&out_type)?);
+                    continue;
+                }
+            };
+            if pos == 0 {
+                return datafusion::common::exec_err!(
+                    "[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be either < 0 or > 0 (the first element has index 1)."
+                );
+            }
+            let ScalarValue::List(list) = base else {
+                out.push(ScalarValue::try_from(&out_type)?);
+                continue;
+            };
+            if list.is_null(0) {
+                out.push(ScalarValue::try_from(&out_type)?);
+                continue;
+            }
+            let values = list.value(0);
+            let elements =
+                (0..values.len()).map(|i| ScalarValue::try_from_array(&values, i)).collect::<Result<Vec<_>>>()?;
+            let item = ScalarValue::try_from_array(&items, row)?.cast_to(element.data_type())?;
+            let inserted = insert_at(elements, pos, item, &null);
+            out.push(ScalarValue::List(ScalarValue::new_list(&inserted, element.data_type(), element.is_nullable())));
+        }
+        // Built with Arrow's default element field; the planned type names it.
+        let built = ScalarValue::iter_to_array(out)?;
+        Ok(ColumnarValue::Array(datafusion::arrow::compute::cast(&built, &out_type)?))
+    }
 }
