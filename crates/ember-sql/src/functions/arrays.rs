@@ -234,24 +234,35 @@ impl ArrayInsert {
     }
 }
 
+/// Spark's largest array (`ByteArrayMethods.MAX_ROUNDED_ARRAY_LENGTH`).
+const MAX_ARRAY_LENGTH: u64 = i32::MAX as u64 - 15;
+
 /// The elements of `base` with `item` inserted at Spark's `pos`.
-fn insert_at(base: Vec<ScalarValue>, pos: i64, item: ScalarValue, null: &ScalarValue) -> Vec<ScalarValue> {
-    let len = base.len() as i64;
-    if pos < 0 && -pos > len {
+fn insert_at(base: Vec<ScalarValue>, pos: i64, item: ScalarValue, null: &ScalarValue) -> Result<Vec<ScalarValue>> {
+    let len = base.len() as u64;
+    // The result's length: the gap NULLs fill, if any, counts.
+    let total = if pos < 0 { pos.unsigned_abs().max(len + 1) } else { (pos.unsigned_abs() - 1).max(len) + 1 };
+    if total > MAX_ARRAY_LENGTH {
+        return datafusion::common::exec_err!(
+            "[COLLECTION_SIZE_LIMIT_EXCEEDED.PARAMETER] array_insert at {pos} would make an array of {total} elements, \
+             more than the limit of {MAX_ARRAY_LENGTH}."
+        );
+    }
+    if pos < 0 && pos.unsigned_abs() > len {
         // item, NULLs, then the elements: -pos values in all.
-        let gap = (-pos - len - 1) as usize;
+        let gap = (pos.unsigned_abs() - len - 1) as usize;
         let mut out = vec![item];
         out.extend(std::iter::repeat_n(null.clone(), gap));
         out.extend(base);
-        return out;
+        return Ok(out);
     }
-    let at = if pos < 0 { len + pos + 1 } else { pos - 1 } as usize;
+    let at = if pos < 0 { len - pos.unsigned_abs() + 1 } else { pos.unsigned_abs() - 1 } as usize;
     let mut out = base;
     if at > out.len() {
         out.resize(at, null.clone());
     }
     out.insert(at, item);
-    out
+    Ok(out)
 }
 
 impl ScalarUDFImpl for ArrayInsert {
@@ -325,11 +336,35 @@ impl ScalarUDFImpl for ArrayInsert {
             let elements =
                 (0..values.len()).map(|i| ScalarValue::try_from_array(&values, i)).collect::<Result<Vec<_>>>()?;
             let item = ScalarValue::try_from_array(&items, row)?.cast_to(element.data_type())?;
-            let inserted = insert_at(elements, pos, item, &null);
+            let inserted = insert_at(elements, pos, item, &null)?;
             out.push(ScalarValue::List(ScalarValue::new_list(&inserted, element.data_type(), element.is_nullable())));
         }
         // Built with Arrow's default element field; the planned type names it.
         let built = ScalarValue::iter_to_array(out)?;
         Ok(ColumnarValue::Array(datafusion::arrow::compute::cast(&built, &out_type)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::common::ScalarValue;
+
+    use super::insert_at;
+
+    fn ints(v: &[Option<i32>]) -> Vec<ScalarValue> {
+        v.iter().map(|x| ScalarValue::Int32(*x)).collect()
+    }
+
+    #[test]
+    fn array_insert_positions_follow_spark() {
+        let null = ScalarValue::Int32(None);
+        let nine = || ScalarValue::Int32(Some(9));
+        let base = || ints(&[Some(1), Some(2), Some(3)]);
+        assert_eq!(insert_at(base(), 2, nine(), &null).unwrap(), ints(&[Some(1), Some(9), Some(2), Some(3)]));
+        assert_eq!(insert_at(base(), -1, nine(), &null).unwrap(), ints(&[Some(1), Some(2), Some(3), Some(9)]));
+        assert_eq!(insert_at(base(), 5, nine(), &null).unwrap(), ints(&[Some(1), Some(2), Some(3), None, Some(9)]));
+        assert_eq!(insert_at(base(), -5, nine(), &null).unwrap(), ints(&[Some(9), None, Some(1), Some(2), Some(3)]));
+        assert!(insert_at(base(), i64::MIN, nine(), &null).is_err());
+        assert!(insert_at(base(), i64::MAX, nine(), &null).is_err());
     }
 }
