@@ -111,13 +111,13 @@ impl Dialect for SparkSql {
 }
 
 /// Spark operators DataFusion's SQL planner lacks, as forms it plans:
-/// `a DIV b` becomes `div(a, b)`, and a field of an expression's struct,
-/// `struct(1 AS p).p`, is looked up by the field's name as a string.
+/// `a DIV b` becomes `div(a, b)`, `s RLIKE p` `regexp_like(s, p)`, `~x`
+/// `bitwise_not(x)`, `struct(..)` a `named_struct` with Spark's field
+/// names, and a field of an expression's struct, `struct(1 AS p).p`, is
+/// looked up by the field's name as a string. Function calls of other
+/// forms: `spark_function`.
 pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut V) {
-    use datafusion::sql::sqlparser::ast::{
-        BinaryOperator, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
-        ObjectName, VisitorMut,
-    };
+    use datafusion::sql::sqlparser::ast::{BinaryOperator, VisitorMut};
     struct Rewrite;
     impl VisitorMut for Rewrite {
         type Break = ();
@@ -130,23 +130,7 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
                     }
                 }
             }
-            let call = |name: &str, args: &[&Expr]| {
-                let arg = |x: &Expr| FunctionArg::Unnamed(FunctionArgExpr::Expr(x.clone()));
-                Expr::Function(Function {
-                    name: ObjectName::from(vec![Ident::new(name)]),
-                    uses_odbc_syntax: false,
-                    parameters: FunctionArguments::None,
-                    args: FunctionArguments::List(FunctionArgumentList {
-                        duplicate_treatment: None,
-                        args: args.iter().map(|a| arg(a)).collect(),
-                        clauses: vec![],
-                    }),
-                    filter: None,
-                    null_treatment: None,
-                    over: None,
-                    within_group: vec![],
-                })
-            };
+            let call = |name: &str, args: &[&Expr]| ast_call(name, args.iter().map(|a| (*a).clone()).collect());
             match e {
                 Expr::BinaryOp { left, op: BinaryOperator::MyIntegerDivide, right } => *e = call("div", &[left, right]),
                 // `s RLIKE p` and `s REGEXP p`, which DataFusion does not plan.
@@ -236,20 +220,7 @@ fn stack(f: &mut datafusion::sql::sqlparser::ast::Function) {
         })
         .collect();
     let arg = |e: Expr| FunctionArg::Unnamed(FunctionArgExpr::Expr(e));
-    let array = Expr::Function(datafusion::sql::sqlparser::ast::Function {
-        name: ObjectName::from(vec![Ident::new("array")]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(datafusion::sql::sqlparser::ast::FunctionArgumentList {
-            duplicate_treatment: None,
-            args: structs.into_iter().map(arg).collect(),
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    });
+    let array = ast_call("array", structs);
     list.args = vec![arg(array)];
     f.name = ObjectName::from(vec![Ident::new("inline")]);
 }
@@ -273,19 +244,25 @@ fn named_struct(values: Vec<Expr>) -> Expr {
 
 /// `named_struct('name', value, …)`.
 fn named_fields(fields: Vec<(String, Expr)>) -> Expr {
+    use datafusion::sql::sqlparser::ast::Value;
+    let args = fields.into_iter().flat_map(|(name, value)| [Expr::value(Value::SingleQuotedString(name)), value]);
+    ast_call("named_struct", args.collect())
+}
+
+/// The call `name(args…)`.
+fn ast_call(name: &str, args: Vec<Expr>) -> Expr {
     use datafusion::sql::sqlparser::ast::{
-        Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName, Value,
+        Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
     };
-    let mut args = vec![];
-    for (name, value) in fields {
-        args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(Value::SingleQuotedString(name)))));
-        args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(value)));
-    }
     Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new("named_struct")]),
+        name: ObjectName::from(vec![Ident::new(name)]),
         uses_odbc_syntax: false,
         parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList { duplicate_treatment: None, args, clauses: vec![] }),
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args.into_iter().map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e))).collect(),
+            clauses: vec![],
+        }),
         filter: None,
         null_treatment: None,
         over: None,

@@ -2,15 +2,12 @@
 //! take strings only (`reverse`, `concat`), `array_position` and
 //! `array_size` with Spark's results, and `array_insert`.
 
-use std::sync::Arc;
-
 use datafusion::arrow::array::Array;
 use datafusion::arrow::compute::{is_null, nullif};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::logical_expr::expr::Case;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
-use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, cast,
     lit,
@@ -18,11 +15,6 @@ use datafusion::logical_expr::{
 
 fn is_list(t: &DataType) -> bool {
     matches!(t, DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..))
-}
-
-fn coerce(types: &[DataType], f: &ScalarUDF) -> Result<Vec<DataType>> {
-    let fields: Vec<FieldRef> = types.iter().map(|t| Arc::new(Field::new("a", t.clone(), true))).collect();
-    Ok(fields_with_udf(&fields, f)?.iter().map(|f| f.data_type().clone()).collect())
 }
 
 /// A string function that, given arrays, is an array function:
@@ -60,7 +52,7 @@ impl ScalarUDFImpl for ListOrText {
     }
 
     fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
-        coerce(types, self.for_types(types))
+        super::coerced_types(types, self.for_types(types))
     }
 
     fn return_type(&self, types: &[DataType]) -> Result<DataType> {
@@ -124,7 +116,7 @@ impl ScalarUDFImpl for ArrayPosition {
                 types.len()
             );
         }
-        coerce(types, &datafusion::functions_nested::position::array_position_udf())
+        super::coerced_types(types, &datafusion::functions_nested::position::array_position_udf())
     }
 
     fn return_type(&self, _types: &[DataType]) -> Result<DataType> {
@@ -287,7 +279,10 @@ impl ScalarUDFImpl for ArrayInsert {
             );
         }
         // The element and the value take their common type, as array_append's do.
-        let both = coerce(&[array.clone(), item.clone()], &datafusion::functions_nested::concat::array_append_udf())?;
+        let both = super::coerced_types(
+            &[array.clone(), item.clone()],
+            &datafusion::functions_nested::concat::array_append_udf(),
+        )?;
         Ok(vec![both[0].clone(), DataType::Int64, both[1].clone()])
     }
 

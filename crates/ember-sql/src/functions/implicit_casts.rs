@@ -11,11 +11,10 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
-use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
 };
@@ -172,14 +171,13 @@ impl ScalarUDFImpl for ImplicitCasts {
             .collect();
         // The wrapped function's own coercion of the rest (`substring`'s
         // positions to bigint, …).
-        let fields: Vec<FieldRef> = cast.iter().map(|t| Arc::new(Field::new("a", t.clone(), true))).collect();
-        let coerced = fields_with_udf(&fields, &self.inner)?;
+        let coerced = super::coerced_types(&cast, &self.inner)?;
         // Floats and timestamps stay: `invoke_with_args` makes their text.
         Ok(coerced
-            .iter()
+            .into_iter()
             .zip(types)
             .enumerate()
-            .map(|(i, (f, t))| if self.texted_here(i, t) { t.clone() } else { f.data_type().clone() })
+            .map(|(i, (c, t))| if self.texted_here(i, t) { t.clone() } else { c })
             .collect())
     }
 

@@ -266,6 +266,14 @@ fn register_spark_names(ctx: &SessionContext) {
     }
 }
 
+/// The argument types function `f` coerces `types` to.
+pub(crate) fn coerced_types(types: &[DataType], f: &ScalarUDF) -> datafusion::common::Result<Vec<DataType>> {
+    use datafusion::arrow::datatypes::{Field, FieldRef};
+    let fields: Vec<FieldRef> = types.iter().map(|t| Arc::new(Field::new("a", t.clone(), true))).collect();
+    let coerced = datafusion::logical_expr::type_coercion::functions::fields_with_udf(&fields, f)?;
+    Ok(coerced.iter().map(|f| f.data_type().clone()).collect())
+}
+
 /// Whether a type is text (any of Arrow's string types).
 pub(crate) fn is_text(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)

@@ -255,15 +255,7 @@ impl ScalarUDFImpl for DecimalRound {
             // The scale keeps its type: a cast would hide the literal that
             // decides the result type.
             [DataType::Decimal128(..), s] if s.is_integer() => Ok(arg_types.to_vec()),
-            _ => {
-                let fields: Vec<datafusion::arrow::datatypes::FieldRef> = arg_types
-                    .iter()
-                    .map(|t| Arc::new(datafusion::arrow::datatypes::Field::new("a", t.clone(), true)))
-                    .collect();
-                let coerced =
-                    datafusion::logical_expr::type_coercion::functions::fields_with_udf(&fields, &self.inner)?;
-                Ok(coerced.iter().map(|f| f.data_type().clone()).collect())
-            }
+            _ => super::coerced_types(arg_types, &self.inner),
         }
     }
 
