@@ -1367,3 +1367,18 @@ def test_array_insert(spark):
     with pytest.raises(Exception) as e:
         spark.sql("SELECT array_insert(array(1), 0, 2)").collect()
     assert "INVALID_INDEX_OF_ZERO" in str(e.value)
+
+
+def test_make_timestamp(spark):
+    df = spark.sql(
+        "SELECT make_timestamp(2020, 1, 2, 3, 4, 5.5) a, make_timestamp(2019, 12, 31, 23, 59, 60) b, "
+        "make_timestamp(2020, 1, 2, 3, 4, NULL) c, try_make_timestamp(2020, 2, 30, 0, 0, 0) d"
+    )
+    assert_df(
+        df,
+        [("a", "timestamp"), ("b", "timestamp"), ("c", "timestamp"), ("d", "timestamp")],
+        [(datetime.datetime(2020, 1, 2, 3, 4, 5, 500000), datetime.datetime(2020, 1, 1, 0, 0), None, None)],
+    )
+    with pytest.raises(Exception) as e:
+        spark.sql("SELECT make_timestamp(2020, 13, 1, 0, 0, 0)").collect()
+    assert "DATETIME_FIELD_OUT_OF_BOUNDS" in str(e.value)

@@ -8,6 +8,7 @@
 //! | `date_format(ts, fmt)` | STRING |
 //! | `unix_timestamp(x[, fmt])`, `to_unix_timestamp` | BIGINT seconds |
 //! | `from_unixtime(secs[, fmt])` | STRING |
+//! | `make_timestamp(y, mo, d, h, mi, s[, tz])`, `try_make_timestamp` | TIMESTAMP |
 //!
 //! A string that does not match its pattern raises `CANNOT_PARSE_TIMESTAMP`
 //! (the `try_` forms give null); without a pattern strings are cast as
@@ -22,6 +23,7 @@
 
 mod cast;
 mod format;
+mod make_timestamp;
 mod months_between;
 mod parse;
 pub mod pattern;
@@ -69,7 +71,9 @@ pub fn udfs(time_zone: &str, ansi: bool) -> Result<Vec<ScalarUDF>> {
         ScalarUDF::from(DateFormat::new(tz.clone()).with_fail_on_error(ansi)),
         ScalarUDF::from(UnixTimestamp::new(tz.clone()).with_fail_on_error(ansi)),
         ScalarUDF::from(UnixTimestamp::named_to_unix_timestamp(tz.clone()).with_fail_on_error(ansi)),
-        ScalarUDF::from(FromUnixTime::new(tz)),
+        ScalarUDF::from(FromUnixTime::new(tz.clone())),
+        ScalarUDF::from(make_timestamp::MakeTimestamp::new(tz.clone(), ansi)),
+        ScalarUDF::from(make_timestamp::MakeTimestamp::new_try(tz)),
         ScalarUDF::from(months_between::MonthsBetween::new()),
     ])
 }
