@@ -487,3 +487,19 @@ def test_repartition_n_writes_n_files(spark, tmp_path):
     spark.range(100).repartition(3).write.parquet(out)
     assert len(_data_files(out)) == 3
     assert sorted(r.id for r in spark.read.parquet(out).collect()) == list(range(100))
+
+
+def test_text_schema_names_the_column_and_empty_directories_read_with_a_schema(spark, tmp_path):
+    text = str(tmp_path / "text")
+    spark.createDataFrame([("a",), ("b",)], "alphabets string").write.format("text").save(text)
+    got = spark.read.schema("alphabets string").text(text).sort("alphabets")
+    assert_df(got, [("alphabets", "string")], [("a",), ("b",)], ordered=True)
+    with pytest.raises(AnalysisException):
+        spark.read.schema("a string, b int").text(text).collect()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_df(spark.read.schema("col0 INT, col1 DOUBLE").csv(str(empty)), [("col0", "int"), ("col1", "double")], [])
+    assert spark.read.schema("col0 INT").parquet(str(empty)).count() == 0
+    with pytest.raises(AnalysisException) as e:
+        spark.read.csv(str(empty)).collect()
+    assert e.value.getCondition() == "UNABLE_TO_INFER_SCHEMA"

@@ -107,10 +107,7 @@ async fn data_source(planner: &mut Planner<'_>, d: &DataSource) -> Result<Logica
         }
     }
     if paths.is_empty() {
-        return Err(analysis(format!(
-            "[UNABLE_TO_INFER_SCHEMA] Unable to infer schema for {}. It must be specified manually.",
-            format.to_uppercase()
-        )));
+        return Err(unable_to_infer(&format));
     }
     for p in &paths {
         check_exists(p)?;
@@ -132,11 +129,19 @@ async fn data_source(planner: &mut Planner<'_>, d: &DataSource) -> Result<Logica
             s.fields().iter().filter(|f| !parts.iter().any(|(p, _)| p == f.name())).cloned().collect::<Vec<_>>(),
         )
     });
+    // Directories without data: with a schema, an empty DataFrame; without
+    // one, nothing to infer a schema from (text needs none).
+    if parts.is_empty() && !format.eq_ignore_ascii_case("text") && without_data(&paths) {
+        let Some(schema) = &user_schema else { return Err(unable_to_infer(&format)) };
+        let plan = planner.batches_plan(Arc::new(schema.clone()), vec![])?;
+        let alias = planner.fresh_alias();
+        return Ok(LogicalPlanBuilder::from(plan).alias(alias)?.build()?);
+    }
     let plan = match format.to_ascii_lowercase().as_str() {
         "csv" => read_csv(planner, &paths, &opts, user_schema, parts).await?,
         "json" => read_json(planner, &paths, &opts, user_schema, parts).await?,
         "parquet" => read_parquet(planner, &paths, user_schema, parts).await?,
-        "text" => read_text(planner, &paths, &opts).await?,
+        "text" => read_text(planner, &paths, &opts, user_schema.as_ref()).await?,
         other => {
             return Err(SparkError::with_class(
                 ExceptionClass::Analysis,
@@ -149,6 +154,16 @@ async fn data_source(planner: &mut Planner<'_>, d: &DataSource) -> Result<Logica
     };
     let alias = planner.fresh_alias();
     Ok(LogicalPlanBuilder::from(plan).alias(alias)?.build()?)
+}
+
+fn unable_to_infer(format: &str) -> crate::error::Error {
+    SparkError::with_class(
+        ExceptionClass::Analysis,
+        "UNABLE_TO_INFER_SCHEMA",
+        "42KD9",
+        format!("Unable to infer schema for {}. It must be specified manually.", format.to_uppercase()),
+    )
+    .into()
 }
 
 fn check_exists(p: &str) -> Result<()> {
@@ -356,7 +371,42 @@ fn compression(c: &str) -> Result<FileCompressionType> {
     })
 }
 
-async fn read_text(planner: &mut Planner<'_>, paths: &[String], opts: &Options) -> Result<LogicalPlan> {
+/// Whether every path is a local directory holding nothing but hidden
+/// files (`.x`, `_SUCCESS`).
+fn without_data(paths: &[String]) -> bool {
+    paths.iter().all(|p| {
+        let local = p.strip_prefix("file://").unwrap_or(p);
+        std::fs::read_dir(local).is_ok_and(|mut entries| {
+            entries.all(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(['.', '_'])))
+        })
+    })
+}
+
+/// `text`: one string column, `value` unless the schema names it.
+async fn read_text(
+    planner: &mut Planner<'_>,
+    paths: &[String],
+    opts: &Options,
+    user_schema: Option<&Schema>,
+) -> Result<LogicalPlan> {
+    let name = match user_schema.map(|s| s.fields().iter().collect::<Vec<_>>()) {
+        None => "value".to_string(),
+        Some(fields) => match fields.as_slice() {
+            [f] if f.data_type() == &DataType::Utf8 => f.name().clone(),
+            _ => {
+                return Err(SparkError::with_class(
+                    ExceptionClass::Analysis,
+                    "UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE",
+                    "0A000",
+                    format!(
+                        "The Text datasource doesn't support the schema {}: it takes one column of the \"STRING\" type.",
+                        fields.iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .into());
+            }
+        },
+    };
     let whole = opts.bool("wholetext", false)?;
     let mut values: Vec<String> = vec![];
     for f in list_files(paths)? {
@@ -367,7 +417,7 @@ async fn read_text(planner: &mut Planner<'_>, paths: &[String], opts: &Options) 
             values.extend(text.lines().map(str::to_string));
         }
     }
-    let schema = Arc::new(Schema::new(vec![Field::new("value", DataType::Utf8, true)]));
+    let schema = Arc::new(Schema::new(vec![Field::new(name, DataType::Utf8, true)]));
     let batch = datafusion::arrow::array::RecordBatch::try_new(
         schema.clone(),
         vec![Arc::new(datafusion::arrow::array::StringArray::from(values))],
