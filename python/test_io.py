@@ -503,3 +503,11 @@ def test_text_schema_names_the_column_and_empty_directories_read_with_a_schema(s
     with pytest.raises(AnalysisException) as e:
         spark.read.csv(str(empty)).collect()
     assert e.value.getCondition() == "UNABLE_TO_INFER_SCHEMA"
+
+
+def test_parquet_merge_schema_of_several_paths(spark, tmp_path):
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    spark.createDataFrame([(100, "x")], "age bigint, name string").write.parquet(a)
+    spark.createDataFrame([(170, "y")], "height bigint, name string").write.parquet(b)
+    merged = spark.read.option("mergeSchema", "true").parquet(a, b).select("name", "age", "height")
+    assert_df(merged, [("name", "string"), ("age", "bigint"), ("height", "bigint")], [("x", 100, None), ("y", None, 170)])

@@ -140,7 +140,7 @@ async fn data_source(planner: &mut Planner<'_>, d: &DataSource) -> Result<Logica
     let plan = match format.to_ascii_lowercase().as_str() {
         "csv" => read_csv(planner, &paths, &opts, user_schema, parts).await?,
         "json" => read_json(planner, &paths, &opts, user_schema, parts).await?,
-        "parquet" => read_parquet(planner, &paths, user_schema, parts).await?,
+        "parquet" => read_parquet(planner, &paths, &opts, user_schema, parts).await?,
         "text" => read_text(planner, &paths, &opts, user_schema.as_ref()).await?,
         other => {
             return Err(SparkError::with_class(
@@ -232,9 +232,27 @@ fn extension(paths: &[String], default: &'static str) -> &'static str {
 async fn read_parquet(
     planner: &mut Planner<'_>,
     paths: &[String],
+    opts: &Options,
     schema: Option<Schema>,
     parts: Vec<(String, DataType)>,
 ) -> Result<LogicalPlan> {
+    // `mergeSchema`: the union of every path's columns (DataFusion infers
+    // the schema of several paths from the first; within one path it
+    // merges the files' schemas already).
+    let merge_default = planner.session.conf_get("spark.sql.parquet.mergeSchema").is_some_and(|v| v == "true");
+    let schema = match schema {
+        None if paths.len() > 1 && opts.bool("mergeSchema", merge_default)? => {
+            let mut schemas = vec![];
+            for p in paths {
+                let mut one = ParquetReadOptions::default();
+                one.file_extension = extension(std::slice::from_ref(p), ".parquet");
+                let df = planner.session.ctx().read_parquet(p.as_str(), one).await?;
+                schemas.push(df.schema().as_arrow().clone());
+            }
+            Some(Schema::try_merge(schemas)?)
+        }
+        other => other,
+    };
     let mut o = ParquetReadOptions::default();
     o.table_partition_cols = parts;
     o.file_extension = extension(paths, ".parquet");
