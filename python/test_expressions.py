@@ -1382,3 +1382,10 @@ def test_make_timestamp(spark):
     with pytest.raises(Exception) as e:
         spark.sql("SELECT make_timestamp(2020, 13, 1, 0, 0, 0)").collect()
     assert "DATETIME_FIELD_OUT_OF_BOUNDS" in str(e.value)
+
+
+def test_cast_and_field_names_follow_spark(spark):
+    df = spark.createDataFrame([(Row(a=1, b="b"), "123")], "r struct<a:int,b:string>, name string")
+    got = df.select(df.name.cast("long"), df.name.try_cast("long"), (col("name") + 1).cast("string"), df.r.getField("b"), df.r["b"], col("r.b"))
+    assert got.columns == ["name", "name", "CAST((name + 1) AS STRING)", "r.b", "r.b", "b"]
+    assert_rows(got, [(123, 123, "124", "b", "b", "b")])

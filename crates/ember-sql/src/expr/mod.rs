@@ -171,8 +171,12 @@ impl Planner<'_> {
         let type_name = crate::types::simple_string(&target).to_uppercase();
         let try_mode = c.eval_mode() == pe::cast::EvalMode::Try
             || (!self.session.ansi() && c.eval_mode() != pe::cast::EvalMode::Ansi);
+        let column = matches!(strip_alias(inner.expr.clone()), Expr::Column(_));
         let expr = crate::functions::spark_cast(strip_alias(inner.expr), &target, try_mode, schema)?;
-        let name = if try_mode && c.eval_mode() == pe::cast::EvalMode::Try {
+        // A cast of a column keeps the column's name, as in Spark.
+        let name = if column {
+            inner.name
+        } else if try_mode && c.eval_mode() == pe::cast::EvalMode::Try {
             format!("TRY_CAST({} AS {type_name})", inner.name)
         } else {
             format!("CAST({} AS {type_name})", inner.name)
@@ -205,7 +209,8 @@ impl Planner<'_> {
                     })?;
                 (
                     datafusion::functions::core::expr_fn::get_field(strip_alias(child.expr), f.name().as_str()),
-                    f.name().clone(),
+                    // `r.getField('b')` and `r['b']` are named r.b.
+                    format!("{}.{}", child.name, f.name()),
                 )
             }
             D::List(_) | D::LargeList(_) => {
