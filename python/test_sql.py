@@ -419,3 +419,9 @@ def test_stack_unpivots_in_sql_and_select_expr(spark):
     with pytest.raises(AnalysisException) as e:
         wide.selectExpr("a + 1 AS (x, y)").collect()
     assert e.value.getCondition() == "MULTI_ALIAS_WITHOUT_GENERATOR"
+
+
+def test_parameters_may_be_collection_constructors(spark):
+    df = spark.createDataFrame([(1, 4), (3, 6)], "a int, b int")
+    got = spark.sql("SELECT a, element_at(?, 2) AS c FROM {df} WHERE {df[b]} > ?", args=[F.array(F.lit(7), F.lit(8)), 5], df=df)
+    assert_rows(got, [(3, 8)])

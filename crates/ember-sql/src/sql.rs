@@ -639,9 +639,21 @@ impl VisitorMut for Placeholders<'_> {
 fn parameters(planner: &mut Planner<'_>, s: &sc::Sql) -> Result<Option<ParamValues>> {
     let tz = planner.session.time_zone();
     let empty_schema = datafusion::common::DFSchema::empty();
+    // A literal, or what folds to one: `array(lit(1), lit(2))`,
+    // `create_map(lit('a'), lit(1))`, as Spark takes them.
     let mut literal_of = |e: &sc::Expression| -> Result<ScalarValue> {
+        use datafusion::logical_expr::simplify::SimplifyContext;
+        use datafusion::optimizer::simplify_expressions::ExprSimplifier;
         let n = planner.expr(e, &empty_schema)?;
-        match crate::expr::strip_alias(n.expr) {
+        let e = crate::expr::strip_alias(n.expr);
+        let folded = match e {
+            datafusion::logical_expr::Expr::Literal(..) => e,
+            other => {
+                let context = SimplifyContext::builder().with_schema(std::sync::Arc::new(empty_schema.clone())).build();
+                ExprSimplifier::new(context).simplify(other)?
+            }
+        };
+        match folded {
             datafusion::logical_expr::Expr::Literal(v, _) => Ok(v),
             _ => Err(SparkError::analysis("[INVALID_SQL_ARG] SQL parameters must be literals").into()),
         }
