@@ -49,7 +49,7 @@ fn local_time(fields: [i32; 5], micros: i128) -> std::result::Result<NaiveDateTi
     };
     let time = NaiveTime::from_hms_micro_opt(hour as u32, minute as u32, seconds as u32, fraction as u32)
         .ok_or_else(|| format!("Invalid time: hour {hour}, minute {minute}"))?;
-    Ok(date.and_time(time) + carry)
+    date.and_time(time).checked_add_signed(carry).ok_or_else(|| format!("Invalid date: year {year} is out of range"))
 }
 
 impl ScalarUDFImpl for MakeTimestamp {
@@ -129,5 +129,21 @@ impl ScalarUDFImpl for MakeTimestamp {
         }
         let out = TimestampMicrosecondArray::from(out).with_timezone_opt(self.tz.clone());
         Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_time;
+
+    #[test]
+    fn fields_out_of_range_are_errors_not_panics() {
+        assert!(local_time([2020, 13, 1, 0, 0], 0).is_err());
+        assert!(local_time([2020, 1, 1, -1, 0], 0).is_err());
+        assert!(local_time([2020, 1, 1, 0, 0], -1).is_err());
+        assert!(local_time([2020, 1, 1, 0, 0], 60_500_000).is_err());
+        assert!(local_time([262_143, 12, 31, 23, 59], 60_000_000).is_err());
+        let next = local_time([2019, 12, 31, 23, 59], 60_000_000).unwrap();
+        assert_eq!(next.to_string(), "2020-01-01 00:00:00");
     }
 }
