@@ -207,18 +207,8 @@ fn stack(f: &mut datafusion::sql::sqlparser::ast::Function) {
     }
     let Value::Number(n, _) = &v.value else { return };
     let Some(rows) = n.parse::<usize>().ok().filter(|n| *n > 0) else { return };
-    let width = values.len().div_ceil(rows);
-    let structs: Vec<Expr> = (0..rows)
-        .map(|r| {
-            let row = (0..width)
-                .map(|c| {
-                    let value = values.get(r * width + c).cloned().unwrap_or(Expr::value(Value::Null));
-                    (format!("col{c}"), value)
-                })
-                .collect();
-            named_fields(row)
-        })
-        .collect();
+    let structs: Vec<Expr> =
+        crate::functions::stack_rows(values, rows, || Expr::value(Value::Null)).into_iter().map(named_fields).collect();
     let arg = |e: Expr| FunctionArg::Unnamed(FunctionArgExpr::Expr(e));
     let array = ast_call("array", structs);
     list.args = vec![arg(array)];

@@ -195,14 +195,10 @@ impl Planner<'_> {
                 if rows == 0 || a.len() < 2 {
                     return Err(analysis("stack takes a positive integer literal row count and at least one value"));
                 }
-                let values: Vec<Expr> = a.drain(1..).collect();
-                let width = values.len().div_ceil(rows);
-                let structs = (0..rows)
-                    .map(|r| {
-                        let fields = (0..width).flat_map(|c| {
-                            let v = values.get(r * width + c).cloned().unwrap_or(lit(ScalarValue::Null));
-                            [lit(format!("col{c}")), v]
-                        });
+                let structs = crate::functions::stack_rows(&a[1..], rows, || lit(ScalarValue::Null))
+                    .into_iter()
+                    .map(|row| {
+                        let fields = row.into_iter().flat_map(|(name, v)| [lit(name), v]);
                         datafusion::functions::core::expr_fn::named_struct(fields.collect())
                     })
                     .collect();

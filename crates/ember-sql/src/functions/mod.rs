@@ -266,6 +266,19 @@ fn register_spark_names(ctx: &SessionContext) {
     }
 }
 
+/// The rows `stack(rows, values…)` makes: `rows` rows of fields col0,
+/// col1, … taking the values in order, the last row padded with `null`.
+/// (The SQL and the DataFrame planner each build them as their own
+/// expressions.)
+pub fn stack_rows<T: Clone>(values: &[T], rows: usize, null: impl Fn() -> T) -> Vec<Vec<(String, T)>> {
+    let width = values.len().div_ceil(rows.max(1));
+    (0..rows)
+        .map(|r| {
+            (0..width).map(|c| (format!("col{c}"), values.get(r * width + c).cloned().unwrap_or_else(&null))).collect()
+        })
+        .collect()
+}
+
 /// The argument types function `f` coerces `types` to.
 pub(crate) fn coerced_types(types: &[DataType], f: &ScalarUDF) -> datafusion::common::Result<Vec<DataType>> {
     use datafusion::arrow::datatypes::{Field, FieldRef};
