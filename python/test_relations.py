@@ -239,6 +239,27 @@ def test_limit_then_offset(spark):
     assert_rows(spark.range(10).orderBy("id").offset(3).limit(2), [(3,), (4,)], ordered=True)
 
 
+def test_limit_takes_partitions_in_order(spark):
+    # Spark's limit (and show) reads the first partitions first: a union's
+    # left side comes before its right, a filtered range keeps its smallest ids.
+    a = spark.createDataFrame([(i,) for i in range(5)], "x int")
+    b = spark.createDataFrame([(i,) for i in range(100, 105)], "x int")
+    assert [r.x for r in a.union(b).limit(7).collect()] == [0, 1, 2, 3, 4, 100, 101]
+    assert [r.x for r in b.union(a).limit(7).collect()] == [100, 101, 102, 103, 104, 0, 1]
+    filtered = spark.range(0, 40, 1, 4).filter("id % 3 = 0")
+    assert [r.id for r in filtered.limit(6).collect()] == [0, 3, 6, 9, 12, 15]
+    assert [r.id for r in filtered.offset(10).collect()] == [30, 33, 36, 39]
+    assert [r.id for r in filtered.offset(2).limit(3).collect()] == [6, 9, 12]
+
+
+def test_show_prints_union_sides_in_order(spark, capsys):
+    a = spark.createDataFrame([(i,) for i in range(3)], "x int")
+    b = spark.createDataFrame([(i,) for i in range(100, 103)], "x int")
+    b.union(a).show()
+    shown = [line.strip("| ") for line in capsys.readouterr().out.splitlines()[3:-2]]
+    assert shown == ["100", "101", "102", "0", "1", "2"]
+
+
 def test_tail(spark):
     rows = spark.range(10).orderBy("id").tail(3)
     assert [r.id for r in rows] == [7, 8, 9]

@@ -165,8 +165,8 @@ impl SparkSession {
         match &self.runner {
             None => {
                 let task_ctx = Arc::new(df.task_ctx());
-                let physical = df.create_physical_plan().await?;
-                let stream = partitions_in_order(physical.clone(), task_ctx)?;
+                let physical = crate::ordered_coalesce::in_partition_order(df.create_physical_plan().await?)?;
+                let stream = datafusion::physical_plan::execute_stream(physical.clone(), task_ctx)?;
                 if tracing::enabled!(target: "ember_sql::metrics", tracing::Level::DEBUG) {
                     Ok(log_metrics_at_end(stream, physical))
                 } else {
@@ -305,39 +305,6 @@ fn first_physical_rules() -> Vec<Arc<dyn datafusion::physical_optimizer::Physica
     ];
     rules.extend(datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules);
     rules
-}
-
-fn partitions_in_order(
-    plan: Arc<dyn datafusion::physical_plan::ExecutionPlan>,
-    task_ctx: Arc<datafusion::execution::TaskContext>,
-) -> Result<datafusion::physical_plan::SendableRecordBatchStream> {
-    use futures::StreamExt;
-    let partitions = plan.properties().output_partitioning().partition_count();
-    if partitions <= 1 {
-        return Ok(datafusion::physical_plan::execute_stream(plan, task_ctx)?);
-    }
-    let schema = plan.schema();
-    let mut receivers = Vec::with_capacity(partitions);
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..partitions {
-        let mut stream = plan.execute(i, task_ctx.clone())?;
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        tasks.spawn(async move {
-            while let Some(batch) = stream.next().await {
-                let failed = batch.is_err();
-                if tx.send(batch).is_err() || failed {
-                    break;
-                }
-            }
-        });
-        receivers.push(tokio_stream::wrappers::UnboundedReceiverStream::new(rx));
-    }
-    // The tasks live as long as the stream: dropping it aborts them.
-    let ordered = futures::stream::iter(receivers).flatten().map(move |b| {
-        let _ = &tasks;
-        b
-    });
-    Ok(Box::pin(datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(schema, ordered)))
 }
 
 /// `EMBER_LOG=ember_sql::metrics=debug`: each local query's physical plan
