@@ -3,6 +3,7 @@ math, dates, nested data, higher-order functions, selectExpr/expr, name resoluti
 
 import datetime
 import decimal
+import math
 
 import pytest
 from pyspark.errors import AnalysisException, NumberFormatException, PySparkException
@@ -482,6 +483,46 @@ def test_floor_of_decimal_is_decimal(spark):
 def test_exp_log_and_trig(spark):
     r = spark.range(1).select(F.exp(lit(0)), F.log(lit(1.0)), F.log10(lit(1000)), F.log2(lit(8)), F.sin(lit(0))).first()
     assert tuple(r) == (1.0, 0.0, 3.0, 3.0, 0.0)
+
+
+def test_logarithms_outside_their_domain_are_null_and_sqrt_of_negative_is_nan(spark):
+    df = spark.sql(
+        "SELECT ln(0) a, log2(0) b, log10(-1) c, log(0.0) d, log(2, 0) e, log(-2, 8) f, log1p(-1) g, log1p(0) h, "
+        "ln(CAST('NaN' AS DOUBLE)) i, log(100) j"
+    )
+    r = df.first()
+    assert tuple(r)[:8] == (None, None, None, None, None, None, None, 0.0)
+    assert math.isnan(r.i)
+    assert r.j == pytest.approx(math.log(100))
+    assert spark.sql("SELECT log(0.0)").columns == ["LOG(E(), 0.0)"]
+    values = spark.createDataFrame([(-1.0,), (0.0,), (4.0,)], "x double")
+    got = [tuple(r) for r in values.select(F.ln("x"), F.log10("x"), F.sqrt("x")).collect()]
+    assert got[0][:2] == (None, None) and math.isnan(got[0][2])
+    assert got[1:] == [(None, None, 0.0), (math.log(4.0), math.log10(4.0), 2.0)]
+
+
+def test_ceil_and_floor_with_a_scale_are_decimals(spark):
+    df = spark.sql(
+        "SELECT ceil(-0.1, 1) a, floor(2.1267, 2) b, ceil(1234.5, -2) c, floor(5, 0) d, ceil(2.5D, 0) e, "
+        "floor(-1234.5, -2) f"
+    )
+    assert_df(
+        df,
+        [("a", "decimal(2,1)"), ("b", "decimal(4,2)"), ("c", "decimal(5,0)"), ("d", "decimal(11,0)"),
+         ("e", "decimal(16,0)"), ("f", "decimal(5,0)")],
+        [(D("-0.1"), D("2.12"), D("1300"), D("5"), D("3"), D("-1300"))],
+    )
+    got = spark.range(1).select(F.ceil(lit(-0.15), 1), F.floor(lit(2.1267), lit(2)))
+    assert_df(got, [("ceil(-0.15, 1)", "decimal(17,1)"), ("floor(2.1267, 2)", "decimal(18,2)")], [(D("-0.1"), D("2.12"))])
+    with pytest.raises(Exception, match="NUMERIC_VALUE_OUT_OF_RANGE"):
+        spark.sql("SELECT floor(1e300D, 2)").collect()
+
+
+def test_values_of_numeric_literals_widen_as_spark_does(spark):
+    df = spark.sql("SELECT * FROM VALUES (0.0), (PI()) AS t(v)")
+    assert_df(df, [("v", "double")], [(0.0,), (math.pi,)])
+    df = spark.sql("SELECT * FROM VALUES (1, 1), (2.5, 2.5f), (NULL, 3L) AS t(a, b)")
+    assert_df(df, [("a", "decimal(11,1)"), ("b", "float")], [(D("1.0"), 1.0), (D("2.5"), 2.5), (None, 3.0)])
 
 
 def test_greatest_least(spark):
@@ -1289,6 +1330,11 @@ def test_math_function_names_follow_spark(spark):
         "SIGNUM(id)", "PI()",
     ]
     assert spark.sql("SELECT tanh(0), pow(2, 3), log(2, 8), sign(-1)").columns == ["TANH(0)", "pow(2, 3)", "LOG(2, 8)", "sign(-1)"]
+
+
+def test_equal_null_and_substr_names_follow_spark(spark):
+    df = spark.createDataFrame([("Spark SQL", 5)], "a string, b int")
+    assert df.select(F.substr(df.a, df.b), F.equal_null("a", "b")).columns == ["substr(a, b, 2147483647)", "equal_null(a, b)"]
 
 
 def test_spark_edges_of_substring_regexp_replace_array_size_and_decimal_round(spark):

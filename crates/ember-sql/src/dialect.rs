@@ -112,7 +112,7 @@ impl Dialect for SparkSql {
 
 /// Spark operators DataFusion's SQL planner lacks, as forms it plans:
 /// `a DIV b` becomes `div(a, b)`, `s RLIKE p` `regexp_like(s, p)`, `~x`
-/// `bitwise_not(x)`, `struct(..)` a `named_struct` with Spark's field
+/// `bitwise_not(x)`, `ceil(x, 1)` a call of `ceil`, `struct(..)` a `named_struct` with Spark's field
 /// names, and a field of an expression's struct, `struct(1 AS p).p`, is
 /// looked up by the field's name as a string. Function calls of other
 /// forms: `spark_function`.
@@ -141,6 +141,13 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
                     } else {
                         like
                     };
+                }
+                // `ceil(x, scale)`, which DataFusion does not plan.
+                Expr::Ceil { expr, field: datafusion::sql::sqlparser::ast::CeilFloorKind::Scale(v) } => {
+                    *e = call("ceil", &[expr, &Expr::Value(v.clone())]);
+                }
+                Expr::Floor { expr, field: datafusion::sql::sqlparser::ast::CeilFloorKind::Scale(v) } => {
+                    *e = call("floor", &[expr, &Expr::Value(v.clone())]);
                 }
                 // `~x`, which DataFusion does not plan.
                 Expr::UnaryOp { op: datafusion::sql::sqlparser::ast::UnaryOperator::BitwiseNot, expr } => {

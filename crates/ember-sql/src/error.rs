@@ -258,6 +258,24 @@ fn classify_arrow(a: &arrow::error::ArrowError) -> SparkError {
             .param("value", value)
             .param("targetType", format!("\"{target}\""))
         }
+        // A number too large for a decimal: "Cannot cast to Decimal128(30,
+        // 15). Overflowing on 1e300", or "123456.0 is too large to store in
+        // a Decimal128 of precision 4. Max is 999.9".
+        A::CastError(m) if m.starts_with("Cannot cast to Decimal") && m.contains(". Overflowing on ") => {
+            let (target, value) = m["Cannot cast to ".len()..].split_once(". Overflowing on ").unwrap_or_default();
+            let (p, s) = target
+                .split_once('(')
+                .and_then(|(_, ps)| ps.trim_end_matches(')').split_once(','))
+                .map(|(p, s)| (p.trim().to_string(), s.trim().to_string()))
+                .unwrap_or_default();
+            decimal_out_of_range(value, &p, &s)
+        }
+        A::InvalidArgumentError(m) if m.contains(" is too large to store in a Decimal") => {
+            let (value, rest) = m.split_once(" is too large to store in a Decimal").unwrap_or_default();
+            let p = rest.split("of precision ").nth(1).and_then(|r| r.split('.').next()).unwrap_or_default();
+            let s = rest.split("Max is ").nth(1).and_then(|max| max.split_once('.')).map_or(0, |(_, frac)| frac.len());
+            decimal_out_of_range(value, p, &s.to_string())
+        }
         A::CastError(m) | A::ParseError(m) => {
             let value = m.split('\'').nth(1).unwrap_or_default();
             // "Cannot cast string 'x' to value of Int32 type"; timestamps
@@ -304,6 +322,22 @@ fn classify_arrow(a: &arrow::error::ArrowError) -> SparkError {
         }
         other => SparkError::new(ExceptionClass::Runtime, other.to_string()),
     }
+}
+
+/// Spark's error for a value that does not fit decimal(p, s).
+fn decimal_out_of_range(value: &str, p: &str, s: &str) -> SparkError {
+    SparkError::with_class(
+        ExceptionClass::Arithmetic,
+        "NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION",
+        "22003",
+        format!(
+            "{value} cannot be represented as Decimal({p}, {s}). If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error, and return NULL instead."
+        ),
+    )
+    .param("value", value)
+    .param("precision", p)
+    .param("scale", s)
+    .param("config", "\"spark.sql.ansi.enabled\"")
 }
 
 fn divide_by_zero() -> SparkError {

@@ -5,6 +5,10 @@
 //!   (3)`: each row expression is wrapped in parentheses before parsing.
 //!   Text is only inserted, so quoted text keeps its exact spelling.
 //! - Columns without names are `col1`, `col2`, … as in Spark.
+//! - A column of numeric literals has Spark's type: the wider of its
+//!   values' types, where DataFusion would make `VALUES (0.5), (PI())` a
+//!   decimal(30,15) and `VALUES (1), (2.5)` a decimal(21,1) (Spark: double
+//!   and decimal(11,1)).
 
 use std::ops::ControlFlow;
 
@@ -180,6 +184,9 @@ pub fn name_columns(stmt: &mut ast::Statement) {
             ControlFlow::Continue(())
         }
         fn pre_visit_query(&mut self, q: &mut ast::Query) -> ControlFlow<()> {
+            if let ast::SetExpr::Values(v) = q.body.as_mut() {
+                widen_numeric_columns(v);
+            }
             for cte in q.with.iter_mut().flat_map(|w| w.cte_tables.iter_mut()) {
                 if let ast::SetExpr::Values(v) = cte.query.body.as_ref()
                     && let Some(row) = v.rows.first()
@@ -196,6 +203,145 @@ pub fn name_columns(stmt: &mut ast::Statement) {
         }
     }
     let _ = stmt.visit(&mut Namer { next: 0 });
+}
+
+/// A numeric literal's Spark type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Numeric {
+    /// tinyint, smallint, int, bigint as 1, 2, 3, 4.
+    Integral(u8),
+    Float,
+    Double,
+    Decimal(usize, usize),
+}
+
+impl Numeric {
+    /// The type of a literal value: `Some(None)` for NULL, `None` for what
+    /// is not a numeric literal.
+    fn of(e: &ast::Expr) -> Option<Option<Numeric>> {
+        use ast::{DataType as T, Expr as E, Value as V};
+        Some(Some(match e {
+            E::Value(v) => match &v.value {
+                V::Null => return Some(None),
+                V::Number(n, _) => Self::of_number(n)?,
+                _ => return None,
+            },
+            E::UnaryOp { op: ast::UnaryOperator::Minus | ast::UnaryOperator::Plus, expr } => match Self::of(expr)? {
+                Some(n) => n,
+                None => return None,
+            },
+            // `crate::literal_suffix`'s typed literals: `'2'::BIGINT`.
+            E::Cast { kind: ast::CastKind::DoubleColon, expr, data_type, .. } if matches!(expr.as_ref(), E::Value(v) if matches!(v.value, V::SingleQuotedString(_))) => {
+                match data_type {
+                    T::TinyInt(_) => Numeric::Integral(1),
+                    T::SmallInt(_) => Numeric::Integral(2),
+                    T::BigInt(_) => Numeric::Integral(4),
+                    T::Float(_) => Numeric::Float,
+                    T::Double(_) => Numeric::Double,
+                    T::Decimal(ast::ExactNumberInfo::PrecisionAndScale(p, s)) if *s >= 0 => {
+                        Numeric::Decimal(*p as usize, *s as usize)
+                    }
+                    _ => return None,
+                }
+            }
+            E::Function(f) if matches!(&f.args, ast::FunctionArguments::List(l) if l.args.is_empty()) => {
+                match f.name.to_string().to_ascii_lowercase().as_str() {
+                    "pi" | "e" => Numeric::Double,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        }))
+    }
+
+    fn of_number(n: &str) -> Option<Numeric> {
+        if n.contains(['e', 'E']) {
+            return Some(Numeric::Double);
+        }
+        if !n.contains('.') {
+            if n.parse::<i32>().is_ok() {
+                return Some(Numeric::Integral(3));
+            }
+            if n.parse::<i64>().is_ok() {
+                return Some(Numeric::Integral(4));
+            }
+        }
+        let (p, s) = crate::literal_suffix::decimal_digits(n);
+        (p <= 38).then_some(Numeric::Decimal(p, s))
+    }
+
+    /// Spark's wider type of two numeric types.
+    fn wider(self, other: Numeric) -> Numeric {
+        use Numeric::*;
+        let as_decimal = |bytes: u8| match bytes {
+            1 => (3, 0),
+            2 => (5, 0),
+            3 => (10, 0),
+            _ => (20, 0),
+        };
+        match (self, other) {
+            (Integral(a), Integral(b)) => Integral(a.max(b)),
+            (Double, _) | (_, Double) => Double,
+            (Decimal(..), Float) | (Float, Decimal(..)) => Double,
+            (Float, _) | (_, Float) => Float,
+            (Decimal(p1, s1), Decimal(p2, s2)) => {
+                let scale = s1.max(s2);
+                let integral = (p1 - s1).max(p2 - s2);
+                Decimal((integral + scale).min(38), scale)
+            }
+            (Decimal(p, s), Integral(b)) | (Integral(b), Decimal(p, s)) => {
+                let (ip, is) = as_decimal(b);
+                Decimal(p, s).wider(Decimal(ip, is))
+            }
+        }
+    }
+
+    fn sql_type(self) -> ast::DataType {
+        match self {
+            Numeric::Integral(1) => ast::DataType::TinyInt(None),
+            Numeric::Integral(2) => ast::DataType::SmallInt(None),
+            Numeric::Integral(3) => ast::DataType::Int(None),
+            Numeric::Integral(_) => ast::DataType::BigInt(None),
+            Numeric::Float => ast::DataType::Float(ast::ExactNumberInfo::None),
+            Numeric::Double => ast::DataType::Double(ast::ExactNumberInfo::None),
+            Numeric::Decimal(p, s) => {
+                ast::DataType::Decimal(ast::ExactNumberInfo::PrecisionAndScale(p as u64, s as i64))
+            }
+        }
+    }
+}
+
+/// Casts the values of each column of numeric literals with a decimal
+/// among them to the column's Spark type (DataFusion widens decimals
+/// otherwise). Columns holding anything else are left to DataFusion.
+fn widen_numeric_columns(values: &mut ast::Values) {
+    let width = values.rows.first().map_or(0, |r| r.content.len());
+    if values.rows.len() < 2 || values.rows.iter().any(|r| r.content.len() != width) {
+        return;
+    }
+    for col in 0..width {
+        let Some(types) =
+            values.rows.iter().map(|r| Numeric::of(&r.content[col])).collect::<Option<Vec<Option<Numeric>>>>()
+        else {
+            continue;
+        };
+        if !types.iter().flatten().any(|t| matches!(t, Numeric::Decimal(..))) {
+            continue;
+        }
+        let Some(wide) = types.iter().flatten().copied().reduce(Numeric::wider) else { continue };
+        for (row, t) in values.rows.iter_mut().zip(&types) {
+            if t.is_some_and(|t| t != wide) {
+                let value = std::mem::replace(&mut row.content[col], ast::Expr::value(ast::Value::Null));
+                row.content[col] = ast::Expr::Cast {
+                    kind: ast::CastKind::Cast,
+                    expr: Box::new(value),
+                    data_type: wide.sql_type(),
+                    array: false,
+                    format: None,
+                };
+            }
+        }
+    }
 }
 
 /// A `VALUES` query's own plan (`VALUES 1, 2` as the whole statement, also

@@ -118,11 +118,17 @@ pub fn rewrite(sql: &str) -> String {
 
 /// The decimal type of a literal's digits: `1.50` is decimal(3,2).
 fn decimal_type(number: &str) -> String {
+    let (precision, scale) = decimal_digits(number);
+    format!("DECIMAL({precision},{scale})")
+}
+
+/// The precision and scale of a literal's digits: `1.50` has (3, 2),
+/// `0.05` (2, 2), `100` (3, 0).
+pub(crate) fn decimal_digits(number: &str) -> (usize, usize) {
     let (int, frac) = number.split_once('.').unwrap_or((number, ""));
     let int = int.trim_start_matches('0');
     let scale = frac.len();
-    let precision = (int.len() + scale).max(1).max(scale);
-    format!("DECIMAL({precision},{scale})")
+    ((int.len() + scale).max(1).max(scale), scale)
 }
 
 #[cfg(test)]

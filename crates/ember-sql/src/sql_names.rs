@@ -221,6 +221,8 @@ pub fn spark_name(e: &Expr) -> Option<String> {
         Expr::Floor { expr, field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) } => {
             format!("FLOOR({})", spark_name(expr)?)
         }
+        Expr::Ceil { expr, field: ast::CeilFloorKind::Scale(v) } => format!("ceil({}, {v})", spark_name(expr)?),
+        Expr::Floor { expr, field: ast::CeilFloorKind::Scale(v) } => format!("floor({}, {v})", spark_name(expr)?),
         // `arr[0]`, `m['k']`, `named_struct('x', 1).x`.
         Expr::CompoundFieldAccess { root, access_chain } => {
             let mut name = spark_name(root)?;
@@ -311,6 +313,8 @@ fn function_name(f: &ast::Function) -> Option<String> {
         "rtrim" if args.len() == 2 => format!("TRIM(TRAILING {} FROM {})", args[0], args[1]),
         "isnotnull" => format!("({listed} IS NOT NULL)"),
         "if" => format!("(IF({listed}))"),
+        // SQL's one-argument log is of base e.
+        "log" if args.len() == 1 => format!("LOG(E(), {listed})"),
         _ if distinct => format!("{}(DISTINCT {listed})", crate::functions::pretty_name(&name, args.len())),
         _ => format!("{}({listed})", crate::functions::pretty_name(&name, args.len())),
     };
@@ -441,6 +445,8 @@ mod tests {
             ("CASE WHEN a = 1 THEN 'one' ELSE 'other' END", "CASE WHEN (a = 1) THEN one ELSE other END"),
             ("if(a > 0, 1, 0)", "(IF((a > 0), 1, 0))"),
             ("ceil(dec)", "CEIL(dec)"),
+            ("ceil(dec, 1)", "ceil(dec, 1)"),
+            ("log(a)", "LOG(E(), a)"),
             ("substr(s, 2)", "substr(s, 2, 2147483647)"),
             ("extract(year FROM d)", "extract(year FROM d)"),
             ("sum(a) FILTER (WHERE a > 0)", "sum(a) FILTER (WHERE (a > 0))"),

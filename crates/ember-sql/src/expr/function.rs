@@ -112,7 +112,12 @@ impl Planner<'_> {
             "<=" => bin(Operator::LtEq, "<=", &mut a, &n),
             ">" => bin(Operator::Gt, ">", &mut a, &n),
             ">=" => bin(Operator::GtEq, ">=", &mut a, &n),
-            "<=>" | "equal_null" => bin(Operator::IsNotDistinctFrom, "<=>", &mut a, &n),
+            "<=>" => bin(Operator::IsNotDistinctFrom, "<=>", &mut a, &n),
+            "equal_null" => {
+                let (l, r) = two(&mut a, "equal_null")?;
+                let e = Expr::BinaryExpr(BinaryExpr::new(Box::new(l), Operator::IsNotDistinctFrom, Box::new(r)));
+                Ok(NamedExpr::new(e, format!("equal_null({}, {})", n[0], n[1])))
+            }
             "and" => bin(Operator::And, "AND", &mut a, &n),
             "or" => bin(Operator::Or, "OR", &mut a, &n),
             "&" | "bitwiseand" => bin(Operator::BitwiseAnd, "&", &mut a, &n),

@@ -17,6 +17,7 @@ mod hof;
 pub mod implicit_casts;
 mod integral_divide;
 pub mod json;
+mod logarithm;
 mod mask;
 mod mode;
 mod numeric;
@@ -67,11 +68,18 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
     ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
     ctx.register_udf(ScalarUDF::from(integral_divide::IntegralDivide::new()));
-    ctx.register_udf(ScalarUDF::from(numeric::DecimalRound::new(ScalarUDF::from(numeric::BRound::new()), true)));
-    if let Ok(round) = datafusion::execution::FunctionRegistry::udf(ctx, "round") {
-        ctx.register_udf(ScalarUDF::from(numeric::DecimalRound::new(round.as_ref().clone(), false)));
+    use numeric::Rounding;
+    let bround = ScalarUDF::from(numeric::BRound::new());
+    ctx.register_udf(ScalarUDF::from(numeric::DecimalRound::new(bround, Rounding::HalfEven)));
+    for (name, mode) in [("round", Rounding::HalfUp), ("ceil", Rounding::Ceiling), ("floor", Rounding::Floor)] {
+        if let Ok(f) = datafusion::execution::FunctionRegistry::udf(ctx, name) {
+            ctx.register_udf(ScalarUDF::from(numeric::DecimalRound::new(f.as_ref().clone(), mode)));
+        }
     }
     ctx.register_udf(ScalarUDF::from(numeric::FormatNumber::new()));
+    for kind in logarithm::Kind::ALL {
+        ctx.register_udf(ScalarUDF::from(logarithm::Logarithm::new(kind)));
+    }
     ctx.register_udf(ScalarUDF::from(mask::Mask::new()));
     ctx.register_udf(ScalarUDF::from(to_string::FloatToString::new()));
     ctx.register_udf(ScalarUDF::from(to_string::TimestampToString::new()));
@@ -176,6 +184,7 @@ pub fn shown_args(name: &str, args: &mut Vec<String>) {
     }
     let defaults: &[&str] = match (name, args.len()) {
         ("split", 2) => &["-1"],
+        ("substr", 2) => &["2147483647"],
         ("round" | "bround", 1) => &["0"],
         ("months_between", 2) => &["true"],
         ("from_unixtime" | "unix_timestamp", 1) => &["yyyy-MM-dd HH:mm:ss"],

@@ -189,21 +189,50 @@ fn round_i64(v: i64, scale: i64) -> i64 {
     format!("{sign}{int}").parse().unwrap_or(v)
 }
 
-/// Spark's `round`/`bround` of a decimal: decimal(p, s) rounded to `d`
-/// places is decimal(p - s + 1 + min(s, d), min(s, d)) (for a negative
-/// `d`, decimal(max(p - s + 1, 1 - d), 0)), HALF_UP or HALF_EVEN. Other
-/// types go to the wrapped function.
+/// Spark's `round`/`bround` of a decimal, and `ceil`/`floor` with a
+/// scale: decimal(p, s) rounded to `d` places is decimal(p - s + 1 +
+/// min(s, d), min(s, d)) (for a negative `d`, decimal(max(p - s + 1, 1 -
+/// d), 0)). `ceil` and `floor` with a scale take other numbers as the
+/// decimals Spark casts them to. Other calls go to the wrapped function.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct DecimalRound {
     inner: datafusion::logical_expr::ScalarUDF,
-    half_even: bool,
+    mode: Rounding,
     signature: Signature,
 }
 
 impl DecimalRound {
-    pub fn new(inner: datafusion::logical_expr::ScalarUDF, half_even: bool) -> Self {
-        Self { inner, half_even, signature: Signature::user_defined(Volatility::Immutable) }
+    pub fn new(inner: datafusion::logical_expr::ScalarUDF, mode: Rounding) -> Self {
+        Self { inner, mode, signature: Signature::user_defined(Volatility::Immutable) }
     }
+}
+
+/// How a dropped fraction rounds: `round`'s HALF_UP, `bround`'s HALF_EVEN,
+/// `ceil`'s CEILING, `floor`'s FLOOR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rounding {
+    HalfUp,
+    HalfEven,
+    Ceiling,
+    Floor,
+}
+
+/// The decimal Spark casts a number to where a decimal is expected:
+/// decimal(10, 0) for an int, decimal(30, 15) for a double, ….
+fn as_decimal(t: &DataType) -> Option<DataType> {
+    let (p, s) = match t {
+        DataType::Decimal128(..) => return Some(t.clone()),
+        DataType::Int8 => (3, 0),
+        DataType::Int16 => (5, 0),
+        DataType::Int32 => (10, 0),
+        DataType::Int64 => (20, 0),
+        DataType::Float32 => (14, 7),
+        DataType::Float64 => (30, 15),
+        // Spark's untyped NULL is a decimal(38, 18) there.
+        DataType::Null => (38, 18),
+        _ => return None,
+    };
+    Some(DataType::Decimal128(p, s))
 }
 
 /// The type of a decimal(p, s) rounded to `d` places.
@@ -217,7 +246,7 @@ fn rounded_decimal(p: u8, s: i8, d: i64) -> DataType {
 }
 
 /// `v` (of scale `s`) rounded to `d` places, at scale max(min(s, d), 0).
-fn round_decimal(v: i128, s: i8, d: i64, half_even: bool) -> Option<i128> {
+fn round_decimal(v: i128, s: i8, d: i64, mode: Rounding) -> Option<i128> {
     let drop = s as i64 - d;
     if drop <= 0 {
         return Some(v);
@@ -230,7 +259,12 @@ fn round_decimal(v: i128, s: i8, d: i64, half_even: bool) -> Option<i128> {
     let (q, r) = (v / factor, (v % factor).abs());
     // r against factor - r: 2r would overflow for factor 10^38.
     let rest = factor - r;
-    let up = r > rest || (r == rest && (!half_even || q % 2 != 0));
+    let up = match mode {
+        Rounding::HalfUp => r >= rest,
+        Rounding::HalfEven => r > rest || (r == rest && q % 2 != 0),
+        Rounding::Ceiling => r != 0 && v > 0,
+        Rounding::Floor => r != 0 && v < 0,
+    };
     let q = if up { q + v.signum() } else { q };
     // A negative `d` keeps scale 0: the rounded value times 10^-d.
     if d < 0 { q.checked_mul(10i128.checked_pow((-d) as u32)?) } else { Some(q) }
@@ -255,6 +289,15 @@ impl ScalarUDFImpl for DecimalRound {
             // The scale keeps its type: a cast would hide the literal that
             // decides the result type.
             [DataType::Decimal128(..), s] if s.is_integer() => Ok(arg_types.to_vec()),
+            [t, s] if matches!(self.mode, Rounding::Ceiling | Rounding::Floor) && s.is_integer() => {
+                match as_decimal(t) {
+                    Some(d) => Ok(vec![d, s.clone()]),
+                    None => plan_err!(
+                        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] {} with a scale takes a number, not {t}",
+                        self.name()
+                    ),
+                }
+            }
             _ => super::coerced_types(arg_types, &self.inner),
         }
     }
@@ -307,7 +350,7 @@ impl ScalarUDFImpl for DecimalRound {
             .iter()
             .map(|v| match v {
                 None => Ok(None),
-                Some(v) => round_decimal(v, s, d, self.half_even).map(Some).ok_or_else(|| {
+                Some(v) => round_decimal(v, s, d, self.mode).map(Some).ok_or_else(|| {
                     datafusion::common::DataFusionError::Execution(format!(
                         "[NUMERIC_VALUE_OUT_OF_RANGE] {}: rounding {v} (scale {s}) to {d} places overflows a decimal",
                         self.name()
