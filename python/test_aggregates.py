@@ -94,6 +94,17 @@ def test_first_ignore_nulls(spark):
     assert_df(out, [("k", "int"), ("f", "string")], [(1, "x")])
 
 
+def test_first_and_last_follow_a_sorted_input(spark):
+    # The usual "value at the earliest / latest time" idiom.
+    df = spark.createDataFrame(
+        [("a", 2, 1), ("b", 5, 2), ("a", None, 3), ("a", 7, 0), ("b", 1, 9)], "k string, v int, ts int"
+    )
+    out = df.orderBy("ts").groupBy("k").agg(F.first("v"), F.last("v"), F.first("v", True), F.last("v", True))
+    assert_rows(out, [("a", 7, None, 7, 2), ("b", 5, 1, 5, 1)])
+    latest = df.orderBy(F.desc("ts")).filter("v > 0").groupBy("k").agg(F.first("v").alias("v"))
+    assert_rows(latest, [("a", 2), ("b", 1)])
+
+
 def test_first_on_single_row_groups(sales):
     df = sales.where("product != 'apple'").groupBy("product").agg(F.first("qty").alias("q"))
     assert_rows(df, [("pear", 5), ("kiwi", None)])

@@ -18,6 +18,7 @@ pub mod inline_table;
 pub mod lateral_view;
 pub mod literal;
 pub mod literal_suffix;
+pub mod ordered_aggregates;
 pub mod ordered_coalesce;
 pub mod partition_id;
 pub mod plan;

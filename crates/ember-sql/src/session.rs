@@ -141,6 +141,7 @@ impl SparkSession {
         crate::catalog::attach(&ctx)?;
         ctx.add_analyzer_rule(Arc::new(crate::decimal_divide::SparkDecimalDivide));
         ctx.add_analyzer_rule(Arc::new(crate::partition_id::PartitionIdBelowAggregates));
+        ctx.add_analyzer_rule(Arc::new(crate::ordered_aggregates::OrderedAggregates));
         crate::functions::register(&ctx, &tz)?;
         Ok(Arc::new(Self {
             session_id: session_id.into(),
