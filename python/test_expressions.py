@@ -525,6 +525,35 @@ def test_values_of_numeric_literals_widen_as_spark_does(spark):
     assert_df(df, [("a", "decimal(11,1)"), ("b", "float")], [(D("1.0"), 1.0), (D("2.5"), 2.5), (None, 3.0)])
 
 
+def test_like_with_an_escape_character(spark):
+    df = spark.createDataFrame([("a_b", "a/_b"), ("axb", "a/_b"), ("A_B", "a/_b")], "a string, b string")
+    got = df.select(F.like(df.a, df.b, lit("/")), F.ilike(df.a, df.b, lit("/")), F.like("a", lit("a/_b"), lit("/")))
+    assert got.columns == ["a LIKE b ESCAPE '/'", "ilike(a, b)", "a LIKE a/_b ESCAPE '/'"]
+    assert rows_of(got) == [(True, True, True), (False, False, False), (False, True, False)]
+    sql = spark.sql(r"SELECT 'a/b' LIKE 'a//b' ESCAPE '/', 'a\\b' LIKE 'a\\b' ESCAPE '/', 'ab' LIKE 'a#%' ESCAPE '#'")
+    assert rows_of(sql) == [(True, True, False)]
+    with pytest.raises(AnalysisException, match="INVALID_FORMAT.ESC_IN_THE_MIDDLE"):
+        spark.sql("SELECT 'ab' LIKE 'a/b' ESCAPE '/'").collect()
+    with pytest.raises(AnalysisException, match="INVALID_FORMAT.ESC_AT_THE_END"):
+        spark.sql("SELECT 'a/' LIKE 'a/' ESCAPE '/'").collect()
+
+
+def test_levenshtein_threshold_replace_default_and_split_by_column(spark):
+    df = spark.createDataFrame([("kitten", "sitting", "t"), ("abc", None, "[ac]")], "l string, r string, p string")
+    got = df.select(F.levenshtein("l", "r", 2), F.levenshtein("l", "r", 5), F.replace("l", lit("t")), F.split("l", col("p")))
+    assert got.columns == ["levenshtein(l, r, 2)", "levenshtein(l, r, 5)", "replace(l, t, )", "split(l, p, -1)"]
+    assert rows_of(got) == [(-1, 3, "kien", ["ki", "", "en"]), (None, None, "abc", ["", "b", ""])]
+    assert rows_of(spark.sql("SELECT replace('abcabc', 'b'), levenshtein('kitten', 'sitting', 2)")) == [("acac", -1)]
+
+
+def test_array_append_to_null_and_array_agg_skip_nulls(spark):
+    df = spark.sql(
+        "SELECT array_append(CAST(NULL AS ARRAY<INT>), 4) a, array_append(array(1), NULL) b, "
+        "(SELECT array_agg(x) FROM VALUES (1), (NULL), (2) AS t(x)) c"
+    )
+    assert rows_of(df) == [(None, [1, None], [1, 2])]
+
+
 def test_greatest_least(spark):
     df = spark.range(1).select(F.greatest(lit(1), lit(5), lit(3)).alias("g"), F.least(lit(2.5), lit(1)).alias("l"))
     assert_df(df, [("g", "int"), ("l", "double")], [(5, 1.0)])

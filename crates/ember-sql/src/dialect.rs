@@ -270,7 +270,9 @@ fn ast_call(name: &str, args: Vec<Expr>) -> Expr {
 /// Spark function calls that DataFusion has in another form:
 /// `first(x, true)` is `first_value(x) IGNORE NULLS` (changed in place),
 /// `equal_null(a, b)` is `a IS NOT DISTINCT FROM b`, and
-/// `approx_count_distinct(x)` a bigint `approx_distinct(x)` (returned).
+/// `approx_count_distinct(x)` a bigint `approx_distinct(x)` (returned),
+/// `replace(s, x)` `replace(s, x, '')` and `levenshtein(a, b, threshold)`
+/// -1 past the threshold.
 /// Their names were taken before, from the text (`crate::sql_names`).
 fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<Expr> {
     use datafusion::sql::sqlparser::ast::{
@@ -306,6 +308,35 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
             trim_what: Some(Box::new(chars.clone())),
             trim_characters: None,
         }),
+        // replace(s, search): the replacement defaults to ''.
+        ("replace", [_, _]) => {
+            let empty = Expr::value(Value::SingleQuotedString(String::new()));
+            list.args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(empty)));
+            None
+        }
+        // levenshtein(a, b, threshold): -1 past the threshold.
+        ("levenshtein", [a, b, threshold]) => {
+            let distance = ast_call("levenshtein", vec![a.clone(), b.clone()]);
+            let past = Expr::BinaryOp {
+                left: Box::new(distance.clone()),
+                op: BinaryOperator::Gt,
+                right: Box::new(threshold.clone()),
+            };
+            let minus_one = Expr::value(Value::Number("-1".into(), false));
+            Some(Expr::Case {
+                case_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+                end_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+                operand: None,
+                conditions: vec![
+                    datafusion::sql::sqlparser::ast::CaseWhen {
+                        condition: Expr::IsNull(Box::new(threshold.clone())),
+                        result: Expr::value(Value::Null),
+                    },
+                    datafusion::sql::sqlparser::ast::CaseWhen { condition: past, result: minus_one },
+                ],
+                else_result: Some(Box::new(distance)),
+            })
+        }
         ("equal_null", [a, b]) => Some(Expr::BinaryOp {
             left: Box::new(a.clone()),
             op: BinaryOperator::Spaceship,

@@ -137,10 +137,14 @@ pub fn spark_name(e: &Expr) -> Option<String> {
         Expr::Between { expr, negated, low, high } => {
             negate(format!("between({}, {}, {})", spark_name(expr)?, spark_name(low)?, spark_name(high)?), *negated)
         }
-        Expr::Like { negated, any: false, expr, pattern, escape_char: None } => {
-            negate(format!("{} LIKE {}", spark_name(expr)?, spark_name(pattern)?), *negated)
+        Expr::Like { negated, any: false, expr, pattern, escape_char } => {
+            let escape = match escape_char {
+                None => String::new(),
+                Some(c) => format!(" ESCAPE {c}"),
+            };
+            negate(format!("{} LIKE {}{escape}", spark_name(expr)?, spark_name(pattern)?), *negated)
         }
-        Expr::ILike { negated, any: false, expr, pattern, escape_char: None } => {
+        Expr::ILike { negated, any: false, expr, pattern, .. } => {
             negate(format!("ilike({}, {})", spark_name(expr)?, spark_name(pattern)?), *negated)
         }
         Expr::RLike { negated, expr, pattern, .. } => {

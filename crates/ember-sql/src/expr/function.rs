@@ -154,10 +154,29 @@ impl Planner<'_> {
                 self.call_registry(f, vec![s, chars], false, name)
             }
             "like" | "ilike" => {
+                // like(str, pattern[, escapeChar]): the escape is a one-character literal.
+                let escape = match a.len() {
+                    3 => match a.pop() {
+                        Some(Expr::Literal(ScalarValue::Utf8(Some(e)), _)) if e.chars().count() == 1 => {
+                            e.chars().next()
+                        }
+                        _ => {
+                            return Err(analysis(format!(
+                                "[INVALID_ESCAPE_CHAR] EscapeChar should be a string literal of length one, but got {}.",
+                                n[2]
+                            )));
+                        }
+                    },
+                    _ => None,
+                };
                 let (l, r) = two(&mut a, lname)?;
                 let ci = lname == "ilike";
-                let name = format!("{} {} {}", n[0], lname.to_uppercase(), n[1]);
-                Ok(NamedExpr::new(Expr::Like(Like::new(false, Box::new(l), Box::new(r), None, ci)), name))
+                let name = match (ci, escape) {
+                    (true, _) => format!("ilike({}, {})", n[0], n[1]),
+                    (false, None) => format!("{} LIKE {}", n[0], n[1]),
+                    (false, Some(c)) => format!("{} LIKE {} ESCAPE '{c}'", n[0], n[1]),
+                };
+                Ok(NamedExpr::new(Expr::Like(Like::new(false, Box::new(l), Box::new(r), escape, ci)), name))
             }
             "when" | "case_when" => {
                 let mut pairs = vec![];
@@ -362,6 +381,25 @@ impl Planner<'_> {
                     Expr::Case(Case::new(None, vec![(Box::new(isnan), Box::new(y))], Some(Box::new(x)))),
                     format!("nanvl({})", n.join(", ")),
                 ))
+            }
+            // replace(s, search): the replacement defaults to ''.
+            "replace" if a.len() == 2 => {
+                a.push(lit(""));
+                self.call_registry("replace", a, false, format!("replace({}, {}, )", n[0], n[1]))
+            }
+            // levenshtein(a, b, threshold): -1 past the threshold.
+            "levenshtein" if a.len() == 3 => {
+                let threshold = a.pop().unwrap_or_else(|| lit(ScalarValue::Null));
+                let distance = self.call_registry("levenshtein", a, false, String::new())?.expr;
+                let e = Expr::Case(Case::new(
+                    None,
+                    vec![
+                        (Box::new(threshold.clone().is_null()), Box::new(lit(ScalarValue::Int32(None)))),
+                        (Box::new(distance.clone().gt(threshold)), Box::new(lit(-1i32))),
+                    ],
+                    Some(Box::new(distance)),
+                ));
+                Ok(NamedExpr::new(e, format!("levenshtein({})", n.join(", "))))
             }
             "asc" | "desc" | "asc_nulls_first" | "asc_nulls_last" | "desc_nulls_first" | "desc_nulls_last" => {
                 Err(analysis(format!("{orig}() is only valid in a sort")))

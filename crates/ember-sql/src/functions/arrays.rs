@@ -87,6 +87,51 @@ impl ScalarUDFImpl for ListOrText {
     }
 }
 
+/// An array function that is NULL for a NULL array, as Spark's are:
+/// DataFusion's `array_append(NULL, 4)` is `[4]`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct NullForNullArray {
+    inner: ScalarUDF,
+}
+
+impl ScalarUDFImpl for NullForNullArray {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn aliases(&self) -> &[String] {
+        self.inner.aliases()
+    }
+
+    fn signature(&self) -> &Signature {
+        self.inner.signature()
+    }
+
+    fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
+        super::coerced_types(types, &self.inner)
+    }
+
+    fn return_type(&self, types: &[DataType]) -> Result<DataType> {
+        self.inner.return_type(types)
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        self.inner.return_field_from_args(args)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let array = args.args.first().map(|a| a.to_array(rows)).transpose()?;
+        let out = self.inner.invoke_with_args(args)?;
+        match array {
+            Some(array) if array.null_count() > 0 => {
+                Ok(ColumnarValue::Array(nullif(&out.to_array(rows)?, &is_null(&array)?)?))
+            }
+            _ => Ok(out),
+        }
+    }
+}
+
 /// `array_position(array, x)`: the 1-based index of the first `x`, 0 when
 /// absent, as a bigint (DataFusion's is NULL when absent, and unsigned).
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -197,7 +242,8 @@ impl ScalarUDFImpl for ArraySize {
 }
 
 /// Registers `reverse` and `concat` over the session's string versions,
-/// and `array_position` and `array_size`.
+/// `array_append` NULL for a NULL array, and `array_position` and
+/// `array_size`.
 pub fn register(ctx: &datafusion::prelude::SessionContext) {
     use datafusion::execution::FunctionRegistry;
     use datafusion::functions_nested::{concat::array_concat_udf, reverse::array_reverse_udf};
@@ -205,6 +251,9 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
         if let Ok(text) = ctx.udf(name) {
             ctx.register_udf(ScalarUDF::from(ListOrText::new(text.as_ref().clone(), list.as_ref().clone())));
         }
+    }
+    if let Ok(append) = ctx.udf("array_append") {
+        ctx.register_udf(ScalarUDF::from(NullForNullArray { inner: append.as_ref().clone() }));
     }
     ctx.register_udf(ScalarUDF::from(ArrayPosition::new()));
     ctx.register_udf(ScalarUDF::from(ArraySize::new()));

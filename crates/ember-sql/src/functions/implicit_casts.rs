@@ -317,6 +317,98 @@ impl datafusion::logical_expr::expr_rewriter::FunctionRewrite for LikeText {
                 .unwrap_or_else(|| datafusion::logical_expr::cast(e, DataType::Utf8));
             changed = true;
         }
+        // DataFusion runs LIKE with `\\` as the escape only.
+        if let Some(escape) = like.escape_char.filter(|c| *c != '\\') {
+            *like.pattern = match like.pattern.as_ref() {
+                Expr::Literal(ScalarValue::Utf8(Some(p)) | ScalarValue::Utf8View(Some(p)), _) => {
+                    Expr::Literal(ScalarValue::Utf8(Some(backslash_escaped(p, escape)?)), None)
+                }
+                p => ScalarUDF::from(LikeEscape::new(escape)).call(vec![p.clone()]),
+            };
+            like.escape_char = None;
+            changed = true;
+        }
         Ok(if changed { Transformed::yes(Expr::Like(like)) } else { Transformed::no(Expr::Like(like)) })
+    }
+}
+
+/// A LIKE pattern escaped by `escape` as the same pattern escaped by a
+/// backslash: `a/_b` with `/` is `a\\_b`; a backslash itself is then
+/// literal. The escape may precede only `_`, `%` and itself, as in Spark.
+fn backslash_escaped(pattern: &str, escape: char) -> Result<String> {
+    let mut out = String::with_capacity(pattern.len() + 2);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c == escape => match chars.next() {
+                Some(n @ ('%' | '_')) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                Some(n) if n == escape => out.push_str(&regex_literal(n)),
+                Some(n) => {
+                    return datafusion::common::plan_err!(
+                        "[INVALID_FORMAT.ESC_IN_THE_MIDDLE] The format is invalid: '{pattern}'. The escape character is not allowed to precede '{n}'."
+                    );
+                }
+                None => {
+                    return datafusion::common::plan_err!(
+                        "[INVALID_FORMAT.ESC_AT_THE_END] The format is invalid: '{pattern}'. The escape character is not allowed to end with."
+                    );
+                }
+            },
+            c => out.push_str(&regex_literal(c)),
+        }
+    }
+    Ok(out)
+}
+
+/// The LIKE patterns of a column, escaped by a character other than a
+/// backslash, as backslash-escaped ones (see [`backslash_escaped`]).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct LikeEscape {
+    escape: char,
+    signature: Signature,
+}
+
+impl LikeEscape {
+    fn new(escape: char) -> Self {
+        Self {
+            escape,
+            signature: Signature::exact(vec![DataType::Utf8], datafusion::logical_expr::Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for LikeEscape {
+    fn name(&self) -> &str {
+        "ember_like_escape"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        use datafusion::arrow::array::{AsArray, StringArray};
+        let patterns = args.args[0].to_array(args.number_rows)?;
+        let escaped: StringArray = patterns
+            .as_string::<i32>()
+            .iter()
+            .map(|p| p.map(|p| backslash_escaped(p, self.escape)).transpose())
+            .collect::<Result<_>>()?;
+        Ok(ColumnarValue::Array(Arc::new(escaped)))
+    }
+}
+
+/// `c` as a literal character of a backslash-escaped LIKE pattern.
+fn regex_literal(c: char) -> String {
+    match c {
+        '\\' | '%' | '_' => format!("\\{c}"),
+        c => c.to_string(),
     }
 }

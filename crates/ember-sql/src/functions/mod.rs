@@ -172,6 +172,8 @@ pub const SPARK_NAMES: &[(&str, &str)] = &[
     // Spark's removes every occurrence; DataFusion's `array_remove` the first.
     ("array_remove", "array_remove_all"),
     ("current_timestamp", "now"),
+    // Spark's skips NULLs; DataFusion's keeps them.
+    ("array_agg", "collect_list"),
 ];
 
 /// The arguments Spark shows in a function's name: the defaults a call
@@ -185,6 +187,7 @@ pub fn shown_args(name: &str, args: &mut Vec<String>) {
     let defaults: &[&str] = match (name, args.len()) {
         ("split", 2) => &["-1"],
         ("substr", 2) => &["2147483647"],
+        ("replace", 2) => &[""],
         ("round" | "bround", 1) => &["0"],
         ("months_between", 2) => &["true"],
         ("from_unixtime" | "unix_timestamp", 1) => &["yyyy-MM-dd HH:mm:ss"],
@@ -244,6 +247,7 @@ pub fn pretty_name(name: &str, args: usize) -> String {
     ];
     match name {
         "log" if args == 2 => "LOG".to_string(),
+        "array_agg" => "collect_list".to_string(),
         // ceil(x, scale) keeps its case.
         "ceil" | "floor" if args == 1 => name.to_ascii_uppercase(),
         n if UPPER.contains(&n) => n.to_ascii_uppercase(),

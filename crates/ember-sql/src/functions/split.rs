@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListBuilder, StringBuilder};
-use datafusion::arrow::datatypes::{DataType, Field};
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type};
+use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -43,35 +44,35 @@ impl ScalarUDFImpl for SplitRegex {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
-        let (s, p, limit) = match args.args.as_slice() {
-            [s, p] => (s, p, -1),
-            [s, p, ColumnarValue::Scalar(ScalarValue::Int32(Some(l)))] => (s, p, *l),
-            [_, _, ColumnarValue::Scalar(_)] => {
-                return Ok(ColumnarValue::Scalar(ScalarValue::try_from(&self.return_type(&[])?)?));
-            }
-            _ => return exec_err!("split takes a string, a regex and an optional literal limit"),
+        let column = |i: usize, t: &DataType| -> Result<Option<ArrayRef>> {
+            args.args.get(i).map(|a| Ok(cast(&a.to_array(n)?, t)?)).transpose()
         };
-        let pattern = match p {
-            ColumnarValue::Scalar(
-                ScalarValue::Utf8(Some(p)) | ScalarValue::LargeUtf8(Some(p)) | ScalarValue::Utf8View(Some(p)),
-            ) => p.clone(),
-            ColumnarValue::Scalar(_) => {
-                return Ok(ColumnarValue::Scalar(ScalarValue::try_from(&self.return_type(&[])?)?));
-            }
-            ColumnarValue::Array(_) => return exec_err!("split expects a literal pattern"),
+        let (Some(strings), Some(patterns)) = (column(0, &DataType::Utf8)?, column(1, &DataType::Utf8)?) else {
+            return exec_err!("split takes a string, a regex and an optional limit");
         };
-        let re = regex::Regex::new(&pattern)
-            .map_err(|e| datafusion::common::DataFusionError::Execution(format!("invalid regex {pattern}: {e}")))?;
-        let arr = s.to_array(n)?;
-        let arr = datafusion::arrow::compute::cast(&arr, &DataType::Utf8)?;
-        let strings = arr.as_string::<i32>();
+        let limits = column(2, &DataType::Int32)?;
+        let (strings, patterns) = (strings.as_string::<i32>(), patterns.as_string::<i32>());
+        let limits = limits.as_ref().map(|l| l.as_primitive::<Int32Type>());
         let mut b =
             ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new("element", DataType::Utf8, true)));
-        for i in 0..strings.len() {
-            if strings.is_null(i) {
+        // Patterns are mostly one literal: compile each distinct run once.
+        let mut compiled: Option<(String, regex::Regex)> = None;
+        for i in 0..n {
+            if strings.is_null(i) || patterns.is_null(i) || limits.is_some_and(|l| l.is_null(i)) {
                 b.append(false);
                 continue;
             }
+            let pattern = patterns.value(i);
+            let re = match &compiled {
+                Some((p, re)) if p == pattern => re,
+                _ => {
+                    let re = regex::Regex::new(pattern).map_err(|e| {
+                        datafusion::common::DataFusionError::Execution(format!("invalid regex {pattern}: {e}"))
+                    })?;
+                    &compiled.insert((pattern.to_string(), re)).1
+                }
+            };
+            let limit = limits.map_or(-1, |l| l.value(i));
             let v = strings.value(i);
             let mut parts: Vec<&str> =
                 if limit > 0 { re.splitn(v, limit as usize).collect() } else { re.split(v).collect() };
