@@ -406,6 +406,18 @@ def test_repartition_by_column_keeps_rows(spark):
     assert sorted(r.id for r in df.collect()) == list(range(20))
 
 
+def test_repartition_by_column_gives_n_partitions_grouped_by_key(spark):
+    # DataFusion would drop a hash repartition no operator above needs.
+    df = spark.range(0, 64, 1, 9).withColumn("k", col("id") % 40).repartition(7, "k")
+    parts = df.select("k", F.spark_partition_id().alias("p")).distinct().collect()
+    assert sorted({r.p for r in parts}) == list(range(7))
+    assert len({r.k for r in parts}) == len(parts), "each key lives in one partition"
+    # range(0, 64, 1, 9): nine partitions of 7 or 8 rows.
+    sizes = spark.range(0, 64, 1, 9).groupBy(F.spark_partition_id().alias("p")).count().collect()
+    assert sorted(r.p for r in sizes) == list(range(9))
+    assert {r["count"] for r in sizes} <= {7, 8}
+
+
 def test_coalesce_to_one_partition(spark):
     df = spark.range(0, 50, 1, 4).coalesce(1).select(F.spark_partition_id().alias("p"))
     assert {r.p for r in df.collect()} == {0}

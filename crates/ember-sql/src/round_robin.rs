@@ -1,16 +1,17 @@
-//! `repartition(n)` and `coalesce(n)`: exactly `n` partitions, rows spread
-//! evenly over them, as in Spark.
+//! `repartition(n)`, `coalesce(n)` and `repartition(n, cols)`: exactly `n`
+//! partitions, as in Spark; round-robin rows spread evenly over them.
 //!
-//! Both plan as a round-robin repartition, which DataFusion's distribution
-//! rule removes and replaces with its own choice of partitions (the
-//! session's parallelism). It also deals whole batches, so 100 rows in one
-//! batch all land in one partition. So [`KeepRoundRobin`] runs before
-//! DataFusion's rules and hides each planned round-robin repartition in a
+//! They plan as a round-robin or hash repartition, which DataFusion's
+//! distribution rule removes and replaces with its own choice of
+//! partitions (the session's parallelism, or none where no operator above
+//! needs one). A round-robin repartition also deals whole batches, so 100
+//! rows in one batch all land in one partition. So [`KeepRoundRobin`] runs
+//! before DataFusion's rules and hides each planned repartition in a
 //! [`RoundRobinRows`] node they leave alone; [`RestoreRoundRobin`] runs
-//! after them and turns the node back into a round-robin repartition over
-//! a [`SliceBatchesExec`], which cuts each batch into `n` slices so that
-//! every partition gets a share of every batch. Stages in a cluster are cut
-//! at that repartition like any other.
+//! after them and turns the node back into its repartition, a round-robin
+//! one over a [`SliceBatchesExec`], which cuts each batch into `n` slices so
+//! that every partition gets a share of every batch. Stages in a cluster
+//! are cut at that repartition like any other.
 
 use std::any::Any;
 use std::fmt;
@@ -30,24 +31,28 @@ use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
 use futures::{Stream, StreamExt};
 
-/// A planned round-robin repartition to `n` partitions, between
+/// A planned round-robin or hash repartition to `n` partitions, between
 /// [`KeepRoundRobin`] and [`RestoreRoundRobin`]; it never runs.
 #[derive(Debug)]
 pub struct RoundRobinRows {
     input: Arc<dyn ExecutionPlan>,
+    /// The planned partitioning: `RoundRobinBatch(n)` or `Hash(exprs, n)`.
+    partitioning: Partitioning,
     properties: Arc<PlanProperties>,
 }
 
 impl RoundRobinRows {
-    fn new(input: Arc<dyn ExecutionPlan>, n: usize) -> Self {
+    fn new(input: Arc<dyn ExecutionPlan>, partitioning: Partitioning) -> Self {
         let p = input.properties();
+        // Unknown to the operators above: a join must not take a hash
+        // partitioning into `n` for its own.
         let properties = Arc::new(PlanProperties::new(
             p.eq_properties.clone(),
-            Partitioning::UnknownPartitioning(n),
+            Partitioning::UnknownPartitioning(partitioning.partition_count()),
             p.emission_type,
             p.boundedness,
         ));
-        Self { input, properties }
+        Self { input, partitioning, properties }
     }
 
     fn partitions(&self) -> usize {
@@ -57,7 +62,7 @@ impl RoundRobinRows {
 
 impl DisplayAs for RoundRobinRows {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "RoundRobinRows: partitions={}", self.partitions())
+        write!(f, "RoundRobinRows: partitioning={}", self.partitioning)
     }
 }
 
@@ -85,7 +90,7 @@ impl ExecutionPlan for RoundRobinRows {
         if children.len() != 1 {
             return internal_err!("RoundRobinRows has one child");
         }
-        Ok(Arc::new(Self::new(children.swap_remove(0), self.partitions())))
+        Ok(Arc::new(Self::new(children.swap_remove(0), self.partitioning.clone())))
     }
 
     fn execute(&self, _partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
@@ -93,8 +98,8 @@ impl ExecutionPlan for RoundRobinRows {
     }
 }
 
-/// Hides each round-robin repartition the planner made (see the module
-/// docs). Runs first.
+/// Hides each repartition the planner made (see the module docs): at this
+/// point they are all the user's. Runs first.
 #[derive(Debug, Default)]
 pub struct KeepRoundRobin;
 
@@ -104,10 +109,11 @@ impl PhysicalOptimizerRule for KeepRoundRobin {
             let Some(r) = (node.as_ref() as &dyn Any).downcast_ref::<RepartitionExec>() else {
                 return Ok(Transformed::no(node));
             };
-            let Partitioning::RoundRobinBatch(n) = r.partitioning() else {
+            if !matches!(r.partitioning(), Partitioning::RoundRobinBatch(_) | Partitioning::Hash(..)) {
                 return Ok(Transformed::no(node));
-            };
-            Ok(Transformed::yes(Arc::new(RoundRobinRows::new(Arc::clone(r.input()), *n)) as Arc<dyn ExecutionPlan>))
+            }
+            let hidden = RoundRobinRows::new(Arc::clone(r.input()), r.partitioning().clone());
+            Ok(Transformed::yes(Arc::new(hidden) as Arc<dyn ExecutionPlan>))
         })
         .map(|t| t.data)
     }
@@ -147,9 +153,13 @@ impl PhysicalOptimizerRule for RestoreRoundRobin {
                 return Ok(Transformed::no(node));
             };
             let n = r.partitions();
-            let input =
-                if n > 1 { Arc::new(SliceBatchesExec::new(Arc::clone(&r.input), n)) } else { Arc::clone(&r.input) };
-            let repartition = RepartitionExec::try_new(input, Partitioning::RoundRobinBatch(n))?;
+            let repartition = match &r.partitioning {
+                Partitioning::RoundRobinBatch(_) if n > 1 => {
+                    let sliced = Arc::new(SliceBatchesExec::new(Arc::clone(&r.input), n));
+                    RepartitionExec::try_new(sliced, Partitioning::RoundRobinBatch(n))?
+                }
+                p => RepartitionExec::try_new(Arc::clone(&r.input), p.clone())?,
+            };
             Ok(Transformed::yes(Arc::new(repartition) as Arc<dyn ExecutionPlan>))
         })
         .map(|t| t.data)
@@ -242,10 +252,15 @@ impl Stream for SliceStream {
             }
             match self.input.poll_next_unpin(cx) {
                 Poll::Ready(Some(Ok(batch))) => {
+                    // Slice i is rows [i·rows/slices, (i+1)·rows/slices): sizes
+                    // differ by at most one, as Spark's range partitions do.
                     let rows = batch.num_rows();
-                    let step = rows.div_ceil(self.slices).max(1);
-                    let mut slices: Vec<RecordBatch> =
-                        (0..rows).step_by(step).map(|start| batch.slice(start, step.min(rows - start))).collect();
+                    let bound = |i: usize| i * rows / self.slices;
+                    let mut slices: Vec<RecordBatch> = (0..self.slices)
+                        .map(|i| (bound(i), bound(i + 1)))
+                        .filter(|(start, end)| end > start)
+                        .map(|(start, end)| batch.slice(start, end - start))
+                        .collect();
                     slices.reverse();
                     self.pending = slices;
                 }
