@@ -167,6 +167,21 @@ def test_cast_string_to_date_and_timestamp(spark):
     )
 
 
+def test_sql_timestamp_ntz_and_spark_type_names(spark):
+    df = spark.sql(
+        "SELECT TIMESTAMP_NTZ '2024-01-01 10:00:00' a, CAST('2024-01-02 03:04:05' AS TIMESTAMP_NTZ) b, "
+        "CAST('2024-01-01 10:00:00' AS TIMESTAMP_LTZ) c, CAST(1 AS LONG) d, CAST(1 AS SHORT) e, CAST(1 AS BYTE) f"
+    )
+    assert_df(
+        df,
+        [("a", "timestamp_ntz"), ("b", "timestamp_ntz"), ("c", "timestamp"), ("d", "bigint"), ("e", "smallint"),
+         ("f", "tinyint")],
+        [(datetime.datetime(2024, 1, 1, 10), datetime.datetime(2024, 1, 2, 3, 4, 5), datetime.datetime(2024, 1, 1, 10),
+          1, 1, 1)],
+    )
+    assert spark.sql("SELECT TIMESTAMP_NTZ '2024-01-01 10:00:00'").columns == ["TIMESTAMP_NTZ '2024-01-01 10:00:00'"]
+
+
 def test_cast_to_string(spark):
     df = spark.sql(
         "SELECT CAST(1.0D AS STRING), CAST(true AS STRING), CAST(DATE'2024-01-02' AS STRING), "

@@ -149,6 +149,23 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
                 Expr::Floor { expr, field: datafusion::sql::sqlparser::ast::CeilFloorKind::Scale(v) } => {
                     *e = call("floor", &[expr, &Expr::Value(v.clone())]);
                 }
+                // Spark's type names DataFusion lacks: SHORT, BYTE, LONG,
+                // TIMESTAMP_NTZ (a timestamp without time zone, in microseconds)
+                // and TIMESTAMP_LTZ (TIMESTAMP).
+                Expr::Cast { data_type, .. } => {
+                    if let Some(t) = spark_sql_type(data_type) {
+                        *data_type = t;
+                    }
+                }
+                Expr::TypedString(t) if spark_sql_type(&t.data_type).is_some() => {
+                    *e = Expr::Cast {
+                        kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+                        expr: Box::new(Expr::Value(t.value.clone())),
+                        data_type: spark_sql_type(&t.data_type).unwrap_or_else(|| t.data_type.clone()),
+                        array: false,
+                        format: None,
+                    };
+                }
                 // `~x`, which DataFusion does not plan.
                 Expr::UnaryOp { op: datafusion::sql::sqlparser::ast::UnaryOperator::BitwiseNot, expr } => {
                     *e = call("bitwise_not", &[expr]);
@@ -167,6 +184,25 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
         }
     }
     let _ = node.visit(&mut Rewrite);
+}
+
+/// A Spark SQL type name DataFusion does not plan, as one it does.
+fn spark_sql_type(t: &datafusion::sql::sqlparser::ast::DataType) -> Option<datafusion::sql::sqlparser::ast::DataType> {
+    use datafusion::sql::sqlparser::ast::{DataType, TimezoneInfo};
+    // Microseconds and no zone: `crate::sql_types` leaves this one as it is.
+    let ntz = DataType::Timestamp(Some(6), TimezoneInfo::WithoutTimeZone);
+    match t {
+        DataType::TimestampNtz(_) => Some(ntz),
+        DataType::Custom(name, args) if args.is_empty() => match name.to_string().to_ascii_uppercase().as_str() {
+            "TIMESTAMP_NTZ" => Some(ntz),
+            "TIMESTAMP_LTZ" => Some(DataType::Timestamp(None, TimezoneInfo::None)),
+            "LONG" => Some(DataType::BigInt(None)),
+            "SHORT" => Some(DataType::SmallInt(None)),
+            "BYTE" => Some(DataType::TinyInt(None)),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// `stack(n, v1, v2, …)`: n rows of the values in order, in columns col0,

@@ -387,8 +387,10 @@ fn type_name(t: &DataType) -> Option<String> {
             "SHORT" => "SMALLINT".into(),
             "BYTE" => "TINYINT".into(),
             "TIMESTAMP_NTZ" => "TIMESTAMP_NTZ".into(),
+            "TIMESTAMP_LTZ" => "TIMESTAMP".into(),
             _ => return None,
         },
+        DataType::TimestampNtz(_) => "TIMESTAMP_NTZ".into(),
         _ => return None,
     })
 }

@@ -144,10 +144,12 @@ fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transform
                 None => Transformed::no(Expr::Cast(c)),
             }
         }
-        Expr::Cast(c) if matches!(c.field.data_type(), DataType::Timestamp(_, None)) => {
+        // SQL's TIMESTAMP is the session's zone's; TIMESTAMP_NTZ, in
+        // microseconds (`crate::dialect`), has none.
+        Expr::Cast(c) if matches!(c.field.data_type(), DataType::Timestamp(u, None) if *u != TimeUnit::Microsecond) => {
             Transformed::yes(Expr::Cast(Cast::new(c.expr, spark_timestamp(how))))
         }
-        Expr::TryCast(c) if matches!(c.field.data_type(), DataType::Timestamp(_, None)) => {
+        Expr::TryCast(c) if matches!(c.field.data_type(), DataType::Timestamp(u, None) if *u != TimeUnit::Microsecond) => {
             Transformed::yes(Expr::TryCast(TryCast::new(c.expr, spark_timestamp(how))))
         }
         Expr::Literal(ScalarValue::Int64(Some(v)), meta) if i32::try_from(v).is_ok() => {
