@@ -229,6 +229,17 @@ def test_case_expression_and_string_concat(spark, views):
     assert_rows(df, [("Alice!", "low"), ("Bob!", "high"), ("Carol!", "high")])
 
 
+def test_subquery_order_by_orders_the_rows_above(spark):
+    # DataFusion drops a subquery's ORDER BY without a LIMIT; Spark keeps it.
+    df = spark.sql("SELECT id + 1 AS n FROM (SELECT id FROM range(5) ORDER BY id DESC)")
+    assert [r.n for r in df.collect()] == [5, 4, 3, 2, 1]
+    firsts = spark.sql(
+        "SELECT k, first(v) AS f, last(v) AS l FROM "
+        "(SELECT * FROM VALUES ('a', 1, 2), ('a', 2, 1), ('a', 3, 3) AS t(k, v, ts) ORDER BY ts) GROUP BY k"
+    )
+    assert [tuple(r) for r in firsts.collect()] == [("a", 2, 3)]
+
+
 def test_order_by_ordinal_and_limit(spark, views):
     df = spark.sql("SELECT name, salary FROM sql_emp ORDER BY 2 DESC LIMIT 2")
     assert_rows(df, [("Bob", 1500.0), ("Carol", 1200.0)], ordered=True)

@@ -94,6 +94,9 @@ impl SparkSession {
         // Identifiers carry their source spans: `crate::sql_using` tells a
         // spelled-out column list from `*` by them.
         opts.sql_parser.collect_spans = true;
+        // A subquery's ORDER BY orders its rows for the query above, as in
+        // Spark (`SELECT * FROM (… ORDER BY x)`, first() over it).
+        opts.sql_parser.enable_subquery_sort_elimination = false;
         opts.execution.time_zone = Some(tz.clone());
         opts.execution.parquet.pushdown_filters = false;
         if runner.is_some() {
