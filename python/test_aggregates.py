@@ -103,6 +103,12 @@ def test_first_and_last_follow_a_sorted_input(spark):
     assert_rows(out, [("a", 7, None, 7, 2), ("b", 5, 1, 5, 1)])
     latest = df.orderBy(F.desc("ts")).filter("v > 0").groupBy("k").agg(F.first("v").alias("v"))
     assert_rows(latest, [("a", 2), ("b", 1)])
+    # collect_list keeps the sorted order too, also when a select dropped the
+    # sort column; a group without values collects [].
+    lists = df.orderBy("ts").select("k", "v").groupBy("k").agg(F.collect_list("v").alias("l"))
+    assert_df(lists, [("k", "string"), ("l", "array<int>")], [("a", [7, 2]), ("b", [5, 1])])
+    empty = df.where("v IS NULL").orderBy("ts").groupBy("k").agg(F.collect_list("v").alias("l"))
+    assert_rows(empty, [("a", [])])
 
 
 def test_first_on_single_row_groups(sales):

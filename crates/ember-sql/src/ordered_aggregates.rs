@@ -3,18 +3,23 @@
 //! so this gives each group's value of the earliest `ts`. DataFusion drops
 //! a sort its parent does not require, and `first_value` without an
 //! ORDER BY requires none, so the rows arrive in any order.
-//! [`OrderedAggregates`] gives such aggregates over a sort that sort's
-//! ordering, which keeps the sort.
+//! [`OrderedAggregates`] gives such aggregates over a sort the sort's
+//! ordering as their own ORDER BY. `collect_list`, which takes none,
+//! becomes an ordered `array_agg` that skips NULLs, and `[]` for a group
+//! without values, as Spark's is.
 
-use datafusion::common::Result;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::Transformed;
-use datafusion::logical_expr::expr::{AggregateFunction, Sort};
-use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan};
+use datafusion::common::{Column, Result, ScalarValue};
+use datafusion::logical_expr::expr::{AggregateFunction, NullTreatment, Sort};
+use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, Projection, cast, lit};
 use datafusion::optimizer::AnalyzerRule;
 
 /// Aggregates whose result depends on the order of their input rows.
-const ORDER_SENSITIVE: &[&str] = &["first_value", "last_value", "array_agg"];
+const ORDER_SENSITIVE: &[&str] = &["first_value", "last_value", "array_agg", "collect_list"];
 
 #[derive(Debug, Default)]
 pub struct OrderedAggregates;
@@ -31,24 +36,58 @@ impl AnalyzerRule for OrderedAggregates {
                 if !a.aggr_expr.iter().any(|e| unordered_sensitive(e).is_some()) {
                     return Ok(Transformed::no(node));
                 }
-                let Some(order) = input_order(&a.input) else { return Ok(Transformed::no(node)) };
+                let Some((input, order)) = ordered_input(&a.input)? else { return Ok(Transformed::no(node)) };
+                // Each collect_list made an array_agg: its output index and type.
+                let first_aggr = a.schema.fields().len() - a.aggr_expr.len();
+                let mut lists: Vec<(usize, DataType)> = vec![];
                 let aggr_expr = a
                     .aggr_expr
                     .iter()
-                    .map(|e| {
+                    .enumerate()
+                    .map(|(i, e)| {
                         let Some(f) = unordered_sensitive(e) else { return Ok(e.clone()) };
                         let mut ordered = f.clone();
                         ordered.params.order_by = order.clone();
+                        if f.func.name() == "collect_list" {
+                            ordered.func = datafusion::functions_aggregate::array_agg::array_agg_udaf();
+                            ordered.params.null_treatment = Some(NullTreatment::IgnoreNulls);
+                            lists.push((first_aggr + i, a.schema.field(first_aggr + i).data_type().clone()));
+                        }
                         // The output keeps its name: the plan above reads it.
                         let name = e.schema_name().to_string();
                         Ok(Expr::AggregateFunction(ordered).alias(name))
                     })
                     .collect::<Result<Vec<_>>>()?;
-                let a = Aggregate::try_new(a.input.clone(), a.group_expr.clone(), aggr_expr)?;
-                Ok(Transformed::yes(LogicalPlan::Aggregate(a)))
+                let aggregate =
+                    LogicalPlan::Aggregate(Aggregate::try_new(Arc::new(input), a.group_expr.clone(), aggr_expr)?);
+                if lists.is_empty() {
+                    return Ok(Transformed::yes(aggregate));
+                }
+                Ok(Transformed::yes(empty_lists_for_no_values(aggregate, &lists)?))
             })?
             .data)
     }
+}
+
+/// A projection of `aggregate` in which each listed array_agg column is
+/// `[]` where the group had no values (array_agg gives NULL), in the type
+/// collect_list had.
+fn empty_lists_for_no_values(aggregate: LogicalPlan, lists: &[(usize, DataType)]) -> Result<LogicalPlan> {
+    let exprs = aggregate
+        .schema()
+        .iter()
+        .enumerate()
+        .map(|(i, (qualifier, field))| {
+            let column = Expr::Column(Column::from((qualifier, field)));
+            let Some((_, list_type)) = lists.iter().find(|(at, _)| *at == i) else { return Ok(column) };
+            let DataType::List(element) = list_type else { return Ok(column) };
+            let empty = ScalarValue::List(ScalarValue::new_list_nullable(&[], element.data_type()));
+            let filled =
+                datafusion::functions::core::expr_fn::coalesce(vec![cast(column, list_type.clone()), lit(empty)]);
+            Ok(filled.alias_qualified(qualifier.cloned(), field.name()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(aggregate))?))
 }
 
 /// The order-sensitive aggregate call `e` makes, when it has no ordering
@@ -68,26 +107,37 @@ fn unordered_sensitive(e: &Expr) -> Option<&AggregateFunction> {
     }
 }
 
-/// The ordering of a sort right below (through projections that keep the
-/// sort's columns), as expressions of the aggregate's input.
-fn input_order(plan: &LogicalPlan) -> Option<Vec<Sort>> {
-    match plan {
-        LogicalPlan::Sort(s) if s.fetch.is_none() => {
-            s.expr.iter().all(|o| matches!(o.expr, Expr::Column(_))).then(|| s.expr.clone())
+/// The aggregate's input with a sort right below it (through filters and
+/// projections) and that sort's ordering; projections that dropped a sort
+/// column list it again, so the aggregate can order by it.
+fn ordered_input(plan: &LogicalPlan) -> Result<Option<(LogicalPlan, Vec<Sort>)>> {
+    Ok(match plan {
+        LogicalPlan::Sort(s) if s.fetch.is_none() && s.expr.iter().all(|o| matches!(o.expr, Expr::Column(_))) => {
+            Some((plan.clone(), s.expr.clone()))
         }
+        LogicalPlan::Filter(f) => match ordered_input(&f.input)? {
+            Some((input, order)) => {
+                let filter = datafusion::logical_expr::Filter::try_new(f.predicate.clone(), Arc::new(input))?;
+                Some((LogicalPlan::Filter(filter), order))
+            }
+            None => None,
+        },
         LogicalPlan::Projection(p) => {
-            let order = input_order(&p.input)?;
-            // Each sort column must pass through the projection unchanged.
-            order
-                .into_iter()
-                .map(|o| {
-                    let Expr::Column(c) = &o.expr else { return None };
-                    let passed = p.expr.iter().any(|e| matches!(e, Expr::Column(pc) if pc == c));
-                    passed.then_some(o)
-                })
-                .collect()
+            let Some((input, order)) = ordered_input(&p.input)? else { return Ok(None) };
+            let mut exprs = p.expr.clone();
+            for o in &order {
+                let Expr::Column(c) = &o.expr else { return Ok(None) };
+                if exprs.iter().any(|e| matches!(e, Expr::Column(pc) if pc == c)) {
+                    continue;
+                }
+                // A column of that name the projection makes otherwise.
+                if p.schema.fields().iter().any(|f| f.name() == &c.name) {
+                    return Ok(None);
+                }
+                exprs.push(Expr::Column(c.clone()));
+            }
+            Some((LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(input))?), order))
         }
-        LogicalPlan::Filter(f) => input_order(&f.input),
         _ => None,
-    }
+    })
 }
