@@ -112,9 +112,10 @@ impl Dialect for SparkSql {
 
 /// Spark operators DataFusion's SQL planner lacks, as forms it plans:
 /// `a DIV b` becomes `div(a, b)`, `s RLIKE p` `regexp_like(s, p)`, `~x`
-/// `bitwise_not(x)`, `ceil(x, 1)` a call of `ceil`, `struct(..)` a `named_struct` with Spark's field
-/// names, and a field of an expression's struct, `struct(1 AS p).p`, is
-/// looked up by the field's name as a string. Function calls of other
+/// `bitwise_not(x)`, `ceil(x, 1)` a call of `ceil`, Spark's type names
+/// (`TIMESTAMP_NTZ`, `SHORT`) ones DataFusion knows, `struct(..)` a
+/// `named_struct` with Spark's field names, and a field of an expression's
+/// struct, `struct(1 AS p).p`, is looked up by the field's name as a string. Function calls of other
 /// forms: `spark_function`.
 pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut V) {
     use datafusion::sql::sqlparser::ast::{BinaryOperator, VisitorMut};

@@ -5,9 +5,9 @@
 //! distribution rule removes and replaces with its own choice of
 //! partitions (the session's parallelism, or none where no operator above
 //! needs one). A round-robin repartition also deals whole batches, so 100
-//! rows in one batch all land in one partition. So [`KeepRoundRobin`] runs
+//! rows in one batch all land in one partition. So [`KeepRepartitions`] runs
 //! before DataFusion's rules and hides each planned repartition in a
-//! [`RoundRobinRows`] node they leave alone; [`RestoreRoundRobin`] runs
+//! [`PlannedRepartition`] node they leave alone; [`RestoreRepartitions`] runs
 //! after them and turns the node back into its repartition, a round-robin
 //! one over a [`SliceBatchesExec`], which cuts each batch into `n` slices so
 //! that every partition gets a share of every batch. Stages in a cluster
@@ -32,16 +32,16 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Par
 use futures::{Stream, StreamExt};
 
 /// A planned round-robin or hash repartition to `n` partitions, between
-/// [`KeepRoundRobin`] and [`RestoreRoundRobin`]; it never runs.
+/// [`KeepRepartitions`] and [`RestoreRepartitions`]; it never runs.
 #[derive(Debug)]
-pub struct RoundRobinRows {
+pub struct PlannedRepartition {
     input: Arc<dyn ExecutionPlan>,
     /// The planned partitioning: `RoundRobinBatch(n)` or `Hash(exprs, n)`.
     partitioning: Partitioning,
     properties: Arc<PlanProperties>,
 }
 
-impl RoundRobinRows {
+impl PlannedRepartition {
     fn new(input: Arc<dyn ExecutionPlan>, partitioning: Partitioning) -> Self {
         let p = input.properties();
         // Unknown to the operators above: a join must not take a hash
@@ -60,15 +60,15 @@ impl RoundRobinRows {
     }
 }
 
-impl DisplayAs for RoundRobinRows {
+impl DisplayAs for PlannedRepartition {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "RoundRobinRows: partitioning={}", self.partitioning)
+        write!(f, "PlannedRepartition: partitioning={}", self.partitioning)
     }
 }
 
-impl ExecutionPlan for RoundRobinRows {
+impl ExecutionPlan for PlannedRepartition {
     fn name(&self) -> &str {
-        "RoundRobinRows"
+        "PlannedRepartition"
     }
 
     fn properties(&self) -> &Arc<PlanProperties> {
@@ -88,22 +88,22 @@ impl ExecutionPlan for RoundRobinRows {
 
     fn with_new_children(self: Arc<Self>, mut children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
         if children.len() != 1 {
-            return internal_err!("RoundRobinRows has one child");
+            return internal_err!("PlannedRepartition has one child");
         }
         Ok(Arc::new(Self::new(children.swap_remove(0), self.partitioning.clone())))
     }
 
     fn execute(&self, _partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
-        internal_err!("RoundRobinRows is replaced before the plan runs")
+        internal_err!("PlannedRepartition is replaced before the plan runs")
     }
 }
 
 /// Hides each repartition the planner made (see the module docs): at this
 /// point they are all the user's. Runs first.
 #[derive(Debug, Default)]
-pub struct KeepRoundRobin;
+pub struct KeepRepartitions;
 
-impl PhysicalOptimizerRule for KeepRoundRobin {
+impl PhysicalOptimizerRule for KeepRepartitions {
     fn optimize(&self, plan: Arc<dyn ExecutionPlan>, _config: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
         plan.transform_up(|node| {
             let Some(r) = (node.as_ref() as &dyn Any).downcast_ref::<RepartitionExec>() else {
@@ -112,14 +112,14 @@ impl PhysicalOptimizerRule for KeepRoundRobin {
             if !matches!(r.partitioning(), Partitioning::RoundRobinBatch(_) | Partitioning::Hash(..)) {
                 return Ok(Transformed::no(node));
             }
-            let hidden = RoundRobinRows::new(Arc::clone(r.input()), r.partitioning().clone());
+            let hidden = PlannedRepartition::new(Arc::clone(r.input()), r.partitioning().clone());
             Ok(Transformed::yes(Arc::new(hidden) as Arc<dyn ExecutionPlan>))
         })
         .map(|t| t.data)
     }
 
     fn name(&self) -> &str {
-        "keep_round_robin"
+        "keep_repartitions"
     }
 
     fn schema_check(&self) -> bool {
@@ -127,13 +127,13 @@ impl PhysicalOptimizerRule for KeepRoundRobin {
     }
 }
 
-/// Turns each [`RoundRobinRows`] back into a round-robin repartition of
+/// Turns each [`PlannedRepartition`] back into a round-robin repartition of
 /// sliced batches, dropping a round-robin repartition DataFusion put right
 /// above it. Runs last.
 #[derive(Debug, Default)]
-pub struct RestoreRoundRobin;
+pub struct RestoreRepartitions;
 
-impl PhysicalOptimizerRule for RestoreRoundRobin {
+impl PhysicalOptimizerRule for RestoreRepartitions {
     fn optimize(&self, plan: Arc<dyn ExecutionPlan>, _config: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
         // DataFusion spreads a node's few partitions over more for the
         // operators above it: undo that, the user chose the number.
@@ -141,7 +141,7 @@ impl PhysicalOptimizerRule for RestoreRoundRobin {
             .transform_up(|node| {
                 if let Some(r) = (node.as_ref() as &dyn Any).downcast_ref::<RepartitionExec>()
                     && matches!(r.partitioning(), Partitioning::RoundRobinBatch(_))
-                    && (r.input().as_ref() as &dyn Any).is::<RoundRobinRows>()
+                    && (r.input().as_ref() as &dyn Any).is::<PlannedRepartition>()
                 {
                     return Ok(Transformed::yes(Arc::clone(r.input())));
                 }
@@ -149,7 +149,7 @@ impl PhysicalOptimizerRule for RestoreRoundRobin {
             })?
             .data;
         plan.transform_up(|node| {
-            let Some(r) = (node.as_ref() as &dyn Any).downcast_ref::<RoundRobinRows>() else {
+            let Some(r) = (node.as_ref() as &dyn Any).downcast_ref::<PlannedRepartition>() else {
                 return Ok(Transformed::no(node));
             };
             let n = r.partitions();
@@ -166,7 +166,7 @@ impl PhysicalOptimizerRule for RestoreRoundRobin {
     }
 
     fn name(&self) -> &str {
-        "restore_round_robin"
+        "restore_repartitions"
     }
 
     fn schema_check(&self) -> bool {

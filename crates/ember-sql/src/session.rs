@@ -134,7 +134,7 @@ impl SparkSession {
             .with_physical_optimizer_rules(first_physical_rules())
             .with_physical_optimizer_rule(Arc::new(crate::dynamic_scan_filters::RuntimeFiltersAboveScans))
             .with_physical_optimizer_rule(Arc::new(crate::partition_id::PartitionIdInProjections))
-            .with_physical_optimizer_rule(Arc::new(crate::round_robin::RestoreRoundRobin));
+            .with_physical_optimizer_rule(Arc::new(crate::round_robin::RestoreRepartitions));
         let promote = crate::functions::promote_strings::PromoteStrings { ansi: ansi.clone() };
         let planners = builder.expr_planners().get_or_insert_with(Vec::new);
         planners.insert(0, Arc::new(promote));
@@ -300,7 +300,7 @@ impl SparkSession {
 /// the planner made it (see `round_robin`).
 fn first_physical_rules() -> Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> {
     let mut rules: Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> = vec![
-        Arc::new(crate::round_robin::KeepRoundRobin),
+        Arc::new(crate::round_robin::KeepRepartitions),
         // Before DataFusion's projection pushdown, which would move a
         // projection calling spark_partition_id() into a file scan, where
         // nothing gives it the partition index. (It runs last too, for the

@@ -333,7 +333,7 @@ impl datafusion::logical_expr::expr_rewriter::FunctionRewrite for LikeText {
 }
 
 /// A LIKE pattern escaped by `escape` as the same pattern escaped by a
-/// backslash: `a/_b` with `/` is `a\\_b`; a backslash itself is then
+/// backslash: `a/_b` with `/` is `a\_b`; a backslash itself is then
 /// literal. The escape may precede only `_`, `%` and itself, as in Spark.
 fn backslash_escaped(pattern: &str, escape: char) -> Result<String> {
     let mut out = String::with_capacity(pattern.len() + 2);
@@ -345,7 +345,7 @@ fn backslash_escaped(pattern: &str, escape: char) -> Result<String> {
                     out.push('\\');
                     out.push(n);
                 }
-                Some(n) if n == escape => out.push_str(&regex_literal(n)),
+                Some(n) if n == escape => out.push_str(&like_literal(n)),
                 Some(n) => {
                     return datafusion::common::plan_err!(
                         "[INVALID_FORMAT.ESC_IN_THE_MIDDLE] The format is invalid: '{pattern}'. The escape character is not allowed to precede '{n}'."
@@ -357,7 +357,7 @@ fn backslash_escaped(pattern: &str, escape: char) -> Result<String> {
                     );
                 }
             },
-            c => out.push_str(&regex_literal(c)),
+            c => out.push_str(&like_literal(c)),
         }
     }
     Ok(out)
@@ -406,7 +406,7 @@ impl ScalarUDFImpl for LikeEscape {
 }
 
 /// `c` as a literal character of a backslash-escaped LIKE pattern.
-fn regex_literal(c: char) -> String {
+fn like_literal(c: char) -> String {
     match c {
         '\\' | '%' | '_' => format!("\\{c}"),
         c => c.to_string(),

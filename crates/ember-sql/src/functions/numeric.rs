@@ -464,7 +464,23 @@ impl ScalarUDFImpl for FormatNumber {
 
 #[cfg(test)]
 mod tests {
-    use super::{Digits, round_f64, round_i64};
+    use super::{Digits, Rounding, round_decimal, round_f64, round_i64};
+
+    #[test]
+    fn decimal_rounding_modes() {
+        // -12345 at scale 1 is -1234.5.
+        assert_eq!(round_decimal(-12345, 1, 0, Rounding::HalfUp), Some(-1235));
+        assert_eq!(round_decimal(-12345, 1, 0, Rounding::HalfEven), Some(-1234));
+        assert_eq!(round_decimal(-12345, 1, 0, Rounding::Ceiling), Some(-1234));
+        assert_eq!(round_decimal(-12345, 1, 0, Rounding::Floor), Some(-1235));
+        assert_eq!(round_decimal(12341, 1, 0, Rounding::Ceiling), Some(1235));
+        assert_eq!(round_decimal(12349, 1, 0, Rounding::Floor), Some(1234));
+        // To hundreds: ceil(1234.5, -2) = 1300, floor(-1234.5, -2) = -1300.
+        assert_eq!(round_decimal(12345, 1, -2, Rounding::Ceiling), Some(1300));
+        assert_eq!(round_decimal(-12345, 1, -2, Rounding::Floor), Some(-1300));
+        // Nothing dropped: unchanged.
+        assert_eq!(round_decimal(12300, 2, 2, Rounding::Ceiling), Some(12300));
+    }
 
     #[test]
     fn half_even_on_the_shortest_decimal_form() {
