@@ -870,6 +870,14 @@ def test_transform(nested):
     assert_df(df, [("t", "array<int>")], [([10, 20, 30],), ([],)])
 
 
+def test_zip_with_pads_the_shorter_array_with_nulls(spark):
+    df = spark.createDataFrame([([1, 2], [3], 10), ([5], [6, 7], 100), (None, [1], 0)], "a array<int>, b array<int>, k int")
+    got = df.select(F.zip_with("a", "b", lambda x, y: F.coalesce(x * y, lit(-1)) + F.col("k")).alias("z"))
+    assert_df(got, [("z", "array<int>")], [([13, 9], ), ([130, 99],), (None,)])
+    sql = spark.sql("SELECT zip_with(array(1, 2, 3), array('a'), (x, y) -> concat(CAST(x AS STRING), coalesce(y, '-')))")
+    assert rows_of(sql) == [(["1a", "2-", "3-"],)]
+
+
 def test_transform_with_index(spark):
     df = spark.range(1).select(F.transform(F.array(lit(5), lit(6)), lambda x, i: x + i).alias("t"))
     assert_rows(df, [([5, 7],)])

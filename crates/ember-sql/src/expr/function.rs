@@ -474,8 +474,8 @@ impl Planner<'_> {
         Ok(Expr::AggregateFunction(AggregateFunction::new_udf(f, args, distinct, None, vec![], None)))
     }
 
-    /// `transform`, `filter`, `exists`, `forall` and `aggregate`/`reduce`
-    /// with lambdas, on DataFusion's higher-order functions and ember's
+    /// `transform`, `filter`, `exists`, `forall`, `aggregate`/`reduce` and
+    /// `zip_with` with lambdas, on DataFusion's higher-order functions and ember's
     /// (`crate::functions::hof`).
     fn higher_order(&mut self, name: &str, args: &[Expression], schema: &DFSchema) -> Result<NamedExpr> {
         let unsupported = |what: &str| -> crate::error::Error {
@@ -486,7 +486,7 @@ impl Planner<'_> {
         }
         let function = match name {
             "transform" => "transform",
-            "aggregate" | "reduce" => name,
+            "aggregate" | "reduce" | "zip_with" => name,
             "filter" => "array_filter",
             // forall(a, p) is NOT exists(a, NOT p): false when some element
             // fails, NULL when none fails but some is NULL, as in Spark.
@@ -496,13 +496,18 @@ impl Planner<'_> {
         // Values come first, then lambdas: (array, λ) or, for aggregate,
         // (array, zero, merge[, finish]).
         let fold = matches!(name, "aggregate" | "reduce");
-        let (values, max_lambdas) = if fold { (2, 2) } else { (1, 1) };
+        let zip = name == "zip_with";
+        let (values, max_lambdas) = match (fold, zip) {
+            (true, _) => (2, 2),
+            (_, true) => (2, 1),
+            _ => (1, 1),
+        };
         if args.len() <= values || args.len() - values > max_lambdas {
             return Err(wrong_args(name, values + 1, args.len()));
         }
-        // A transform lambda may take the index and a fold's merge lambda
-        // the accumulator; the others take one element.
-        let max_params = if fold || name == "transform" { 2 } else { 1 };
+        // A transform lambda may take the index, a fold's merge lambda the
+        // accumulator and zip_with's two elements; the others take one.
+        let max_params = if fold || zip || name == "transform" { 2 } else { 1 };
         let mut call_args = vec![];
         let mut names = vec![];
         for a in &args[..values] {

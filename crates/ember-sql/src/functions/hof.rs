@@ -7,7 +7,11 @@
 //!   `zero`, then applies the optional finish lambda. The merge lambda
 //!   must return `zero`'s type, as in Spark. A NULL array gives NULL.
 //!
-//! Both run on DataFusion's lambda machinery: a lambda is evaluated on
+//! - `zip_with(left, right, (x, y) -> ...)`: the lambda of the elements at
+//!   each position, the shorter array padded with NULLs; NULL when either
+//!   array is NULL.
+//!
+//! They run on DataFusion's lambda machinery: a lambda is evaluated on
 //! whole arrays of arguments, with the columns it captures spread to match.
 
 use std::sync::Arc;
@@ -245,5 +249,101 @@ impl HigherOrderUDFImpl for Aggregate {
         };
         let out = if list.null_count() > 0 { nullif(&out, &is_null(&list_array)?)? } else { out };
         Ok(ColumnarValue::Array(out))
+    }
+}
+
+/// `zip_with(left, right, (x, y) -> ...)`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ZipWith {
+    signature: HigherOrderSignature,
+}
+
+impl ZipWith {
+    pub fn new() -> Self {
+        Self {
+            signature: HigherOrderSignature::exact(
+                vec![ValueOrLambda::Value(()), ValueOrLambda::Value(()), ValueOrLambda::Lambda(())],
+                Volatility::Immutable,
+            ),
+        }
+    }
+}
+
+impl HigherOrderUDFImpl for ZipWith {
+    fn name(&self) -> &str {
+        "zip_with"
+    }
+
+    fn signature(&self) -> &HigherOrderSignature {
+        &self.signature
+    }
+
+    fn coerce_value_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let [left, right] = arg_types else { return plan_err!("zip_with takes two arrays and a lambda") };
+        Ok(vec![coerce_list("zip_with", left)?, coerce_list("zip_with", right)?])
+    }
+
+    fn lambda_parameters(
+        &self,
+        _step: usize,
+        fields: &[ValueOrLambda<FieldRef, Option<FieldRef>>],
+    ) -> Result<LambdaParametersProgress> {
+        let [ValueOrLambda::Value(left), ValueOrLambda::Value(right), ValueOrLambda::Lambda(_)] = fields else {
+            return plan_err!("zip_with takes two arrays and a lambda");
+        };
+        // Padding makes either element NULL.
+        let padded = |f: FieldRef| Arc::new(f.as_ref().clone().with_nullable(true));
+        let (x, y) = (element_field("zip_with", left)?, element_field("zip_with", right)?);
+        Ok(LambdaParametersProgress::Complete(vec![vec![padded(x), padded(y)]]))
+    }
+
+    fn return_field_from_args(&self, args: HigherOrderReturnFieldArgs) -> Result<FieldRef> {
+        let [ValueOrLambda::Value(left), ValueOrLambda::Value(right), ValueOrLambda::Lambda(lambda)] = args.arg_fields
+        else {
+            return plan_err!("zip_with takes two arrays and a lambda");
+        };
+        let element = Field::new(Field::LIST_FIELD_DEFAULT_NAME, lambda.data_type().clone(), true);
+        let nullable = left.is_nullable() || right.is_nullable();
+        Ok(Arc::new(Field::new("", DataType::List(Arc::new(element)), nullable)))
+    }
+
+    fn invoke_with_args(&self, args: HigherOrderFunctionArgs) -> Result<ColumnarValue> {
+        let [ValueOrLambda::Value(left), ValueOrLambda::Value(right), ValueOrLambda::Lambda(lambda)] =
+            args.args.as_slice()
+        else {
+            return exec_err!("zip_with takes two arrays and a lambda");
+        };
+        let n = args.number_rows;
+        let (left, right) = (left.to_array(n)?, right.to_array(n)?);
+        let (l, r) = (left.as_list::<i32>(), right.as_list::<i32>());
+        let len = |list: &ListArray, row: usize| (list.offsets()[row + 1] - list.offsets()[row]) as usize;
+        // Per output element: its row, and its index into each side's values
+        // (none past that side's end).
+        let mut rows: Vec<u32> = vec![];
+        let (mut at_left, mut at_right): (Vec<Option<u32>>, Vec<Option<u32>>) = (vec![], vec![]);
+        let mut offsets: Vec<i32> = vec![0];
+        for row in 0..n {
+            let width = if l.is_valid(row) && r.is_valid(row) { len(l, row).max(len(r, row)) } else { 0 };
+            for j in 0..width {
+                rows.push(row as u32);
+                let index = |list: &ListArray| (j < len(list, row)).then(|| list.offsets()[row] as u32 + j as u32);
+                at_left.push(index(l));
+                at_right.push(index(r));
+            }
+            offsets.push(rows.len() as i32);
+        }
+        let xs = take(l.values().as_ref(), &UInt32Array::from(at_left), None)?;
+        let ys = take(r.values().as_ref(), &UInt32Array::from(at_right), None)?;
+        let rows = UInt32Array::from(rows);
+        let (x_param, y_param) = (|| Ok(xs.clone()), || Ok(ys.clone()));
+        let out = lambda
+            .evaluate(&[&x_param, &y_param], |captured| Ok(take_arrays(captured, &rows, None)?))?
+            .into_array(rows.len())?;
+        let DataType::List(field) = args.return_field.data_type() else {
+            return exec_err!("zip_with returns an array, not {}", args.return_field.data_type());
+        };
+        let nulls = datafusion::arrow::buffer::NullBuffer::union(l.nulls(), r.nulls());
+        let offsets = datafusion::arrow::buffer::OffsetBuffer::new(offsets.into());
+        Ok(ColumnarValue::Array(Arc::new(ListArray::try_new(field.clone(), offsets, out, nulls)?)))
     }
 }
