@@ -878,6 +878,22 @@ def test_zip_with_pads_the_shorter_array_with_nulls(spark):
     assert rows_of(sql) == [(["1a", "2-", "3-"],)]
 
 
+def test_sql_exists_and_forall_with_lambdas(spark):
+    df = spark.sql(
+        "SELECT exists(array(1, 2, 3), x -> x > 2) a, forall(array(1, 2), x -> x > 0) b, "
+        "exists(array(1, NULL), x -> x > 1) c, forall(array(1, NULL), x -> x > 0) d, forall(array(0, NULL), x -> x > 0) e, "
+        "exists(CAST(NULL AS ARRAY<INT>), x -> x > 1) f"
+    )
+    assert rows_of(df) == [(True, True, None, None, False, None)]
+    assert spark.sql("SELECT exists(array(1), x -> x > 0)").columns == [
+        "exists(array(1), lambdafunction((namedlambdavariable() > 0), namedlambdavariable()))"
+    ]
+    # Columns captured by the lambda, and EXISTS (subquery) unchanged.
+    captured = spark.sql("SELECT exists(a, x -> x > k) FROM VALUES (array(1, 5), 3), (array(1), 3) AS t(a, k)")
+    assert rows_of(captured) == [(True,), (False,)]
+    assert rows_of(spark.sql("SELECT 1 WHERE EXISTS (SELECT 1) AND NOT EXISTS (SELECT 1 WHERE false)")) == [(1,)]
+
+
 def test_transform_with_index(spark):
     df = spark.range(1).select(F.transform(F.array(lit(5), lit(6)), lambda x, i: x + i).alias("t"))
     assert_rows(df, [([5, 7],)])

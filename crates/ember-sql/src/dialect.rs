@@ -108,6 +108,27 @@ impl Dialect for SparkSql {
     fn parse_infix(&self, parser: &mut Parser, expr: &Expr, precedence: u8) -> Option<Result<Expr, ParserError>> {
         SPARK.parse_infix(parser, expr, precedence)
     }
+    /// `exists(array, x -> ...)` is a function call; `EXISTS (SELECT …)`
+    /// stays a subquery predicate.
+    fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+        use datafusion::sql::sqlparser::ast::{Ident, ObjectName};
+        use datafusion::sql::sqlparser::keywords::Keyword;
+        use datafusion::sql::sqlparser::tokenizer::Token;
+        let is_exists = matches!(&parser.peek_token_ref().token, Token::Word(w) if w.keyword == Keyword::EXISTS);
+        if !is_exists || parser.peek_nth_token_ref(1).token != Token::LParen {
+            return None;
+        }
+        let subquery = match &parser.peek_nth_token_ref(2).token {
+            Token::Word(w) => matches!(w.keyword, Keyword::SELECT | Keyword::WITH | Keyword::VALUES | Keyword::FROM),
+            Token::LParen => true,
+            _ => false,
+        };
+        if subquery {
+            return None;
+        }
+        parser.next_token();
+        Some(parser.parse_function(ObjectName::from(vec![Ident::new("exists")])))
+    }
 }
 
 /// Spark operators DataFusion's SQL planner lacks, as forms it plans:

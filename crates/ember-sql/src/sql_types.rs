@@ -94,8 +94,14 @@ fn rewrite_node(
             let t = node.map_expressions(|e| {
                 let saved = preserver.save(&e);
                 let t = e.transform_up(|x| rewrite_expr(x, &schema, how))?;
-                // Lambda variables carry the types they were planned with.
-                let t = if t.transformed { t.transform_data(|e| e.resolve_lambda_variables(&schema))? } else { t };
+                // Lambda variables carry the types they were planned with,
+                // which the input's new types (`1` an int) may change.
+                let has_lambda = |e: &Expr| e.exists(|x| Ok(matches!(x, Expr::Lambda(_)))).unwrap_or(false);
+                let t = if t.transformed || has_lambda(&t.data) {
+                    t.transform_data(|e| e.resolve_lambda_variables(&schema))?
+                } else {
+                    t
+                };
                 Ok(t.update_data(|e| saved.restore(e)))
             })?;
             // A node caches its schema: recompute it for its own new types

@@ -488,9 +488,7 @@ impl Planner<'_> {
             "transform" => "transform",
             "aggregate" | "reduce" | "zip_with" => name,
             "filter" => "array_filter",
-            // forall(a, p) is NOT exists(a, NOT p): false when some element
-            // fails, NULL when none fails but some is NULL, as in Spark.
-            "exists" | "forall" => "array_any_match",
+            "exists" | "forall" => name,
             _ => return Err(unsupported("with a lambda")),
         };
         // Values come first, then lambdas: (array, λ) or, for aggregate,
@@ -530,7 +528,7 @@ impl Planner<'_> {
             let body = self.required(&lambda.function, schema);
             self.lambda_scope.truncate(scope);
             let body = body?;
-            let body_expr = if name == "forall" { Expr::Not(Box::new(body.expr)) } else { body.expr };
+            let body_expr = body.expr;
             names.push(format!("lambdafunction({}, {})", body.name, vec![super::VARIABLE; params.len()].join(", ")));
             call_args.push(Expr::Lambda(datafusion::logical_expr::expr::Lambda::new(params, body_expr)));
         }
@@ -540,7 +538,6 @@ impl Planner<'_> {
         };
         let call = Expr::HigherOrderFunction(datafusion::logical_expr::expr::HigherOrderFunction::new(f, call_args));
         let call = call.resolve_lambda_variables(schema)?.data;
-        let call = if name == "forall" { Expr::Not(Box::new(call)) } else { call };
         Ok(NamedExpr::new(call, format!("{name}({})", names.join(", "))))
     }
 }

@@ -7,6 +7,9 @@
 //!   `zero`, then applies the optional finish lambda. The merge lambda
 //!   must return `zero`'s type, as in Spark. A NULL array gives NULL.
 //!
+//! - `exists(array, x -> ...)` and `forall(array, x -> ...)`: whether
+//!   some (every) element satisfies the predicate, in three-valued logic:
+//!   NULL when none decides it and some element's predicate is NULL.
 //! - `zip_with(left, right, (x, y) -> ...)`: the lambda of the elements at
 //!   each position, the shorter array padded with NULLs; NULL when either
 //!   array is NULL.
@@ -345,5 +348,101 @@ impl HigherOrderUDFImpl for ZipWith {
         let nulls = datafusion::arrow::buffer::NullBuffer::union(l.nulls(), r.nulls());
         let offsets = datafusion::arrow::buffer::OffsetBuffer::new(offsets.into());
         Ok(ColumnarValue::Array(Arc::new(ListArray::try_new(field.clone(), offsets, out, nulls)?)))
+    }
+}
+
+/// `exists(array, p)` (`all` false) and `forall(array, p)` (`all` true).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Quantifier {
+    all: bool,
+    signature: HigherOrderSignature,
+}
+
+impl Quantifier {
+    pub fn new(all: bool) -> Self {
+        let signature = HigherOrderSignature::exact(
+            vec![ValueOrLambda::Value(()), ValueOrLambda::Lambda(())],
+            Volatility::Immutable,
+        );
+        Self { all, signature }
+    }
+}
+
+impl HigherOrderUDFImpl for Quantifier {
+    fn name(&self) -> &str {
+        if self.all { "forall" } else { "exists" }
+    }
+
+    fn signature(&self) -> &HigherOrderSignature {
+        &self.signature
+    }
+
+    fn coerce_value_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let [list] = arg_types else { return plan_err!("{} takes one array and one lambda", self.name()) };
+        Ok(vec![coerce_list(self.name(), list)?])
+    }
+
+    fn lambda_parameters(
+        &self,
+        _step: usize,
+        fields: &[ValueOrLambda<FieldRef, Option<FieldRef>>],
+    ) -> Result<LambdaParametersProgress> {
+        let [ValueOrLambda::Value(list), ValueOrLambda::Lambda(_)] = fields else {
+            return plan_err!("{} takes an array and a lambda", self.name());
+        };
+        Ok(LambdaParametersProgress::Complete(vec![vec![element_field(self.name(), list)?]]))
+    }
+
+    fn return_field_from_args(&self, args: HigherOrderReturnFieldArgs) -> Result<FieldRef> {
+        let [ValueOrLambda::Value(_), ValueOrLambda::Lambda(lambda)] = args.arg_fields else {
+            return plan_err!("{} takes an array and a lambda", self.name());
+        };
+        if lambda.data_type() != &DataType::Boolean {
+            return plan_err!(
+                "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] The lambda of {} must return a boolean, not {}.",
+                self.name(),
+                lambda.data_type()
+            );
+        }
+        Ok(Arc::new(Field::new("", DataType::Boolean, true)))
+    }
+
+    fn invoke_with_args(&self, args: HigherOrderFunctionArgs) -> Result<ColumnarValue> {
+        let [ValueOrLambda::Value(list), ValueOrLambda::Lambda(lambda)] = args.args.as_slice() else {
+            return exec_err!("{} takes an array and a lambda", self.name());
+        };
+        let n = args.number_rows;
+        let list_array = list.to_array(n)?;
+        let list = list_array.as_list::<i32>();
+        let values = list_values(&list_array)?;
+        let rows = list_values_row_number(&list_array)?;
+        let rows = rows.as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+        let rows: UInt32Array = rows.iter().map(|r| r.map(|r| r as u32)).collect();
+        let values_param = || Ok(values.clone());
+        let tests = lambda
+            .evaluate(&[&values_param], |captured| Ok(take_arrays(captured, &rows, None)?))?
+            .into_array(values.len())?;
+        let tests = tests.as_boolean();
+        // The value that decides: true for exists, false for forall.
+        let decisive = !self.all;
+        let offsets = adjust_offsets_for_slice(list);
+        let out: datafusion::arrow::array::BooleanArray = (0..n)
+            .map(|row| {
+                if list.is_null(row) {
+                    return None;
+                }
+                let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+                let mut unknown = false;
+                for i in start..end {
+                    match tests.is_valid(i).then(|| tests.value(i)) {
+                        Some(t) if t == decisive => return Some(decisive),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                if unknown { None } else { Some(!decisive) }
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
     }
 }

@@ -133,6 +133,9 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     use datafusion::logical_expr::HigherOrderUDF;
     ctx.register_higher_order_function(Arc::new(HigherOrderUDF::new_from_impl(hof::Transform::new())));
     ctx.register_higher_order_function(Arc::new(HigherOrderUDF::new_from_impl(hof::ZipWith::new())));
+    for all in [false, true] {
+        ctx.register_higher_order_function(Arc::new(HigherOrderUDF::new_from_impl(hof::Quantifier::new(all))));
+    }
     ctx.register_higher_order_function(Arc::new(HigherOrderUDF::new_from_impl(hof::Aggregate::new("aggregate"))));
     ctx.register_higher_order_function(Arc::new(HigherOrderUDF::new_from_impl(hof::Aggregate::new("reduce"))));
     if let Some(filter) = ctx.state().higher_order_functions().get("array_filter").cloned() {
