@@ -376,6 +376,13 @@ def test_lateral_view_explodes_beside_the_row(spark, lateral_source):
     assert star.columns == ["id", "arr", "m", "pos", "col"]
 
 
+def test_lateral_view_over_an_unaliased_subquery(spark):
+    df = spark.sql(
+        "SELECT id, k, v FROM (SELECT 1 AS id, map('a', 1, 'b', 2) AS m) LATERAL VIEW explode(m) t AS k, v WHERE v > 1"
+    )
+    assert_df(df, [("id", "int"), ("k", "string"), ("v", "int")], [(1, "b", 2)])
+
+
 def test_lateral_views_chain_and_feed_where_and_group_by(spark, lateral_source):
     df = spark.sql(
         "SELECT s.id, t.x, u.y FROM lv_src s LATERAL VIEW explode(s.arr) t AS x "

@@ -5,7 +5,8 @@
 //!   `(SELECT s.*, explode(a) AS x FROM <relation> s) s`, keeping the
 //!   relation's name `s`, and `t.x` elsewhere in the query reads `s.x`.
 //!   Several views nest in order, so a view may read an earlier one's
-//!   columns. A FROM with joins is not supported (UNSUPPORTED_FEATURE).
+//!   columns. An unaliased subquery gets a name of its own. A FROM with
+//!   joins is not supported (UNSUPPORTED_FEATURE).
 //! - `posexplode(a) AS (p, v)`: a multi-name alias on a generator becomes
 //!   one item per name, `__ember_generator_part(a, 'posexplode', i) AS
 //!   name`, which the planner sees with each column's name and type
@@ -61,6 +62,12 @@ fn query(q: &mut ast::Query) -> Result<(), SparkError> {
             }
             _ => return Err(unsupported()),
         },
+        // An unaliased subquery: its columns are read unqualified.
+        ast::TableFactor::Derived { alias, .. } => {
+            let name = Ident::new("__ember_lateral_from");
+            *alias = Some(ast::TableAlias { explicit: true, name: name.clone(), columns: vec![], at: None });
+            name
+        }
         _ => return Err(unsupported()),
     };
     let mut view_names: Vec<String> = vec![];
