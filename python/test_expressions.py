@@ -1376,6 +1376,12 @@ def test_months_between_strings_keep_their_time_of_day(spark):
     )
 
 
+def test_sql_trim_side_from_without_characters_trims_spaces(spark):
+    df = spark.sql("SELECT TRIM(BOTH FROM '  a  '), TRIM(LEADING FROM '  a '), TRIM(TRAILING FROM ' a  ')")
+    assert df.columns == ["trim(  a  )", "ltrim(  a )", "rtrim( a  )"]
+    assert rows_of(df) == [("a", "a ", " a")]
+
+
 def test_two_argument_trims_take_the_characters_first(spark):
     df = spark.createDataFrame([("***Spark*",)], "v string")
     got = df.select(F.ltrim("v", lit("*")), F.rtrim("v", lit("*")), F.trim("v", lit("*")))

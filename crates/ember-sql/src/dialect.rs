@@ -109,12 +109,23 @@ impl Dialect for SparkSql {
         SPARK.parse_infix(parser, expr, precedence)
     }
     /// `exists(array, x -> ...)` is a function call; `EXISTS (SELECT …)`
-    /// stays a subquery predicate.
+    /// stays a subquery predicate. `TRIM(BOTH FROM s)` trims spaces.
     fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
         use datafusion::sql::sqlparser::ast::{Ident, ObjectName};
         use datafusion::sql::sqlparser::keywords::Keyword;
         use datafusion::sql::sqlparser::tokenizer::Token;
-        let is_exists = matches!(&parser.peek_token_ref().token, Token::Word(w) if w.keyword == Keyword::EXISTS);
+        let keyword = |n: usize| match &parser.peek_nth_token_ref(n).token {
+            Token::Word(w) => Some(w.keyword),
+            _ => None,
+        };
+        if keyword(0) == Some(Keyword::TRIM)
+            && parser.peek_nth_token_ref(1).token == Token::LParen
+            && matches!(keyword(2), Some(Keyword::BOTH | Keyword::LEADING | Keyword::TRAILING))
+            && keyword(3) == Some(Keyword::FROM)
+        {
+            return Some(trim_spaces(parser));
+        }
+        let is_exists = keyword(0) == Some(Keyword::EXISTS);
         if !is_exists || parser.peek_nth_token_ref(1).token != Token::LParen {
             return None;
         }
@@ -129,6 +140,24 @@ impl Dialect for SparkSql {
         parser.next_token();
         Some(parser.parse_function(ObjectName::from(vec![Ident::new("exists")])))
     }
+}
+
+/// `TRIM(BOTH | LEADING | TRAILING FROM s)`, the parser at `TRIM`.
+fn trim_spaces(parser: &mut Parser) -> Result<Expr, ParserError> {
+    use datafusion::sql::sqlparser::ast::TrimWhereField;
+    use datafusion::sql::sqlparser::keywords::Keyword;
+    use datafusion::sql::sqlparser::tokenizer::Token;
+    parser.expect_keyword_is(Keyword::TRIM)?;
+    parser.expect_token(&Token::LParen)?;
+    let trim_where = match parser.expect_one_of_keywords(&[Keyword::BOTH, Keyword::LEADING, Keyword::TRAILING])? {
+        Keyword::LEADING => TrimWhereField::Leading,
+        Keyword::TRAILING => TrimWhereField::Trailing,
+        _ => TrimWhereField::Both,
+    };
+    parser.expect_keyword_is(Keyword::FROM)?;
+    let expr = parser.parse_expr()?;
+    parser.expect_token(&Token::RParen)?;
+    Ok(Expr::Trim { expr: Box::new(expr), trim_where: Some(trim_where), trim_what: None, trim_characters: None })
 }
 
 /// Spark operators DataFusion's SQL planner lacks, as forms it plans:

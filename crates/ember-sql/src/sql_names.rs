@@ -199,8 +199,13 @@ pub fn spark_name(e: &Expr) -> Option<String> {
             let name = if *shorthand && *special { "substr" } else { "substring" };
             format!("{name}({}, {}, {len})", spark_name(expr)?, spark_name(from)?)
         }
-        Expr::Trim { trim_where: None, trim_what: None, expr, trim_characters: None } => {
-            format!("trim({})", spark_name(expr)?)
+        Expr::Trim { trim_where, trim_what: None, expr, trim_characters: None } => {
+            let f = match trim_where {
+                Some(ast::TrimWhereField::Leading) => "ltrim",
+                Some(ast::TrimWhereField::Trailing) => "rtrim",
+                _ => "trim",
+            };
+            format!("{f}({})", spark_name(expr)?)
         }
         Expr::Trim { trim_where, trim_what: Some(what), expr, trim_characters: None } => {
             let side = trim_where.as_ref().map_or("BOTH".to_string(), |w| w.to_string());
@@ -397,13 +402,12 @@ fn type_name(t: &DataType) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use datafusion::sql::sqlparser::dialect::SparkSqlDialect;
     use datafusion::sql::sqlparser::parser::Parser;
 
     use super::*;
 
     fn name(sql: &str) -> Option<String> {
-        let e = Parser::new(&SparkSqlDialect {}).try_with_sql(sql).unwrap().parse_expr().unwrap();
+        let e = Parser::new(&crate::dialect::SparkSql).try_with_sql(sql).unwrap().parse_expr().unwrap();
         item_name(&e)
     }
 
@@ -453,6 +457,8 @@ mod tests {
             ("ceil(dec)", "CEIL(dec)"),
             ("ceil(dec, 1)", "ceil(dec, 1)"),
             ("log(a)", "LOG(E(), a)"),
+            ("TRIM(BOTH FROM s)", "trim(s)"),
+            ("TRIM(LEADING FROM s)", "ltrim(s)"),
             ("substr(s, 2)", "substr(s, 2, 2147483647)"),
             ("extract(year FROM d)", "extract(year FROM d)"),
             ("sum(a) FILTER (WHERE a > 0)", "sum(a) FILTER (WHERE (a > 0))"),
@@ -480,7 +486,7 @@ mod tests {
     #[test]
     fn repeated_names_are_marked() {
         let sql = "SELECT count(*), count(1), a + 1 AS x, t.a, s.a, 2 AS x FROM t";
-        let mut stmt = Parser::parse_sql(&SparkSqlDialect {}, sql).unwrap();
+        let mut stmt = Parser::parse_sql(&crate::dialect::SparkSql, sql).unwrap();
         alias_select_items(&mut stmt);
         let m = REPEATED;
         assert_eq!(
