@@ -167,6 +167,22 @@ def test_having_via_filter(sales):
     assert_rows(df, [("apple", 3)])
 
 
+def test_skewness_kurtosis_and_product(spark):
+    # Spark's own examples; the last bits depend on how rows are split.
+    df = spark.sql("SELECT * FROM VALUES (-10), (-20), (100), (1000) AS tab(col)")
+    r = df.select(F.skewness("col"), F.kurtosis("col"), F.product("col")).first()
+    assert r[0] == pytest.approx(1.1135657469022013, rel=1e-12)
+    assert r[1] == pytest.approx(-0.7014368047529618, rel=1e-12)
+    assert r[2] == 20000000.0
+    assert_schema(df.select(F.skewness("col")), [("skewness(col)", "double")])
+    groups = spark.sql("SELECT id % 3 AS m, id AS v FROM range(10)").groupBy("m").agg(F.product("v").alias("p"))
+    assert_rows(groups, [(0, 0.0), (1, 28.0), (2, 80.0)])
+    same = spark.createDataFrame([(2,), (2,), (None,)], "x int").select(F.skewness("x"), F.kurtosis("x"))
+    assert rows_of(same) == [(None, None)]
+    empty = spark.range(0).select(F.skewness("id"), F.kurtosis("id"), F.product("id"))
+    assert rows_of(empty) == [(None, None, None)]
+
+
 def test_stddev_variance(spark):
     df = spark.createDataFrame([(2.0,), (4.0,), (4.0,), (4.0,), (5.0,), (5.0,), (7.0,), (9.0,)], "x double")
     out = df.agg(F.stddev_pop("x"), F.var_pop("x"), F.stddev("x"))

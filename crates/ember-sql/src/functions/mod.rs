@@ -20,6 +20,7 @@ pub mod json;
 mod logarithm;
 mod mask;
 mod mode;
+mod moments;
 mod numeric;
 pub mod percentile;
 pub mod promote_strings;
@@ -53,6 +54,9 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(checked_sum::CheckedSum::new()));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(percentile::PercentileApprox::new()));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(mode::Mode::new()));
+    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(moments::CentralMoment::skewness()));
+    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(moments::CentralMoment::kurtosis()));
+    ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(moments::Product::new()));
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::new()));
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::remainder()));
     // Registered so stage plans that hold them decode on executors.
