@@ -175,3 +175,30 @@ def test_ranking_without_order_by_fails(scores):
     with pytest.raises(AnalysisException) as ei:
         scores.select(F.row_number().over(Window.partitionBy("grp"))).collect()
     assert ei.value.getCondition() == "WINDOW_FUNCTION_FRAME_NOT_ORDERED"
+
+
+def test_forward_and_backward_fill_with_ignore_nulls(spark):
+    # last(v, ignorenulls=True) over the rows so far fills forward; first(v,
+    # True) over the rows to come fills backward; nth_value may skip NULLs.
+    df = spark.createDataFrame([(1, 10), (2, None), (3, None), (4, 40), (5, None)], "t int, v int")
+    so_far = Window.orderBy("t").rowsBetween(Window.unboundedPreceding, 0)
+    to_come = Window.orderBy("t").rowsBetween(0, Window.unboundedFollowing)
+    out = df.select(
+        "t",
+        F.last("v", ignorenulls=True).over(so_far).alias("ffill"),
+        F.first("v", True).over(to_come).alias("bfill"),
+        F.nth_value("v", 2).over(Window.orderBy("t")).alias("second"),
+        F.nth_value("v", 2, True).over(Window.orderBy("t")).alias("second_value"),
+    ).orderBy("t")
+    assert_df(
+        out,
+        [("t", "int"), ("ffill", "int"), ("bfill", "int"), ("second", "int"), ("second_value", "int")],
+        [(1, 10, 10, None, None), (2, 10, 40, None, None), (3, 10, 40, None, None), (4, 40, 40, None, 40),
+         (5, 40, None, None, 40)],
+        ordered=True,
+    )
+    sql = spark.sql(
+        "SELECT t, first_value(v) OVER (ORDER BY t ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS h "
+        "FROM VALUES (1, 10), (2, NULL), (3, NULL), (4, 40) AS f(t, v) ORDER BY t"
+    )
+    assert [r.h for r in sql.collect()] == [10, 10, None, None]

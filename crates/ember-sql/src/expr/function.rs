@@ -365,6 +365,22 @@ impl Planner<'_> {
                 ));
                 Ok(NamedExpr::new(e, format!("{}({})", display_name(lname, 1), n[0])))
             }
+            // nth_value(col, n, ignoreNulls): the flag is the window's IGNORE NULLS.
+            "nth_value" if a.len() == 3 => {
+                let ignore_nulls = match a.pop() {
+                    Some(Expr::Literal(ScalarValue::Boolean(Some(b)), _)) => b,
+                    _ => return Err(analysis("nth_value's ignoreNulls must be a boolean literal")),
+                };
+                let mut w = WindowFunction::new(self.session.ctx().udwf("nth_value")?, a);
+                w.params.null_treatment =
+                    ignore_nulls.then_some(datafusion::sql::sqlparser::ast::NullTreatment::IgnoreNulls.into());
+                let name = if ignore_nulls {
+                    format!("nth_value({}, {}) ignore nulls", n[0], n[1])
+                } else {
+                    format!("nth_value({}, {})", n[0], n[1])
+                };
+                Ok(NamedExpr::new(Expr::from(w), name))
+            }
             "grouping_id" => Ok(NamedExpr::new(
                 Expr::Column(datafusion::common::Column::from_name("__grouping_id")),
                 "grouping_id()",

@@ -302,11 +302,23 @@ impl Planner<'_> {
             Some(f) => self.window_frame(f, order_type.as_ref(), schema)?,
             None => WindowFrame::new(if order_by.is_empty() { None } else { Some(false) }),
         };
-        let (fun, args, distinct, filter) = match strip_alias(func.expr) {
-            Expr::AggregateFunction(a) => {
-                (WindowFunctionDefinition::AggregateUDF(a.func), a.params.args, a.params.distinct, a.params.filter)
+        let (fun, args, distinct, filter, null_treatment) = match strip_alias(func.expr) {
+            // first/last over a frame: DataFusion's window forms, which slide
+            // (its aggregates cannot) and keep IGNORE NULLS.
+            Expr::AggregateFunction(a)
+                if matches!(a.func.name(), "first_value" | "last_value") && !a.params.distinct =>
+            {
+                let f = datafusion::execution::FunctionRegistry::udwf(self.session.ctx(), a.func.name())?;
+                (WindowFunctionDefinition::WindowUDF(f), a.params.args, false, a.params.filter, a.params.null_treatment)
             }
-            Expr::WindowFunction(wf) => (wf.fun, wf.params.args, false, None),
+            Expr::AggregateFunction(a) => (
+                WindowFunctionDefinition::AggregateUDF(a.func),
+                a.params.args,
+                a.params.distinct,
+                a.params.filter,
+                a.params.null_treatment,
+            ),
+            Expr::WindowFunction(wf) => (wf.fun, wf.params.args, false, None, wf.params.null_treatment),
             _ => {
                 return Err(SparkError::with_class(
                     ExceptionClass::Analysis,
@@ -342,7 +354,7 @@ impl Planner<'_> {
                 order_by,
                 window_frame: frame,
                 filter,
-                null_treatment: None,
+                null_treatment,
                 distinct,
             },
         }));
