@@ -144,6 +144,16 @@ def test_invalid_cast_raises_cast_invalid_input(spark):
     assert "'abc'" in str(ei.value)
 
 
+def test_try_mod_by_zero_is_null_and_try_avg(spark):
+    df = spark.createDataFrame([(6000, 15), (3, 2), (1234, 0)], "a int, b int")
+    got = df.select(F.try_mod("a", "b"))
+    assert got.columns == ["try_mod(a, b)"]
+    assert [r[0] for r in got.collect()] == [0, 1, None]
+    assert_df(df.select(F.try_avg("a")), [("try_avg(a)", "double")], [(2412.3333333333335,)])
+    sql = spark.sql("SELECT try_mod(7.5, 0), try_mod(7.5, 2), try_mod(CAST(7 AS BIGINT), 0)")
+    assert rows_of(sql) == [(None, decimal.Decimal("1.5"), None)]
+
+
 def test_try_cast_invalid_is_null(spark):
     df = spark.createDataFrame([("abc",), ("5",)], "s string").select(col("s").try_cast("int").alias("i"))
     assert_df(df, [("i", "int")], [(None,), (5,)])

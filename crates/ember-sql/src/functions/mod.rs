@@ -182,6 +182,8 @@ pub const SPARK_NAMES: &[(&str, &str)] = &[
     ("current_timestamp", "now"),
     // Spark's skips NULLs; DataFusion's keeps them.
     ("array_agg", "collect_list"),
+    // Spark's differs only where a decimal sum overflows (NULL, here an error).
+    ("try_avg", "avg"),
 ];
 
 /// The arguments Spark shows in a function's name: the defaults a call

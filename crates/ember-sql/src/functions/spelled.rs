@@ -45,7 +45,8 @@ pub enum Spelled {
     RegexpSubstr,
     DateFromUnixDate,
     UnixDate,
-    /// `try_add` / `try_subtract` / `try_multiply`.
+    /// `try_add` / `try_subtract` / `try_multiply` / `try_mod` (NULL on
+    /// overflow, and `try_mod` by zero).
     Try(Operator),
     ArrayPrepend,
     MapConcat,
@@ -68,6 +69,7 @@ impl Spelled {
             Self::Try(Operator::Plus),
             Self::Try(Operator::Minus),
             Self::Try(Operator::Multiply),
+            Self::Try(Operator::Modulo),
             Self::ArrayPrepend,
             Self::MapConcat,
         ]);
@@ -113,6 +115,7 @@ impl ScalarUDFImpl for SpelledUdf {
             Spelled::UnixDate => "unix_date",
             Spelled::Try(Operator::Plus) => "try_add",
             Spelled::Try(Operator::Minus) => "try_subtract",
+            Spelled::Try(Operator::Modulo) => "try_mod",
             Spelled::Try(_) => "try_multiply",
             Spelled::ArrayPrepend => "array_prepend",
             Spelled::MapConcat => "map_concat",
@@ -216,6 +219,14 @@ impl ScalarUDFImpl for SpelledUdf {
             Spelled::Try(op) => {
                 let r = arg(&mut args);
                 let l = arg(&mut args);
+                // A remainder by zero is NULL (a zero of the divisor's type:
+                // nothing coerces what simplification makes).
+                let r = if *op == Operator::Modulo {
+                    let zero = ScalarValue::new_zero(&info.get_data_type(&r)?)?;
+                    datafusion::functions::core::expr_fn::nullif(r, lit(zero))
+                } else {
+                    r
+                };
                 let to = try_types(*op, &[info.get_data_type(&l)?, info.get_data_type(&r)?])?.2;
                 if !to.is_integer() {
                     binary(l, *op, r)
