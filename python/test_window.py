@@ -202,3 +202,28 @@ def test_forward_and_backward_fill_with_ignore_nulls(spark):
         "FROM VALUES (1, 10), (2, NULL), (3, NULL), (4, 40) AS f(t, v) ORDER BY t"
     )
     assert [r.h for r in sql.collect()] == [10, 10, None, None]
+
+
+def test_window_column_names_show_spark_frames(spark):
+    df = spark.createDataFrame([(1, 1, 10)], "k int, t int, v int")
+    o = Window.orderBy("t")
+    cols = df.select(
+        F.row_number().over(Window.partitionBy("k").orderBy("t")),
+        F.sum("v").over(Window.partitionBy("k")),
+        F.sum("v").over(o.rowsBetween(-1, 1)),
+        F.lag("v").over(o),
+        F.rank().over(Window.orderBy(F.desc("t"))),
+        F.cume_dist().over(o),
+        F.sum("v").over(o.rangeBetween(-5, Window.currentRow)),
+        F.max("v").over(o),
+    ).columns
+    assert cols == [
+        "row_number() OVER (PARTITION BY k ORDER BY t ASC NULLS FIRST ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)",
+        "sum(v) OVER (PARTITION BY k ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)",
+        "sum(v) OVER (ORDER BY t ASC NULLS FIRST ROWS BETWEEN -1 FOLLOWING AND 1 FOLLOWING)",
+        "lag(v, 1, NULL) OVER (ORDER BY t ASC NULLS FIRST ROWS BETWEEN -1 FOLLOWING AND -1 FOLLOWING)",
+        "RANK() OVER (ORDER BY t DESC NULLS LAST ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)",
+        "cume_dist() OVER (ORDER BY t ASC NULLS FIRST RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)",
+        "sum(v) OVER (ORDER BY t ASC NULLS FIRST RANGE BETWEEN -5 FOLLOWING AND CURRENT ROW)",
+        "max(v) OVER (ORDER BY t ASC NULLS FIRST RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)",
+    ]

@@ -372,6 +372,7 @@ impl Planner<'_> {
         if !order_names.is_empty() {
             spec.push(format!("ORDER BY {}", order_names.join(", ")));
         }
+        spec.push(shown_frame(&expr, w.frame_spec.is_some(), !order_names.is_empty()));
         Ok(NamedExpr::new(expr, format!("{} OVER ({})", func.name, spec.join(" "))))
     }
 
@@ -455,4 +456,59 @@ fn scalar_like(
         }
         _ => ScalarValue::UInt64(Some(magnitude)),
     })
+}
+
+/// The frame Spark shows in a window column's name: the one a ranking or
+/// offset function fixes (`ROWS BETWEEN -1 FOLLOWING AND -1 FOLLOWING` for
+/// `lag(v, 1)`), the one given, or the default: RANGE to the current row
+/// when ordered, all ROWS otherwise. Offsets print as `n FOLLOWING`, also
+/// negative ones, as Spark prints them.
+fn shown_frame(expr: &Expr, specified: bool, ordered: bool) -> String {
+    use datafusion::logical_expr::{WindowFrameBound, WindowFrameUnits};
+    const TO_CURRENT: &str = "BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW";
+    let window = match expr {
+        Expr::WindowFunction(w) => w.as_ref(),
+        Expr::Cast(c) => match c.expr.as_ref() {
+            Expr::WindowFunction(w) => w.as_ref(),
+            _ => return String::new(),
+        },
+        _ => return String::new(),
+    };
+    match window.fun.name() {
+        "row_number" | "rank" | "dense_rank" | "percent_rank" | "ntile" => return format!("ROWS {TO_CURRENT}"),
+        "cume_dist" => return format!("RANGE {TO_CURRENT}"),
+        f @ ("lag" | "lead") => {
+            let offset = match window.params.args.get(1) {
+                Some(Expr::Literal(v, _)) => v.cast_to(&datafusion::arrow::datatypes::DataType::Int64).ok(),
+                None => Some(ScalarValue::Int64(Some(1))),
+                _ => None,
+            };
+            if let Some(ScalarValue::Int64(Some(n))) = offset {
+                let n = if f == "lag" { -n } else { n };
+                return format!("ROWS BETWEEN {n} FOLLOWING AND {n} FOLLOWING");
+            }
+        }
+        _ => {}
+    }
+    if !specified {
+        return if ordered {
+            format!("RANGE {TO_CURRENT}")
+        } else {
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING".to_string()
+        };
+    }
+    let frame = &window.params.window_frame;
+    let bound = |b: &WindowFrameBound| match b {
+        WindowFrameBound::CurrentRow => "CURRENT ROW".to_string(),
+        WindowFrameBound::Preceding(v) if v.is_null() => "UNBOUNDED PRECEDING".to_string(),
+        WindowFrameBound::Following(v) if v.is_null() => "UNBOUNDED FOLLOWING".to_string(),
+        WindowFrameBound::Preceding(v) => format!("-{v} FOLLOWING"),
+        WindowFrameBound::Following(v) => format!("{v} FOLLOWING"),
+    };
+    let units = match frame.units {
+        WindowFrameUnits::Rows => "ROWS",
+        WindowFrameUnits::Range => "RANGE",
+        WindowFrameUnits::Groups => "GROUPS",
+    };
+    format!("{units} BETWEEN {} AND {}", bound(&frame.start_bound), bound(&frame.end_bound))
 }

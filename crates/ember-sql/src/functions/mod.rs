@@ -198,6 +198,8 @@ pub fn shown_args(name: &str, args: &mut Vec<String>) {
         ("split", 2) => &["-1"],
         ("substr", 2) => &["2147483647"],
         ("replace", 2) => &[""],
+        ("lag" | "lead", 1) => &["1", "NULL"],
+        ("lag" | "lead", 2) => &["NULL"],
         ("round" | "bround", 1) => &["0"],
         ("months_between", 2) => &["true"],
         ("from_unixtime" | "unix_timestamp", 1) => &["yyyy-MM-dd HH:mm:ss"],
@@ -254,6 +256,9 @@ pub fn pretty_name(name: &str, args: usize) -> String {
         "pi",
         "hypot",
         "e",
+        "rank",
+        "dense_rank",
+        "percent_rank",
     ];
     match name {
         "log" if args == 2 => "LOG".to_string(),
