@@ -53,6 +53,19 @@ fn element_field(name: &str, list: &FieldRef) -> Result<FieldRef> {
     }
 }
 
+/// The signature of a function of one array and one lambda.
+fn array_and_lambda() -> HigherOrderSignature {
+    HigherOrderSignature::exact(vec![ValueOrLambda::Value(()), ValueOrLambda::Lambda(())], Volatility::Immutable)
+}
+
+/// The row each element of `list_array` belongs to: the indices that
+/// spread the columns a lambda captures to one value per element.
+fn element_rows(list_array: &ArrayRef) -> Result<UInt32Array> {
+    let rows = list_values_row_number(list_array)?;
+    let rows = rows.as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+    Ok(rows.iter().map(|r| r.map(|r| r as u32)).collect())
+}
+
 /// `transform(array, x -> ...)` and `transform(array, (x, i) -> ...)`.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Transform {
@@ -61,12 +74,7 @@ pub struct Transform {
 
 impl Transform {
     pub fn new() -> Self {
-        Self {
-            signature: HigherOrderSignature::exact(
-                vec![ValueOrLambda::Value(()), ValueOrLambda::Lambda(())],
-                Volatility::Immutable,
-            ),
-        }
+        Self { signature: array_and_lambda() }
     }
 }
 
@@ -115,9 +123,7 @@ impl HigherOrderUDFImpl for Transform {
         let positions: Int32Array = offsets.windows(2).flat_map(|w| 0..(w[1] - w[0])).collect::<Vec<i32>>().into();
         let values_param = || Ok(values.clone());
         let positions_param = || Ok(Arc::new(positions.clone()) as ArrayRef);
-        let rows = list_values_row_number(&list_array)?;
-        let rows = rows.as_primitive::<datafusion::arrow::datatypes::Int32Type>();
-        let rows: UInt32Array = rows.iter().map(|r| r.map(|r| r as u32)).collect();
+        let rows = element_rows(&list_array)?;
         let out = lambda
             .evaluate(&[&values_param, &positions_param], |captured| Ok(take_arrays(captured, &rows, None)?))?
             .into_array(values.len())?;
@@ -360,11 +366,7 @@ pub struct Quantifier {
 
 impl Quantifier {
     pub fn new(all: bool) -> Self {
-        let signature = HigherOrderSignature::exact(
-            vec![ValueOrLambda::Value(()), ValueOrLambda::Lambda(())],
-            Volatility::Immutable,
-        );
-        Self { all, signature }
+        Self { all, signature: array_and_lambda() }
     }
 }
 
@@ -415,9 +417,7 @@ impl HigherOrderUDFImpl for Quantifier {
         let list_array = list.to_array(n)?;
         let list = list_array.as_list::<i32>();
         let values = list_values(&list_array)?;
-        let rows = list_values_row_number(&list_array)?;
-        let rows = rows.as_primitive::<datafusion::arrow::datatypes::Int32Type>();
-        let rows: UInt32Array = rows.iter().map(|r| r.map(|r| r as u32)).collect();
+        let rows = element_rows(&list_array)?;
         let values_param = || Ok(values.clone());
         let tests = lambda
             .evaluate(&[&values_param], |captured| Ok(take_arrays(captured, &rows, None)?))?

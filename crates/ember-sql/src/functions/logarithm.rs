@@ -89,21 +89,7 @@ impl ScalarUDFImpl for Logarithm {
                 arg_types.len()
             );
         }
-        arg_types
-            .iter()
-            .map(|t| {
-                // Strings are cast to double, as Spark's implicit cast does.
-                if t.is_numeric() || t.is_null() || super::is_text(t) {
-                    Ok(DataType::Float64)
-                } else {
-                    plan_err!(
-                        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] {} takes a number, not {}",
-                        self.name(),
-                        crate::types::simple_string(t)
-                    )
-                }
-            })
-            .collect()
+        arg_types.iter().map(|t| super::as_double(self.name(), t)).collect()
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {

@@ -315,6 +315,18 @@ pub(crate) fn coerced_types(types: &[DataType], f: &ScalarUDF) -> datafusion::co
     Ok(coerced.iter().map(|f| f.data_type().clone()).collect())
 }
 
+/// An argument of a function on doubles: numbers, NULL and (as Spark's
+/// implicit cast does) strings are taken as doubles.
+pub(crate) fn as_double(function: &str, t: &DataType) -> datafusion::common::Result<DataType> {
+    if t.is_numeric() || t.is_null() || is_text(t) {
+        return Ok(DataType::Float64);
+    }
+    datafusion::common::plan_err!(
+        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] {function} takes a number, not {}",
+        crate::types::simple_string(t)
+    )
+}
+
 /// Whether a type is text (any of Arrow's string types).
 pub(crate) fn is_text(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)

@@ -16,14 +16,10 @@ use datafusion::common::{Result, ScalarValue, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
 
-/// Numbers (and NULL, and strings Spark casts) as doubles.
+/// One number (`super::as_double`) as a double.
 fn doubles(name: &str, t: &[DataType]) -> Result<Vec<DataType>> {
     match t {
-        [t] if t.is_numeric() || t.is_null() || super::is_text(t) => Ok(vec![DataType::Float64]),
-        [t] => plan_err!(
-            "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] {name} takes a number, not {}",
-            crate::types::simple_string(t)
-        ),
+        [t] => Ok(vec![super::as_double(name, t)?]),
         _ => plan_err!(
             "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{name}` requires 1 parameters but the actual number is {}.",
             t.len()
