@@ -185,6 +185,8 @@ impl SparkError {
     }
 
     pub fn table_not_found(name: &str) -> Self {
+        // `db.t` is shown `db`.`t`, as Spark quotes each part.
+        let name = if name.contains('`') { name.to_string() } else { name.split('.').collect::<Vec<_>>().join("`.`") };
         Self::with_class(
             ExceptionClass::Analysis,
             "TABLE_OR_VIEW_NOT_FOUND",

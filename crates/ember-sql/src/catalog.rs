@@ -1,18 +1,23 @@
-//! Temp views: Spark's names are case-insensitive, so views live in the
-//! DataFusion catalog under their lower-case name. A session resolves an
-//! unqualified name to its temp view, else to the table of the `default`
-//! database (`crate::tables`), as Spark does.
+//! Names as a session resolves them. Spark's names are case-insensitive,
+//! so temp views live in the DataFusion catalog under their lower-case
+//! name. An unqualified name is a temp view, else a table of the session's
+//! current database (`crate::tables`, `crate::databases`); `db.t` and
+//! `spark_catalog.db.t` are tables, `global_temp.v` a global temp view, as
+//! in Spark.
 
-use std::sync::{Arc, LazyLock};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
 
-use datafusion::catalog::{CatalogProvider, MemorySchemaProvider, SchemaProvider, TableProvider};
-
+use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::view::ViewTable;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::catalog::{CatalogProvider, MemorySchemaProvider, SchemaProvider, TableProvider};
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{ColumnarValue, LogicalPlan, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 use ember_common::{ExceptionClass, SparkError};
 
 use crate::error::Result;
 use crate::session::SparkSession;
+use crate::tables::TableName;
 
 pub fn view_key(name: &str) -> String {
     name.to_lowercase()
@@ -26,17 +31,63 @@ pub const GLOBAL_TEMP_DATABASE: &str = "global_temp";
 /// `global_temp`.
 static GLOBAL_TEMP: LazyLock<Arc<MemorySchemaProvider>> = LazyLock::new(|| Arc::new(MemorySchemaProvider::new()));
 
-/// A session's unqualified names: its temp views, then the tables (their
-/// rows this session cached, else their files).
-#[derive(Debug, Default)]
+/// A session's own part of name resolution: its current database, and the
+/// rows of the tables it cached (`cacheTable`), by `db.name`.
+#[derive(Debug)]
+pub struct SessionNames {
+    current_database: RwLock<String>,
+    cached_tables: RwLock<HashMap<String, Arc<dyn TableProvider>>>,
+}
+
+impl SessionNames {
+    fn current_database(&self) -> String {
+        self.current_database.read().map(|d| d.clone()).unwrap_or_else(|_| crate::databases::DEFAULT.into())
+    }
+}
+
+/// The tables of one database as a session reads them: the rows it cached,
+/// else their files.
+#[derive(Debug)]
+struct DatabaseSchema {
+    database: String,
+    names: Arc<SessionNames>,
+}
+
+impl DatabaseSchema {
+    fn key(&self, name: &str) -> TableName {
+        TableName { database: self.database.clone(), table: name.to_lowercase() }
+    }
+}
+
+#[async_trait::async_trait]
+impl SchemaProvider for DatabaseSchema {
+    fn table_names(&self) -> Vec<String> {
+        crate::tables::names(&self.database)
+    }
+
+    async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        let key = self.key(name);
+        let Some(table) = crate::tables::get(&key) else { return Ok(None) };
+        let cached = self.names.cached_tables.read().ok().and_then(|c| c.get(&key.to_string()).cloned());
+        Ok(Some(cached.unwrap_or_else(|| table.scan.clone())))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        crate::tables::get(&self.key(name)).is_some()
+    }
+}
+
+/// A session's unqualified names: its temp views, then the tables of its
+/// current database.
+#[derive(Debug)]
 pub struct SessionSchema {
     views: MemorySchemaProvider,
-    cached_tables: std::sync::RwLock<std::collections::HashMap<String, Arc<dyn TableProvider>>>,
+    names: Arc<SessionNames>,
 }
 
 impl SessionSchema {
-    fn cached(&self, name: &str) -> Option<Arc<dyn TableProvider>> {
-        self.cached_tables.read().ok()?.get(name).cloned()
+    fn tables(&self) -> DatabaseSchema {
+        DatabaseSchema { database: self.names.current_database(), names: self.names.clone() }
     }
 }
 
@@ -44,7 +95,7 @@ impl SessionSchema {
 impl SchemaProvider for SessionSchema {
     fn table_names(&self) -> Vec<String> {
         let mut names = self.views.table_names();
-        names.extend(crate::tables::names().into_iter().filter(|t| !self.views.table_exist(t)));
+        names.extend(self.tables().table_names().into_iter().filter(|t| !self.views.table_exist(t)));
         names
     }
 
@@ -52,10 +103,7 @@ impl SchemaProvider for SessionSchema {
         if let Some(v) = self.views.table(name).await? {
             return Ok(Some(v));
         }
-        match self.cached(name) {
-            Some(rows) if crate::tables::get(name).is_some() => Ok(Some(rows)),
-            _ => crate::tables::TablesSchema.table(name).await,
-        }
+        self.tables().table(name).await
     }
 
     fn register_table(
@@ -71,27 +119,133 @@ impl SchemaProvider for SessionSchema {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        self.views.table_exist(name) || crate::tables::get(name).is_some()
+        self.views.table_exist(name) || self.tables().table_exist(name)
     }
 }
 
-/// Sets up a new session's names: its temp views and the tables
-/// (`t`, `default.t`, `spark_catalog.default.t`), and `global_temp.<view>`.
-pub fn attach(ctx: &datafusion::prelude::SessionContext) -> Result<()> {
-    let tables = Arc::new(crate::tables::TablesSchema);
-    if let Some(catalog) = ctx.catalog("datafusion") {
-        catalog.register_schema("public", Arc::new(SessionSchema::default()))?;
-        catalog.register_schema(GLOBAL_TEMP_DATABASE, GLOBAL_TEMP.clone())?;
-        catalog.register_schema(crate::tables::DATABASE, tables.clone())?;
+/// A session's catalogs: `spark_catalog` has the databases
+/// (`spark_catalog.db.t`); DataFusion's default catalog has them too
+/// (`db.t`), with the session's unqualified names and `global_temp`.
+#[derive(Debug)]
+struct SparkCatalog {
+    names: Arc<SessionNames>,
+    /// The schema of unqualified names, in the default catalog only.
+    session: Option<Arc<SessionSchema>>,
+}
+
+/// The default catalog's schema that DataFusion resolves unqualified
+/// names in.
+const SESSION_SCHEMA: &str = "public";
+
+impl CatalogProvider for SparkCatalog {
+    fn schema_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = crate::databases::all().into_iter().map(|d| d.name).collect();
+        if self.session.is_some() {
+            names.extend([SESSION_SCHEMA.to_string(), GLOBAL_TEMP_DATABASE.to_string()]);
+        }
+        names
     }
-    let spark_catalog = datafusion::catalog::MemoryCatalogProvider::new();
-    spark_catalog.register_schema(crate::tables::DATABASE, tables)?;
-    ctx.register_catalog(crate::tables::CATALOG, Arc::new(spark_catalog));
+
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        if let Some(session) = &self.session {
+            if name == SESSION_SCHEMA {
+                return Some(session.clone());
+            }
+            if name.eq_ignore_ascii_case(GLOBAL_TEMP_DATABASE) {
+                return Some(GLOBAL_TEMP.clone());
+            }
+        }
+        let database = crate::databases::get(name)?.name;
+        Some(Arc::new(DatabaseSchema { database, names: self.names.clone() }))
+    }
+}
+
+/// Sets up a new session's names: its temp views, the tables of its
+/// current database, `db.t`, `spark_catalog.db.t` and `global_temp.<view>`;
+/// and `current_database()`. The session keeps what this returns.
+pub fn attach(ctx: &datafusion::prelude::SessionContext) -> Result<Arc<SessionNames>> {
+    let names = Arc::new(SessionNames {
+        current_database: RwLock::new(crate::databases::DEFAULT.into()),
+        cached_tables: Default::default(),
+    });
+    let session = Arc::new(SessionSchema { views: MemorySchemaProvider::new(), names: names.clone() });
+    let default_catalog = ctx.state().config_options().catalog.default_catalog.clone();
+    ctx.register_catalog(default_catalog, Arc::new(SparkCatalog { names: names.clone(), session: Some(session) }));
+    ctx.register_catalog(crate::tables::CATALOG, Arc::new(SparkCatalog { names: names.clone(), session: None }));
+    for name in ["current_database", "current_schema"] {
+        let udf = CurrentDatabase { name, names: names.clone(), signature: Signature::nullary(Volatility::Stable) };
+        ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(udf));
+    }
+    Ok(names)
+}
+
+/// The session's current database.
+pub fn current_database(session: &SparkSession) -> String {
+    session.names.current_database()
+}
+
+/// `USE db`, `setCurrentDatabase`: the database must exist.
+pub fn set_current_database(session: &SparkSession, name: &str) -> Result<()> {
+    let name = crate::databases::database_name(name)?;
+    if name == GLOBAL_TEMP_DATABASE {
+        return Err(SparkError::with_class(
+            ExceptionClass::Analysis,
+            "_LEGACY_ERROR_TEMP_1068",
+            "",
+            format!("{name} is a system preserved database, you cannot use it as current database. To access global temporary views, you should use qualified name with the GLOBAL_TEMP_DATABASE, e.g. SELECT * FROM {name}.viewName."),
+        )
+        .into());
+    }
+    let database = crate::databases::find(&name)?;
+    if let Ok(mut current) = session.names.current_database.write() {
+        *current = database.name;
+    }
     Ok(())
 }
 
+/// `current_database()` / `current_schema()`.
+#[derive(Debug)]
+struct CurrentDatabase {
+    name: &'static str,
+    names: Arc<SessionNames>,
+    signature: Signature,
+}
+
+impl PartialEq for CurrentDatabase {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && Arc::ptr_eq(&self.names, &other.names)
+    }
+}
+
+impl Eq for CurrentDatabase {}
+
+impl std::hash::Hash for CurrentDatabase {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for CurrentDatabase {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, _: ScalarFunctionArgs) -> datafusion::error::Result<ColumnarValue> {
+        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(self.names.current_database()))))
+    }
+}
+
 fn views(session: &SparkSession) -> Option<Arc<dyn SchemaProvider>> {
-    session.ctx().catalog("datafusion")?.schema("public")
+    let default_catalog = session.ctx().state().config_options().catalog.default_catalog.clone();
+    session.ctx().catalog(&default_catalog)?.schema(SESSION_SCHEMA)
 }
 
 /// Whether `name` (lower case) is a temp view of the session.
@@ -102,12 +256,10 @@ pub fn is_view(session: &SparkSession, name: &str) -> bool {
     })
 }
 
-/// Keeps (or with `None` forgets) the rows `cacheTable` computed for a
-/// table of the database, which this session then reads.
+/// Keeps (or with `None` forgets) the rows `cacheTable` computed for the
+/// table `db.name`, which this session then reads.
 pub fn cache_table_rows(session: &SparkSession, name: &str, rows: Option<Arc<dyn TableProvider>>) {
-    let Some(schema) = views(session) else { return };
-    let Some(s) = schema.downcast_ref::<SessionSchema>() else { return };
-    if let Ok(mut cached) = s.cached_tables.write() {
+    if let Ok(mut cached) = session.names.cached_tables.write() {
         match rows {
             Some(r) => cached.insert(name.to_string(), r),
             None => cached.remove(name),
@@ -116,17 +268,28 @@ pub fn cache_table_rows(session: &SparkSession, name: &str, rows: Option<Arc<dyn
 }
 
 /// What a name means to `spark.catalog`, DESCRIBE and INSERT: a temp view,
-/// a global temp view or a table of the database.
+/// a global temp view or a table.
 pub enum Relation {
     View(String),
     GlobalView(String),
-    Table(String),
+    Table(TableName),
 }
 
 impl Relation {
+    /// The name without its database.
     pub fn name(&self) -> &str {
         match self {
-            Self::View(n) | Self::GlobalView(n) | Self::Table(n) => n,
+            Self::View(n) | Self::GlobalView(n) => n,
+            Self::Table(t) => &t.table,
+        }
+    }
+
+    /// A name that means it in this session (the key of a cached table).
+    pub fn full_name(&self) -> String {
+        match self {
+            Self::View(n) => n.clone(),
+            Self::GlobalView(n) => format!("{GLOBAL_TEMP_DATABASE}.{n}"),
+            Self::Table(t) => t.to_string(),
         }
     }
 
@@ -136,7 +299,8 @@ impl Relation {
             Self::View(v) => session.ctx().table_provider(v.as_str()).await?,
             Self::GlobalView(v) => GLOBAL_TEMP.table(v).await?.ok_or_else(|| SparkError::table_not_found(v))?,
             Self::Table(t) => {
-                return Ok(crate::tables::get(t).ok_or_else(|| SparkError::table_not_found(t))?.schema.clone());
+                let table = crate::tables::get(t).ok_or_else(|| SparkError::table_not_found(&t.to_string()))?;
+                return Ok(table.schema.clone());
             }
         };
         Ok(provider.schema())
@@ -158,7 +322,7 @@ pub fn resolve(session: &SparkSession, name: &str) -> Result<Option<Relation>> {
             return Ok(GLOBAL_TEMP.table_exist(&key).then_some(Relation::GlobalView(key)));
         }
     }
-    let key = crate::tables::table_key(name)?;
+    let key = crate::tables::table_key(session, name)?;
     Ok(crate::tables::get(&key).map(|_| Relation::Table(key)))
 }
 
@@ -208,6 +372,25 @@ pub fn create_temp_view(session: &SparkSession, name: &str, plan: LogicalPlan, r
     Ok(())
 }
 
+/// `ALTER TABLE | VIEW v RENAME TO w` of a temp view.
+pub fn rename_temp_view(session: &SparkSession, from: &str, to: &str) -> Result<()> {
+    let ctx = session.ctx();
+    let to_key = view_key(to);
+    if is_view(session, &to_key) {
+        return Err(SparkError::with_class(
+            ExceptionClass::Analysis,
+            "TABLE_OR_VIEW_ALREADY_EXISTS",
+            "42P07",
+            format!("Cannot create table or view `{to}` because it already exists.\nChoose a different name, drop or replace the existing object, or add the IF NOT EXISTS clause to tolerate pre-existing objects."),
+        )
+        .param("relationName", format!("`{to}`"))
+        .into());
+    }
+    let view = ctx.deregister_table(view_key(from).as_str())?.ok_or_else(|| SparkError::table_not_found(from))?;
+    ctx.register_table(to_key.as_str(), view)?;
+    Ok(())
+}
+
 /// Temp views that exist while one query is planned (a `spark.sql` call's
 /// DataFrame arguments, the files it reads); dropped with this.
 pub struct ScopedViews<'s> {
@@ -254,10 +437,12 @@ pub fn view_names(session: &SparkSession) -> Vec<String> {
     names
 }
 
-/// The names a query can read without a qualifier: temp views and tables.
+/// The names a query can read without a qualifier: temp views and the
+/// tables of the current database.
 pub fn relation_names(session: &SparkSession) -> Vec<String> {
     let mut names = view_names(session);
-    let tables: Vec<String> = crate::tables::names().into_iter().filter(|t| !names.contains(t)).collect();
+    let tables = crate::tables::names(&current_database(session));
+    let tables: Vec<String> = tables.into_iter().filter(|t| !names.contains(t)).collect();
     names.extend(tables);
     names
 }

@@ -39,10 +39,8 @@ pub struct CreateTable {
 /// The statement, if `sql` is a `CREATE [OR REPLACE] [EXTERNAL] TABLE`
 /// (other CREATE statements are left to the SQL planner).
 pub fn parse(sql: &str) -> Option<Result<CreateTable>> {
-    let tokens = Tokenizer::new(&SparkSql, sql).tokenize_with_location().ok()?;
-    let tokens: Vec<TokenWithSpan> =
-        tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF)).collect();
-    let mut p = Cursor { sql, tokens: &tokens, i: 0 };
+    let tokens = tokenize(sql)?;
+    let mut p = Cursor::new(sql, &tokens);
     if !p.word(Keyword::CREATE) {
         return None;
     }
@@ -54,13 +52,55 @@ pub fn parse(sql: &str) -> Option<Result<CreateTable>> {
     Some(p.create_table(&mut stmt).map(|()| stmt))
 }
 
-struct Cursor<'a> {
+/// The statement's tokens, without whitespace; `None` when it does not
+/// tokenize (the SQL planner then reports the error).
+pub(crate) fn tokenize(sql: &str) -> Option<Vec<TokenWithSpan>> {
+    let tokens = Tokenizer::new(&SparkSql, sql).tokenize_with_location().ok()?;
+    Some(tokens.into_iter().filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF)).collect())
+}
+
+/// Reads a statement's tokens in order.
+pub(crate) struct Cursor<'a> {
     sql: &'a str,
     tokens: &'a [TokenWithSpan],
     i: usize,
 }
 
-impl Cursor<'_> {
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(sql: &'a str, tokens: &'a [TokenWithSpan]) -> Self {
+        Self { sql, tokens, i: 0 }
+    }
+
+    /// Whether every token has been read (a trailing `;` aside).
+    pub(crate) fn at_end(&self) -> bool {
+        matches!(self.peek(), None | Some(Token::SemiColon))
+    }
+
+    /// Consumes the next word if it is `text` (any case), keyword or not.
+    pub(crate) fn word_text(&mut self, text: &str) -> bool {
+        let found = matches!(self.peek(), Some(Token::Word(w)) if w.value.eq_ignore_ascii_case(text) && w.quote_style.is_none());
+        if found {
+            self.i += 1;
+        }
+        found
+    }
+
+    /// A name as written: identifiers joined by dots.
+    pub(crate) fn name(&mut self) -> Result<String> {
+        let start = self.i;
+        while matches!(self.peek(), Some(Token::Word(_))) {
+            self.i += 1;
+            if self.peek() != Some(&Token::Period) {
+                break;
+            }
+            self.i += 1;
+        }
+        if self.i == start {
+            return Err(self.error());
+        }
+        Ok(self.text(start, self.i).to_string())
+    }
+
     fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.i).map(|t| &t.token)
     }
@@ -70,7 +110,7 @@ impl Cursor<'_> {
     }
 
     /// Consumes the keyword if it is next.
-    fn word(&mut self, k: Keyword) -> bool {
+    pub(crate) fn word(&mut self, k: Keyword) -> bool {
         let found = self.is_word(k);
         if found {
             self.i += 1;
@@ -78,11 +118,11 @@ impl Cursor<'_> {
         found
     }
 
-    fn expect(&mut self, k: Keyword) -> Result<()> {
+    pub(crate) fn expect(&mut self, k: Keyword) -> Result<()> {
         if self.word(k) { Ok(()) } else { Err(self.error()) }
     }
 
-    fn error(&self) -> crate::error::Error {
+    pub(crate) fn error(&self) -> crate::error::Error {
         let near = self.peek().map(|t| t.to_string()).unwrap_or_else(|| "end of input".into());
         SparkError::with_class(
             ExceptionClass::Parse,
@@ -104,7 +144,7 @@ impl Cursor<'_> {
     }
 
     /// A parenthesized list; the text inside, and its top-level items.
-    fn parenthesized(&mut self) -> Result<(String, Vec<String>)> {
+    pub(crate) fn parenthesized(&mut self) -> Result<(String, Vec<String>)> {
         if self.peek() != Some(&Token::LParen) {
             return Err(self.error());
         }
@@ -136,7 +176,7 @@ impl Cursor<'_> {
         Err(self.error())
     }
 
-    fn string(&mut self) -> Result<String> {
+    pub(crate) fn string(&mut self) -> Result<String> {
         match self.peek() {
             Some(Token::SingleQuotedString(s) | Token::DoubleQuotedString(s)) => {
                 let s = s.clone();
@@ -153,19 +193,7 @@ impl Cursor<'_> {
             self.expect(Keyword::EXISTS)?;
             stmt.if_not_exists = true;
         }
-        // The name: identifiers joined by dots.
-        let start = self.i;
-        while matches!(self.peek(), Some(Token::Word(_))) {
-            self.i += 1;
-            if self.peek() != Some(&Token::Period) {
-                break;
-            }
-            self.i += 1;
-        }
-        if self.i == start {
-            return Err(self.error());
-        }
-        stmt.name = self.text(start, self.i).to_string();
+        stmt.name = self.name()?;
         if self.peek() == Some(&Token::LParen) {
             stmt.columns = Some(self.parenthesized()?.0);
         }
@@ -230,7 +258,7 @@ impl Cursor<'_> {
 }
 
 /// `key 'value'`, `key = 'value'`, `'key' 'value'`, `a.b true`.
-fn option(item: &str) -> Option<(String, String)> {
+pub(crate) fn option(item: &str) -> Option<(String, String)> {
     let unquote = |s: &str| -> String {
         let s = s.trim();
         let quoted =

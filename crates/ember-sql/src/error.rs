@@ -102,8 +102,12 @@ pub fn classify_datafusion(e: &DataFusionError) -> SparkError {
         DataFusionError::Plan(m) => {
             let s = SparkError::analysis(strip_df_prefix(m));
             if m.contains("table") && m.contains("not found") {
+                // DataFusion names the table in full: the name as written
+                // is what follows its default catalog (and the schema of
+                // unqualified names).
                 let qualified = m.split('\'').nth(1).unwrap_or(m);
-                let name = qualified.rsplit('.').next().unwrap_or(qualified);
+                let name = qualified.strip_prefix("datafusion.").unwrap_or(qualified);
+                let name = name.strip_prefix("public.").unwrap_or(name);
                 return SparkError::table_not_found(name);
             }
             if let Some(rest) = m.strip_prefix("Invalid function '") {

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod catalog;
 pub mod command;
 pub mod create_table;
+pub mod databases;
 pub mod decimal_divide;
 pub mod dialect;
 pub mod display;

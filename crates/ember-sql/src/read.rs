@@ -75,14 +75,17 @@ pub async fn read(planner: &mut Planner<'_>, r: &Read) -> Result<LogicalPlan> {
 }
 
 async fn named_table(planner: &mut Planner<'_>, t: &NamedTable) -> Result<LogicalPlan> {
+    use datafusion::common::TableReference;
     let parts = crate::expr::parse_identifier(&t.unparsed_identifier)?;
     let name = parts.last().cloned().unwrap_or_default();
-    let key = crate::catalog::view_key(&name);
-    let global = parts.len() >= 2 && parts[parts.len() - 2].eq_ignore_ascii_case(crate::catalog::GLOBAL_TEMP_DATABASE);
-    let reference = if global {
-        datafusion::common::TableReference::partial(crate::catalog::GLOBAL_TEMP_DATABASE, key.as_str())
-    } else {
-        datafusion::common::TableReference::bare(key.as_str())
+    // Names are looked up in lower case: a temp view, `db.t`, `global_temp.v`
+    // or `spark_catalog.db.t`.
+    let lower: Vec<String> = parts.iter().map(|p| p.to_lowercase()).collect();
+    let reference = match lower.as_slice() {
+        [t] => TableReference::bare(t.as_str()),
+        [db, t] => TableReference::partial(db.as_str(), t.as_str()),
+        [cat, db, t] => TableReference::full(cat.as_str(), db.as_str(), t.as_str()),
+        _ => return Err(SparkError::table_not_found(&t.unparsed_identifier).into()),
     };
     match planner.session.ctx().table(reference).await {
         Ok(df) => {

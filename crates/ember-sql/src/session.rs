@@ -29,6 +29,8 @@ pub struct SparkSession {
     parallelism: usize,
     /// Relations kept by `cache()`/`persist()`.
     pub cache: crate::cache::Cache,
+    /// Its current database and the tables it cached.
+    pub(crate) names: Arc<crate::catalog::SessionNames>,
     /// Plan ids of the `spark.catalog.createTable` relations that ran: the
     /// client analyzes the returned DataFrame again, which must not create
     /// the table twice.
@@ -141,17 +143,18 @@ impl SparkSession {
         planners.insert(0, Arc::new(crate::functions::implicit_casts::SqlForms));
         let state = builder.build();
         let ctx = SessionContext::new_with_state(state);
-        crate::catalog::attach(&ctx)?;
         ctx.add_analyzer_rule(Arc::new(crate::decimal_divide::SparkDecimalDivide));
         ctx.add_analyzer_rule(Arc::new(crate::partition_id::PartitionIdBelowAggregates));
         ctx.add_analyzer_rule(Arc::new(crate::ordered_aggregates::OrderedAggregates));
         crate::functions::register(&ctx, &tz)?;
+        let names = crate::catalog::attach(&ctx)?;
         Ok(Arc::new(Self {
             session_id: session_id.into(),
             conf: RwLock::new(conf),
             ctx,
             parallelism,
             cache: Default::default(),
+            names,
             created_tables: Default::default(),
             artifacts: Default::default(),
             runner,

@@ -213,8 +213,13 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
     if upper == "SET" || upper.starts_with("SET ") {
         return set_command(planner, trimmed[3..].trim()).map(SqlOutcome::Done);
     }
-    if upper == "SHOW TABLES" || upper == "SHOW VIEWS" {
-        return show_tables(planner, upper == "SHOW TABLES").map(SqlOutcome::Done);
+    if let Some(stmt) = crate::databases::parse(trimmed) {
+        return crate::databases::run(planner, stmt?).await.map(SqlOutcome::Done);
+    }
+    if let Some(names) = view_rename(trimmed) {
+        let (from, to) = names?;
+        rename(planner, &from, &to).await?;
+        return Ok(SqlOutcome::Done(empty(planner)?));
     }
     if let Some(plan) = describe(planner, trimmed).await? {
         return Ok(SqlOutcome::Done(plan));
@@ -272,11 +277,25 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
                 let view = n.0.len() == 1 && crate::catalog::drop_temp_view(planner.session, &name)?;
                 let table = !view
                     && *object_type == ast::ObjectType::Table
-                    && crate::tables::drop_table(planner.session, &name)?;
+                    && crate::tables::drop_table(planner.session, &crate::tables::table_key(planner.session, &name)?)?;
                 if !view && !table && !*if_exists {
                     return Err(SparkError::table_not_found(&name).into());
                 }
             }
+            Ok(SqlOutcome::Done(empty(planner)?))
+        }
+        ast::Statement::AlterTable(alter)
+            if matches!(alter.operations.as_slice(), [ast::AlterTableOperation::RenameTable { .. }]) =>
+        {
+            let [
+                ast::AlterTableOperation::RenameTable {
+                    table_name: ast::RenameTableNameKind::To(to) | ast::RenameTableNameKind::As(to),
+                },
+            ] = alter.operations.as_slice()
+            else {
+                return Err(SparkError::unsupported("this ALTER TABLE").into());
+            };
+            rename(planner, &alter.name.to_string(), &to.to_string()).await?;
             Ok(SqlOutcome::Done(empty(planner)?))
         }
         ast::Statement::Insert(insert) => {
@@ -298,30 +317,35 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
     }
 }
 
-/// `SHOW TABLES` (tables of `default`, then temp views, which have an
-/// empty namespace) or `SHOW VIEWS`.
-fn show_tables(planner: &mut Planner<'_>, tables: bool) -> Result<LogicalPlan> {
-    use datafusion::arrow::array::{BooleanArray, StringArray};
-    use datafusion::arrow::datatypes::{DataType, Field};
-    let mut rows: Vec<(&str, String, bool)> = vec![];
-    if tables {
-        rows.extend(crate::tables::names().into_iter().map(|n| (crate::tables::DATABASE, n, false)));
+/// `ALTER TABLE | VIEW from RENAME TO to`: a temp view, else a table.
+async fn rename(planner: &mut Planner<'_>, from: &str, to: &str) -> Result<()> {
+    let session = planner.session;
+    match crate::catalog::resolve(session, from)? {
+        Some(crate::catalog::Relation::View(view)) => {
+            let to = crate::expr::parse_identifier(to)?.last().cloned().unwrap_or_default();
+            crate::catalog::rename_temp_view(session, &view, &to)
+        }
+        _ => crate::tables::rename(session, from, to).await,
     }
-    rows.extend(crate::catalog::view_names(planner.session).into_iter().map(|n| ("", n, true)));
-    rows.retain(|r| !r.1.starts_with("__ember"));
-    let name = if tables { "tableName" } else { "viewName" };
-    planner.rows(
-        vec![
-            Field::new("namespace", DataType::Utf8, false),
-            Field::new(name, DataType::Utf8, false),
-            Field::new("isTemporary", DataType::Boolean, false),
-        ],
-        vec![
-            std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.0).collect::<Vec<_>>())),
-            std::sync::Arc::new(StringArray::from(rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>())),
-            std::sync::Arc::new(BooleanArray::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())),
-        ],
-    )
+}
+
+/// `ALTER VIEW from RENAME TO to`, which sqlparser does not read.
+fn view_rename(sql: &str) -> Option<Result<(String, String)>> {
+    use datafusion::sql::sqlparser::keywords::Keyword;
+    let tokens = crate::create_table::tokenize(sql)?;
+    let mut p = crate::create_table::Cursor::new(sql, &tokens);
+    if !(p.word(Keyword::ALTER) && p.word(Keyword::VIEW)) {
+        return None;
+    }
+    let from = p.name();
+    if !p.word(Keyword::RENAME) {
+        return None;
+    }
+    Some(from.and_then(|from| {
+        p.expect(Keyword::TO)?;
+        let to = p.name()?;
+        if p.at_end() { Ok((from, to)) } else { Err(p.error()) }
+    }))
 }
 
 /// `DESC[RIBE] [TABLE] name` of a temp view or table: Spark's rows
@@ -387,7 +411,7 @@ async fn create_table(planner: &mut Planner<'_>, c: crate::create_table::CreateT
     let columns = c.columns.as_deref().map(|d| crate::types::parse_ddl_schema(d, &tz)).transpose()?;
     // Spark's session catalog cannot replace a table (v1 tables).
     if c.or_replace {
-        let name = crate::tables::Table::qualified(&crate::tables::table_key(&c.name)?);
+        let name = crate::tables::table_key(planner.session, &c.name)?.qualified();
         let what = if c.query.is_some() { "REPLACE TABLE AS SELECT" } else { "REPLACE TABLE" };
         return Err(SparkError::with_class(
             ember_common::ExceptionClass::Analysis,
@@ -424,11 +448,11 @@ fn object_name(n: &ast::ObjectName) -> String {
 }
 
 /// Whether a query names the table `key` (not a temp view that hides it).
-fn reads_table(planner: &Planner<'_>, query: &ast::Query, key: &str) -> bool {
+fn reads_table(planner: &Planner<'_>, query: &ast::Query, key: &crate::tables::TableName) -> bool {
     let mut found = false;
     let _ = ast::visit_relations(query, |name| {
         let table = crate::catalog::resolve(planner.session, &name.to_string());
-        found |= matches!(table, Ok(Some(crate::catalog::Relation::Table(k))) if k == key);
+        found |= matches!(table, Ok(Some(crate::catalog::Relation::Table(k))) if &k == key);
         ControlFlow::<()>::Continue(())
     });
     found
@@ -446,7 +470,7 @@ async fn insert_into(planner: &mut Planner<'_>, insert: &ast::Insert) -> Result<
         return Err(SparkError::unsupported("INSERT without a query").into());
     };
     let name = name.to_string();
-    let key = crate::tables::table_key(&name)?;
+    let key = crate::tables::table_key(planner.session, &name)?;
     if crate::tables::get(&key).is_none() {
         return Err(SparkError::table_not_found(&name).into());
     }
@@ -458,7 +482,7 @@ async fn insert_into(planner: &mut Planner<'_>, insert: &ast::Insert) -> Result<
             "42902",
             format!(
                 "Can't overwrite the target that is also being read from. The target table is {}.",
-                crate::tables::Table::qualified(&key)
+                key.qualified()
             ),
         )
         .into());

@@ -1,21 +1,21 @@
-//! Tables of the `default` database: `CREATE TABLE … USING`, `CREATE
-//! TABLE … AS`, `INSERT INTO / OVERWRITE`, `TRUNCATE TABLE`, `DROP TABLE`,
-//! `saveAsTable` and `insertInto`.
+//! Tables of the databases (`crate::databases`): `CREATE TABLE … USING`,
+//! `CREATE TABLE … AS`, `INSERT INTO / OVERWRITE`, `TRUNCATE TABLE`, `DROP
+//! TABLE`, `saveAsTable` and `insertInto`.
 //!
 //! As in Spark without a Hive metastore, the catalog is in memory and
 //! shared by the application's sessions (here, the server process). A
-//! managed table's files are in `spark.sql.warehouse.dir/<name>` and
-//! `DROP TABLE` deletes them; an external table (`LOCATION`) keeps its
-//! files. Inserts go through `crate::write`, so they commit atomically.
+//! managed table's files are in its database's directory
+//! (`spark.sql.warehouse.dir/<name>` for `default`) and `DROP TABLE`
+//! deletes them; an external table (`LOCATION`) keeps its files. Inserts go
+//! through `crate::write`, so they commit atomically.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, RwLock};
 
-use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::TableProvider;
 use datafusion::catalog::view::ViewTable;
-use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder};
 use ember_common::{ExceptionClass, SparkError};
@@ -26,14 +26,38 @@ use crate::plan::Planner;
 use crate::read::Options;
 use crate::session::SparkSession;
 
-/// The catalog and database tables belong to.
+/// The catalog the databases belong to.
 pub const CATALOG: &str = "spark_catalog";
-pub const DATABASE: &str = "default";
+
+/// A table's database and name, lower case, as names are looked up.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TableName {
+    pub database: String,
+    pub table: String,
+}
+
+impl TableName {
+    /// `spark_catalog`.`db`.`name`, as Spark's errors name a table.
+    pub fn qualified(&self) -> String {
+        format!("`{CATALOG}`.`{}`.`{}`", self.database, self.table)
+    }
+
+    /// The name as DataFusion resolves it in a session.
+    pub fn reference(&self) -> datafusion::common::TableReference {
+        datafusion::common::TableReference::partial(self.database.as_str(), self.table.as_str())
+    }
+}
+
+impl std::fmt::Display for TableName {
+    /// `db.name`: a name that means this table in any session.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.database, self.table)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Table {
-    /// Lower case, as names are looked up.
-    pub name: String,
+    pub name: TableName,
     pub format: String,
     pub location: PathBuf,
     /// Data columns, then partition columns (Spark's order).
@@ -43,70 +67,45 @@ pub struct Table {
     pub options: Vec<(String, String)>,
     pub comment: Option<String>,
     /// The rows: a read of `location`, made again after each write.
-    scan: Arc<dyn TableProvider>,
+    pub scan: Arc<dyn TableProvider>,
 }
 
-impl Table {
-    /// `spark_catalog`.`default`.`name`, as Spark's errors name a table.
-    pub fn qualified(name: &str) -> String {
-        format!("`{CATALOG}`.`{DATABASE}`.`{name}`")
-    }
+static TABLES: LazyLock<RwLock<BTreeMap<TableName, Arc<Table>>>> = LazyLock::new(Default::default);
+
+pub fn get(name: &TableName) -> Option<Arc<Table>> {
+    TABLES.read().ok()?.get(name).cloned()
 }
 
-static TABLES: LazyLock<RwLock<BTreeMap<String, Arc<Table>>>> = LazyLock::new(Default::default);
-
-pub fn get(name: &str) -> Option<Arc<Table>> {
-    TABLES.read().ok()?.get(&name.to_lowercase()).cloned()
+/// The names of a database's tables, sorted.
+pub fn names(database: &str) -> Vec<String> {
+    let tables = TABLES.read();
+    tables.map(|t| t.keys().filter(|k| k.database == database).map(|k| k.table.clone()).collect()).unwrap_or_default()
 }
 
-/// The tables' names, sorted.
-pub fn names() -> Vec<String> {
-    TABLES.read().map(|t| t.keys().cloned().collect()).unwrap_or_default()
-}
-
-/// The table `name` in a name as written: `t`, `default.t` or
-/// `spark_catalog.default.t`; other databases do not exist.
-pub fn table_key(name: &str) -> Result<String> {
+/// The table a name as written means: `t` (in the session's current
+/// database), `db.t` or `spark_catalog.db.t`. The database need not exist.
+pub fn table_key(session: &SparkSession, name: &str) -> Result<TableName> {
     let parts = crate::expr::parse_identifier(name)?;
     let (table, namespace) = parts.split_last().ok_or_else(|| SparkError::table_not_found(name))?;
-    let known = match namespace {
-        [] => true,
-        [db] => db.eq_ignore_ascii_case(DATABASE),
-        [cat, db] => cat.eq_ignore_ascii_case(CATALOG) && db.eq_ignore_ascii_case(DATABASE),
-        _ => false,
+    let database = match namespace {
+        [] => crate::catalog::current_database(session),
+        [db] => db.to_lowercase(),
+        [cat, db] if cat.eq_ignore_ascii_case(CATALOG) => db.to_lowercase(),
+        _ => return Err(crate::databases::not_found(&namespace.join("."))),
     };
-    if !known {
-        let db = namespace.last().cloned().unwrap_or_default();
-        return Err(SparkError::with_class(
-            ExceptionClass::Analysis,
-            "SCHEMA_NOT_FOUND",
-            "42704",
-            format!(
-                "The schema `{db}` cannot be found. Verify the spelling and correctness of the schema and catalog."
-            ),
-        )
-        .into());
-    }
-    Ok(table.to_lowercase())
+    Ok(TableName { database, table: table.to_lowercase() })
 }
 
-/// The `default` database as DataFusion resolves names in it.
-#[derive(Debug)]
-pub struct TablesSchema;
-
-#[async_trait]
-impl SchemaProvider for TablesSchema {
-    fn table_names(&self) -> Vec<String> {
-        names()
-    }
-
-    async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
-        Ok(get(name).map(|t| t.scan.clone()))
-    }
-
-    fn table_exist(&self, name: &str) -> bool {
-        get(name).is_some()
-    }
+/// INVALID_SCHEMA_OR_RELATION_NAME: Spark's rule for the names it creates,
+/// which also keeps a managed table's directory inside its database's.
+pub fn invalid_name(name: &str) -> crate::error::Error {
+    SparkError::with_class(
+        ExceptionClass::Analysis,
+        "INVALID_SCHEMA_OR_RELATION_NAME",
+        "42602",
+        format!("`{name}` is not a valid name for tables/schemas. Valid names only contain alphabet characters, numbers and _."),
+    )
+    .into()
 }
 
 /// What `create` makes.
@@ -135,17 +134,10 @@ pub async fn create(
     query: Option<LogicalPlan>,
     if_exists: IfExists,
 ) -> Result<()> {
-    let key = table_key(&t.name)?;
-    // Spark's rule for names it creates; it also keeps a managed table's
-    // directory inside the warehouse.
-    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(SparkError::with_class(
-            ExceptionClass::Analysis,
-            "INVALID_SCHEMA_OR_RELATION_NAME",
-            "42602",
-            format!("`{key}` is not a valid name for tables/schemas. Valid names only contain alphabet characters, numbers and _."),
-        )
-        .into());
+    let key = table_key(session, &t.name)?;
+    let database = crate::databases::find(&key.database)?;
+    if key.table.is_empty() || !key.table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(invalid_name(&key.table));
     }
     let replaced = match (get(&key), if_exists) {
         (None, _) => None,
@@ -164,7 +156,7 @@ pub async fn create(
     let managed = t.location.is_none();
     let location = match &t.location {
         Some(l) => local_path(l),
-        None => warehouse(session).join(&key),
+        None => database.location(session).join(&key.table),
     };
     let location = std::path::absolute(&location).unwrap_or(location);
     // A replaced table's files give way to the new ones: a query's rows
@@ -223,7 +215,7 @@ pub async fn create(
         }
     };
     if let Some(old) = replaced {
-        session.cache.uncache_table(session, &key)?;
+        session.cache.uncache_table(session, &key.to_string())?;
         if !in_place && old.managed && old.location.exists() {
             std::fs::remove_dir_all(&old.location)?;
         }
@@ -255,7 +247,7 @@ pub enum Columns {
 
 /// `INSERT INTO` (or `OVERWRITE`).
 pub async fn insert(session: &SparkSession, name: &str, plan: LogicalPlan, overwrite: bool, by: Columns) -> Result<()> {
-    let key = table_key(name)?;
+    let key = table_key(session, name)?;
     let table = get(&key).ok_or_else(|| SparkError::table_not_found(name))?;
     let plan = match by {
         Columns::ByPosition => plan,
@@ -272,14 +264,14 @@ pub async fn insert(session: &SparkSession, name: &str, plan: LogicalPlan, overw
 
 /// `TRUNCATE TABLE`: a managed table's rows are deleted.
 pub async fn truncate(session: &SparkSession, name: &str) -> Result<()> {
-    let key = table_key(name)?;
+    let key = table_key(session, name)?;
     let table = get(&key).ok_or_else(|| SparkError::table_not_found(name))?;
     if !table.managed {
         return Err(SparkError::with_class(
             ExceptionClass::Analysis,
             "_LEGACY_ERROR_TEMP_1266",
             "",
-            format!("Operation not allowed: TRUNCATE TABLE on external tables: {}", Table::qualified(&key)),
+            format!("Operation not allowed: TRUNCATE TABLE on external tables: {}", key.qualified()),
         )
         .into());
     }
@@ -289,15 +281,68 @@ pub async fn truncate(session: &SparkSession, name: &str) -> Result<()> {
 }
 
 /// `DROP TABLE`: whether it existed. A managed table's files go too.
-pub fn drop_table(session: &SparkSession, name: &str) -> Result<bool> {
-    let key = table_key(name)?;
-    let removed = TABLES.write().ok().and_then(|mut t| t.remove(&key));
+pub fn drop_table(session: &SparkSession, key: &TableName) -> Result<bool> {
+    let removed = TABLES.write().ok().and_then(|mut t| t.remove(key));
     let Some(table) = removed else { return Ok(false) };
-    session.cache.uncache_table(session, &key)?;
+    session.cache.uncache_table(session, &key.to_string())?;
     if table.managed && table.location.exists() {
         std::fs::remove_dir_all(&table.location)?;
     }
     Ok(true)
+}
+
+/// `ALTER TABLE from RENAME TO to`, within the table's database: a
+/// managed table's directory is renamed too.
+pub async fn rename(session: &SparkSession, from: &str, to: &str) -> Result<()> {
+    let old = table_key(session, from)?;
+    let table = get(&old).ok_or_else(|| SparkError::table_not_found(from))?;
+    let new = match crate::expr::parse_identifier(to)?.as_slice() {
+        [name] => TableName { database: old.database.clone(), table: name.to_lowercase() },
+        _ => table_key(session, to)?,
+    };
+    if new.database != old.database {
+        return Err(SparkError::with_class(
+            ExceptionClass::Analysis,
+            "_LEGACY_ERROR_TEMP_1073",
+            "",
+            format!(
+                "RENAME TABLE source and destination databases do not match: '{}' != '{}'.",
+                old.database, new.database
+            ),
+        )
+        .into());
+    }
+    if new.table.is_empty() || !new.table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(invalid_name(&new.table));
+    }
+    if get(&new).is_some() {
+        let name = format!("`{}`.`{}`", new.database, new.table);
+        return Err(SparkError::with_class(
+            ExceptionClass::Analysis,
+            "TABLE_OR_VIEW_ALREADY_EXISTS",
+            "42P07",
+            format!("Cannot create table or view {name} because it already exists.\nChoose a different name, drop or replace the existing object, or add the IF NOT EXISTS clause to tolerate pre-existing objects."),
+        )
+        .param("relationName", name)
+        .into());
+    }
+    let mut renamed = table.as_ref().clone();
+    if table.managed {
+        let location = table.location.with_file_name(&new.table);
+        if location.exists() {
+            return Err(location_exists(&new, &location));
+        }
+        if table.location.exists() {
+            std::fs::rename(&table.location, &location)?;
+        }
+        renamed.location = location;
+    }
+    session.cache.uncache_table(session, &old.to_string())?;
+    if let Ok(mut t) = TABLES.write() {
+        t.remove(&old);
+    }
+    renamed.name = new;
+    register(session, renamed).await
 }
 
 /// Makes the table's scan read its files as they are now, and enters it.
@@ -307,7 +352,7 @@ async fn register(session: &SparkSession, mut table: Table) -> Result<()> {
     if let Ok(mut t) = TABLES.write() {
         t.insert(name.clone(), Arc::new(table));
     }
-    session.cache.refresh_table(session, &name).await
+    session.cache.refresh_table(session, &name.to_string()).await
 }
 
 async fn scan(session: &SparkSession, table: &Table) -> Result<Arc<dyn TableProvider>> {
@@ -362,7 +407,7 @@ fn has_data(dir: &Path) -> bool {
 }
 
 /// A query's columns in the table's order: data, then partition columns.
-fn with_partitions_last(schema: &Schema, partition_by: &[String], table: &str) -> Result<SchemaRef> {
+fn with_partitions_last(schema: &Schema, partition_by: &[String], table: &TableName) -> Result<SchemaRef> {
     for p in partition_by {
         if !schema.fields().iter().any(|f| f.name().eq_ignore_ascii_case(p)) {
             return Err(SparkError::with_class(
@@ -371,7 +416,7 @@ fn with_partitions_last(schema: &Schema, partition_by: &[String], table: &str) -
                 "42703",
                 format!(
                     "partition column `{p}` is not defined in table {}, defined table columns are: {}.",
-                    Table::qualified(table),
+                    table.qualified(),
                     column_list(schema)
                 ),
             )
@@ -392,7 +437,7 @@ fn column_list(schema: &Schema) -> String {
 /// The query's columns in the order of the table's, matched by name. A
 /// table column the query lacks is NULL when `fill` (an INSERT's column
 /// list), an error otherwise, as is a query column the table lacks.
-fn by_names(plan: LogicalPlan, schema: &Schema, table: &str, fill: bool) -> Result<LogicalPlan> {
+fn by_names(plan: LogicalPlan, schema: &Schema, table: &TableName, fill: bool) -> Result<LogicalPlan> {
     if let Some((_, extra)) =
         plan.schema().iter().find(|(_, c)| !schema.fields().iter().any(|f| f.name().eq_ignore_ascii_case(c.name())))
     {
@@ -402,7 +447,7 @@ fn by_names(plan: LogicalPlan, schema: &Schema, table: &str, fill: bool) -> Resu
             "KD000",
             format!(
                 "Cannot write incompatible data for the table {}: Cannot find extra column `{}`.",
-                Table::qualified(table),
+                table.qualified(),
                 extra.name()
             ),
         )
@@ -425,7 +470,7 @@ fn by_names(plan: LogicalPlan, schema: &Schema, table: &str, fill: bool) -> Resu
                 "KD000",
                 format!(
                     "Cannot write incompatible data for the table {}: Cannot find data for the output column `{}`.",
-                    Table::qualified(table),
+                    table.qualified(),
                     f.name()
                 ),
             )
@@ -438,7 +483,7 @@ fn by_names(plan: LogicalPlan, schema: &Schema, table: &str, fill: bool) -> Resu
 
 /// The query's columns, by position, as the table's: its names and types.
 /// Spark's store assignment (ANSI) rejects text for a non-text column.
-fn project_to(plan: LogicalPlan, schema: &Schema, table: &str) -> Result<LogicalPlan> {
+fn project_to(plan: LogicalPlan, schema: &Schema, table: &TableName) -> Result<LogicalPlan> {
     let input = plan.schema().clone();
     let given = input.fields().len();
     let wanted = schema.fields().len();
@@ -462,7 +507,7 @@ fn project_to(plan: LogicalPlan, schema: &Schema, table: &str) -> Result<Logical
                 "KD000",
                 format!(
                     "Cannot write incompatible data for the table {}: Cannot safely cast `{}` \"{}\" to \"{}\".",
-                    Table::qualified(table),
+                    table.qualified(),
                     to.name(),
                     crate::types::simple_string(&source).to_uppercase(),
                     crate::types::simple_string(to.data_type()).to_uppercase()
@@ -485,7 +530,7 @@ pub fn take_path(options: &mut Vec<(String, String)>) -> Option<String> {
 
 /// INSERT_COLUMN_ARITY_MISMATCH: the table's (or the listed) columns and
 /// the query's differ in number.
-pub fn arity_mismatch(table: &str, columns: &[String], data: &[String]) -> crate::error::Error {
+pub fn arity_mismatch(table: &TableName, columns: &[String], data: &[String]) -> crate::error::Error {
     let (sub, reason) = if data.len() > columns.len() {
         ("TOO_MANY_DATA_COLUMNS", "too many data columns")
     } else {
@@ -498,7 +543,7 @@ pub fn arity_mismatch(table: &str, columns: &[String], data: &[String]) -> crate
         "21S01",
         format!(
             "Cannot write to {}, the reason is {reason}:\nTable columns: {}.\nData columns: {}.",
-            Table::qualified(table),
+            table.qualified(),
             quoted(columns),
             quoted(data)
         ),
@@ -511,13 +556,13 @@ fn options_of(options: &[(String, String)]) -> Options {
     Options::new(&map)
 }
 
-fn warehouse(session: &SparkSession) -> PathBuf {
+pub fn warehouse(session: &SparkSession) -> PathBuf {
     let dir = session.conf_get("spark.sql.warehouse.dir").unwrap_or_else(|| "spark-warehouse".into());
     local_path(&dir)
 }
 
 /// A local path from a path or a `file:` URI.
-fn local_path(p: &str) -> PathBuf {
+pub fn local_path(p: &str) -> PathBuf {
     PathBuf::from(
         p.strip_prefix("file:")
             .map(|p| p.trim_start_matches("//"))
@@ -526,28 +571,28 @@ fn local_path(p: &str) -> PathBuf {
     )
 }
 
-pub fn already_exists(name: &str) -> crate::error::Error {
+pub fn already_exists(name: &TableName) -> crate::error::Error {
     SparkError::with_class(
         ExceptionClass::Analysis,
         "TABLE_OR_VIEW_ALREADY_EXISTS",
         "42P07",
         format!(
             "Cannot create table or view {} because it already exists.\nChoose a different name, drop or replace the existing object, or add the IF NOT EXISTS clause to tolerate pre-existing objects.",
-            Table::qualified(name)
+            name.qualified()
         ),
     )
-    .param("relationName", Table::qualified(name))
+    .param("relationName", name.qualified())
     .into()
 }
 
-fn location_exists(name: &str, location: &Path) -> crate::error::Error {
+fn location_exists(name: &TableName, location: &Path) -> crate::error::Error {
     SparkError::with_class(
         ExceptionClass::Runtime,
         "LOCATION_ALREADY_EXISTS",
         "42710",
         format!(
             "Cannot name the managed table as {}, as its associated location 'file:{}' already exists. Please pick a different table name, or remove the existing location first.",
-            Table::qualified(name),
+            name.qualified(),
             location.display()
         ),
     )

@@ -330,7 +330,8 @@ async fn save_to_table(
         let by = crate::tables::Columns::ByPosition;
         return crate::tables::insert(session, name, input, w.mode() == SaveMode::Overwrite, by).await;
     }
-    let exists = crate::tables::get(&crate::tables::table_key(name)?).is_some();
+    let key = crate::tables::table_key(session, name)?;
+    let exists = crate::tables::get(&key).is_some();
     let if_exists = match w.mode() {
         _ if !exists => IfExists::Fail,
         SaveMode::Append => {
@@ -338,7 +339,7 @@ async fn save_to_table(
         }
         SaveMode::Overwrite => IfExists::Replace,
         SaveMode::Ignore => return Ok(()),
-        _ => return Err(crate::tables::already_exists(&crate::tables::table_key(name)?)),
+        _ => return Err(crate::tables::already_exists(&key)),
     };
     let mut options: Vec<(String, String)> = w.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let location = crate::tables::take_path(&mut options);

@@ -23,7 +23,6 @@ use crate::plan::Planner;
 fn display_name(spark: &str, args: usize) -> String {
     match spark {
         "mean" => "avg".to_string(),
-        "current_database" => "current_schema".to_string(),
         other => crate::functions::pretty_name(other, args),
     }
 }

@@ -263,6 +263,7 @@ pub fn pretty_name(name: &str, args: usize) -> String {
     match name {
         "log" if args == 2 => "LOG".to_string(),
         "array_agg" => "collect_list".to_string(),
+        "current_database" => "current_schema".to_string(),
         // ceil(x, scale) keeps its case.
         "ceil" | "floor" if args == 1 => name.to_ascii_uppercase(),
         n if UPPER.contains(&n) => n.to_ascii_uppercase(),

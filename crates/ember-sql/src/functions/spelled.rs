@@ -1,7 +1,7 @@
 //! Spark functions that are another expression under Spark's name, for SQL
 //! text and DataFrame calls alike: the cast functions (`int(x)`,
 //! `float(x)`, `date(x)`, …), `e()`, `dayname`, `zeroifnull`/`nullifzero`,
-//! `current_database()`/`current_schema()`/`current_catalog()`,
+//! `current_catalog()`,
 //! `regexp_substr`, `date_from_unix_date`/`unix_date`, `try_add`/
 //! `try_subtract`/`try_multiply` (NULL on integer overflow),
 //! `array_prepend(array, x)` and `map_concat`, and the aggregates
@@ -39,8 +39,6 @@ pub enum Spelled {
     DayName,
     ZeroIfNull,
     NullIfZero,
-    /// `current_database()` / `current_schema()`.
-    CurrentDatabase(&'static str),
     CurrentCatalog,
     RegexpSubstr,
     DateFromUnixDate,
@@ -60,8 +58,6 @@ impl Spelled {
             Self::DayName,
             Self::ZeroIfNull,
             Self::NullIfZero,
-            Self::CurrentDatabase("current_database"),
-            Self::CurrentDatabase("current_schema"),
             Self::CurrentCatalog,
             Self::RegexpSubstr,
             Self::DateFromUnixDate,
@@ -79,7 +75,7 @@ impl Spelled {
     /// How many arguments it takes.
     fn arity(&self) -> usize {
         match self {
-            Self::E | Self::CurrentDatabase(_) | Self::CurrentCatalog => 0,
+            Self::E | Self::CurrentCatalog => 0,
             Self::RegexpSubstr | Self::Try(_) | Self::ArrayPrepend => 2,
             _ => 1,
         }
@@ -108,7 +104,6 @@ impl ScalarUDFImpl for SpelledUdf {
             Spelled::DayName => "dayname",
             Spelled::ZeroIfNull => "zeroifnull",
             Spelled::NullIfZero => "nullifzero",
-            Spelled::CurrentDatabase(name) => name,
             Spelled::CurrentCatalog => "current_catalog",
             Spelled::RegexpSubstr => "regexp_substr",
             Spelled::DateFromUnixDate => "date_from_unix_date",
@@ -169,9 +164,7 @@ impl ScalarUDFImpl for SpelledUdf {
         Ok(match &self.form {
             Spelled::Cast(_, to) => to.clone(),
             Spelled::E => DataType::Float64,
-            Spelled::DayName | Spelled::CurrentDatabase(_) | Spelled::CurrentCatalog | Spelled::RegexpSubstr => {
-                DataType::Utf8
-            }
+            Spelled::DayName | Spelled::CurrentCatalog | Spelled::RegexpSubstr => DataType::Utf8,
             Spelled::ZeroIfNull | Spelled::NullIfZero => t[0].clone(),
             Spelled::DateFromUnixDate => DataType::Date32,
             Spelled::UnixDate => DataType::Int32,
@@ -200,7 +193,6 @@ impl ScalarUDFImpl for SpelledUdf {
                 let zero = ScalarValue::new_zero(&info.get_data_type(&x)?)?;
                 datafusion::functions::core::expr_fn::nullif(x, lit(zero))
             }
-            Spelled::CurrentDatabase(_) => lit(crate::tables::DATABASE),
             Spelled::CurrentCatalog => lit(crate::tables::CATALOG),
             // The first match (the whole pattern as group 1), NULL when it
             // is empty or there is none, as Spark's

@@ -1,5 +1,6 @@
-//! `spark.catalog.*`: temp views in the `default` database of the
-//! `spark_catalog` catalog, with the result rows the client reads.
+//! `spark.catalog.*`: the databases of the `spark_catalog` catalog, their
+//! tables and the session's temp views, with the result rows the client
+//! reads.
 
 use std::sync::Arc;
 
@@ -12,12 +13,10 @@ use spark_connect_proto::Catalog;
 use spark_connect_proto::catalog::CatType;
 
 use super::Planner;
-use crate::catalog::{Relation, drop_temp_view, view_key, view_names};
+use crate::catalog::{Relation, drop_temp_view, view_names};
+use crate::databases::{self, name_matches as matches};
 use crate::error::{Result, analysis};
-use crate::tables;
-
-const CATALOG: &str = "spark_catalog";
-const DATABASE: &str = "default";
+use crate::tables::{self, CATALOG, TableName};
 
 fn strings(v: Vec<Option<String>>) -> ArrayRef {
     Arc::new(StringArray::from(v))
@@ -25,15 +24,6 @@ fn strings(v: Vec<Option<String>>) -> ArrayRef {
 
 fn bools(v: Vec<bool>) -> ArrayRef {
     Arc::new(BooleanArray::from(v))
-}
-
-/// `pattern` as Spark's catalog matches it: `*` any, `|` alternatives, case-insensitive.
-fn matches(pattern: Option<&str>, name: &str) -> bool {
-    let Some(p) = pattern else { return true };
-    p.split('|').any(|alt| {
-        let re = format!("(?i)^{}$", regex::escape(alt.trim()).replace("\\*", ".*"));
-        regex::Regex::new(&re).is_ok_and(|r| r.is_match(name))
-    })
 }
 
 impl Planner<'_> {
@@ -45,11 +35,15 @@ impl Planner<'_> {
             p.rows(vec![Field::new(name, DataType::Boolean, false)], vec![bools(vec![v])])
         };
         match t {
-            CatType::CurrentDatabase(_) => self.string_plan("current_database()", DATABASE.into()),
+            CatType::CurrentDatabase(_) => {
+                self.string_plan("current_database()", crate::catalog::current_database(self.session))
+            }
             CatType::CurrentCatalog(_) => self.string_plan("current_catalog()", CATALOG.into()),
-            CatType::SetCurrentDatabase(s) if s.db_name.eq_ignore_ascii_case(DATABASE) => self.rows(vec![], vec![]),
+            CatType::SetCurrentDatabase(s) => {
+                crate::catalog::set_current_database(self.session, &s.db_name)?;
+                self.rows(vec![], vec![])
+            }
             CatType::SetCurrentCatalog(s) if s.catalog_name.eq_ignore_ascii_case(CATALOG) => self.rows(vec![], vec![]),
-            CatType::SetCurrentDatabase(s) => Err(no_such_namespace(&s.db_name)),
             CatType::ListCatalogs(l) => {
                 let show = matches(l.pattern.as_deref(), CATALOG);
                 self.rows(
@@ -61,28 +55,28 @@ impl Planner<'_> {
                 )
             }
             CatType::ListDatabases(l) => {
-                let show = matches(l.pattern.as_deref(), DATABASE);
-                let one = |v: Option<String>| if show { vec![v] } else { vec![] };
-                self.rows(
-                    vec![
-                        Field::new("name", DataType::Utf8, false),
-                        Field::new("catalog", DataType::Utf8, true),
-                        Field::new("description", DataType::Utf8, true),
-                        Field::new("locationUri", DataType::Utf8, true),
-                    ],
-                    vec![
-                        strings(one(Some(DATABASE.into()))),
-                        strings(one(Some(CATALOG.into()))),
-                        strings(one(Some("default database".into()))),
-                        strings(one(Some(warehouse_uri(self)))),
-                    ],
-                )
+                let all = databases::all().into_iter().filter(|d| matches(l.pattern.as_deref(), &d.name)).collect();
+                self.databases_plan(all)
             }
-            CatType::DatabaseExists(d) => single_bool(self, "value", d.db_name.eq_ignore_ascii_case(DATABASE)),
+            CatType::GetDatabase(g) => {
+                let found = databases::find(&databases::database_name(&g.db_name)?)?;
+                self.databases_plan(vec![found])
+            }
+            CatType::DatabaseExists(d) => {
+                let exists = databases::database_name(&d.db_name).is_ok_and(|db| databases::exists(&db));
+                single_bool(self, "value", exists)
+            }
             CatType::ListTables(l) => {
                 let pattern = l.pattern.as_deref();
-                let mut rows: Vec<Relation> =
-                    tables::names().into_iter().filter(|n| matches(pattern, n)).map(Relation::Table).collect();
+                let database = match &l.db_name {
+                    Some(db) => databases::find(&databases::database_name(db)?)?.name,
+                    None => crate::catalog::current_database(self.session),
+                };
+                let mut rows: Vec<Relation> = tables::names(&database)
+                    .into_iter()
+                    .filter(|n| matches(pattern, n))
+                    .map(|table| Relation::Table(TableName { database: database.clone(), table }))
+                    .collect();
                 rows.extend(
                     view_names(self.session)
                         .into_iter()
@@ -92,15 +86,16 @@ impl Planner<'_> {
                 self.tables_plan(rows)
             }
             CatType::GetTable(g) => {
-                let found = crate::catalog::resolve(self.session, &g.table_name)?;
+                let found = self.resolve_in(&g.table_name, g.db_name.as_deref())?;
                 self.tables_plan(vec![found.ok_or_else(|| SparkError::table_not_found(&g.table_name))?])
             }
             CatType::TableExists(t) => {
-                let exists = crate::catalog::resolve(self.session, &t.table_name)?.is_some();
+                let exists = self.resolve_in(&t.table_name, t.db_name.as_deref())?.is_some();
                 single_bool(self, "value", exists)
             }
             CatType::ListColumns(l) => {
-                let found = crate::catalog::resolve(self.session, &l.table_name)?
+                let found = self
+                    .resolve_in(&l.table_name, l.db_name.as_deref())?
                     .ok_or_else(|| SparkError::table_not_found(&l.table_name))?;
                 let schema = found.schema(self.session).await?;
                 let partitions = match &found {
@@ -136,6 +131,8 @@ impl Planner<'_> {
                     ],
                 )
             }
+            // A database has no functions of its own.
+            CatType::FunctionExists(f) if f.db_name.is_some() => single_bool(self, "value", false),
             CatType::FunctionExists(f) => {
                 let ctx = self.session.ctx();
                 let n = f.function_name.to_lowercase();
@@ -158,16 +155,16 @@ impl Planner<'_> {
                 self.rows(vec![], vec![])
             }
             CatType::IsCached(i) => {
-                let name = view_key(&simple_name(&i.table_name)?);
+                let name = self.cache_key(&i.table_name)?;
                 single_bool(self, "value", self.session.cache.is_table_cached(&name))
             }
             CatType::CacheTable(c) => {
-                let name = view_key(&simple_name(&c.table_name)?);
+                let name = self.cache_key(&c.table_name)?;
                 self.session.cache.cache_table(self.session, &name).await?;
                 self.rows(vec![], vec![])
             }
             CatType::UncacheTable(u) => {
-                let name = view_key(&simple_name(&u.table_name)?);
+                let name = self.cache_key(&u.table_name)?;
                 self.session.cache.uncache_table(self.session, &name)?;
                 self.rows(vec![], vec![])
             }
@@ -215,7 +212,7 @@ impl Planner<'_> {
                 let read = spark_connect_proto::Read {
                     read_type: Some(spark_connect_proto::read::ReadType::NamedTable(
                         spark_connect_proto::read::NamedTable {
-                            unparsed_identifier: found.name().to_string(),
+                            unparsed_identifier: found.full_name(),
                             options: Default::default(),
                         },
                     )),
@@ -224,7 +221,7 @@ impl Planner<'_> {
                 crate::read::read(self, &read).await
             }
             CatType::DropTable(d) => {
-                let dropped = tables::drop_table(self.session, &d.table_name)?;
+                let dropped = tables::drop_table(self.session, &tables::table_key(self.session, &d.table_name)?)?;
                 if !dropped && !d.if_exists {
                     return Err(SparkError::table_not_found(&d.table_name).into());
                 }
@@ -250,8 +247,8 @@ impl Planner<'_> {
             match r {
                 Relation::Table(t) => {
                     let table = tables::get(t);
-                    namespace.values().append_value(tables::DATABASE);
-                    catalogs.push(Some(tables::CATALOG.to_string()));
+                    namespace.values().append_value(&t.database);
+                    catalogs.push(Some(CATALOG.to_string()));
                     descriptions.push(table.as_ref().and_then(|t| t.comment.clone()));
                     let managed = table.is_some_and(|t| t.managed);
                     types.push(Some(if managed { "MANAGED" } else { "EXTERNAL" }.to_string()));
@@ -294,20 +291,37 @@ impl Planner<'_> {
     }
 }
 
-fn simple_name(name: &str) -> Result<String> {
-    Ok(crate::expr::parse_identifier(name)?.last().cloned().unwrap_or_default())
-}
+impl Planner<'_> {
+    /// Rows of `listDatabases` / `getDatabase`.
+    fn databases_plan(&mut self, rows: Vec<databases::Database>) -> Result<LogicalPlan> {
+        let session = self.session;
+        self.rows(
+            vec![
+                Field::new("name", DataType::Utf8, false),
+                Field::new("catalog", DataType::Utf8, true),
+                Field::new("description", DataType::Utf8, true),
+                Field::new("locationUri", DataType::Utf8, true),
+            ],
+            vec![
+                strings(rows.iter().map(|d| Some(d.name.clone())).collect()),
+                strings(vec![Some(CATALOG.to_string()); rows.len()]),
+                strings(rows.iter().map(|d| Some(d.comment.clone().unwrap_or_default())).collect()),
+                strings(rows.iter().map(|d| Some(d.location_uri(session))).collect()),
+            ],
+        )
+    }
 
-fn warehouse_uri(p: &Planner<'_>) -> String {
-    p.session.conf_get("spark.sql.warehouse.dir").unwrap_or_else(|| "spark-warehouse".into())
-}
+    /// The relation `name` means, in the database `db` when one is given
+    /// (the deprecated `dbName` arguments): then only a table.
+    fn resolve_in(&self, name: &str, db: Option<&str>) -> Result<Option<Relation>> {
+        let Some(db) = db else { return crate::catalog::resolve(self.session, name) };
+        let key = TableName { database: databases::database_name(db)?, table: name.to_lowercase() };
+        Ok(tables::get(&key).map(|_| Relation::Table(key)))
+    }
 
-fn no_such_namespace(name: &str) -> crate::error::Error {
-    SparkError::with_class(
-        ember_common::ExceptionClass::Analysis,
-        "SCHEMA_NOT_FOUND",
-        "42704",
-        format!("The schema `{name}` cannot be found. Verify the spelling and correctness of the schema and catalog."),
-    )
-    .into()
+    /// The name `cacheTable` keeps a relation's rows under.
+    fn cache_key(&self, name: &str) -> Result<String> {
+        let found = crate::catalog::resolve(self.session, name)?;
+        Ok(found.ok_or_else(|| SparkError::table_not_found(name))?.full_name())
+    }
 }
