@@ -162,3 +162,25 @@ def test_rename_table_and_temp_view(spark):
     spark.sql("ALTER VIEW td_v2 RENAME TO td_v3")
     assert_rows(spark.table("td_v3"), [(2,)])
     assert not spark.catalog.tableExists("td_v1")
+
+
+def test_catalog_creates_and_drops_databases(spark):
+    spark.catalog.createDatabase("td_other", properties={"comment": "hello", "x": "y"})
+    assert spark.catalog.getDatabase("td_other").description == "hello"
+    assert spark.sql("DESCRIBE DATABASE EXTENDED td_other").filter("info_name = 'Properties'").first()[1] == "((x,y))"
+    assert condition(lambda: spark.catalog.createDatabase("td_other")) == "SCHEMA_ALREADY_EXISTS"
+    spark.catalog.createDatabase("td_other", ifNotExists=True)
+    spark.sql("CREATE TABLE td_other.t USING parquet AS SELECT 1 AS a")
+    assert condition(lambda: spark.catalog.dropDatabase("td_other")) == "SCHEMA_NOT_EMPTY"
+    spark.catalog.dropDatabase("td_other", cascade=True)
+    assert not spark.catalog.databaseExists("td_other")
+    assert condition(lambda: spark.catalog.dropDatabase("td_other")) == "SCHEMA_NOT_FOUND"
+    spark.catalog.dropDatabase("td_other", ifExists=True)
+
+
+def test_catalog_lists_views(spark):
+    spark.sql("CREATE TEMP VIEW td_v1 AS SELECT 1 AS c")
+    spark.range(1).createOrReplaceTempView("td_v2")
+    views = [(v.name, v.tableType, v.isTemporary) for v in spark.catalog.listViews(pattern="td_v*")]
+    assert views == [("td_v1", "TEMPORARY", True), ("td_v2", "TEMPORARY", True)]
+    assert [v.name for v in spark.catalog.listViews("default", "td_v1")] == ["td_v1"]

@@ -3,6 +3,7 @@ DROP TABLE, saveAsTable/insertInto and the catalog's view of them."""
 
 import datetime
 import os
+import shutil
 
 import pytest
 from pyspark.errors import AnalysisException
@@ -10,7 +11,7 @@ from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from ember_testutil import assert_df, assert_rows
 
-TABLES = ["tt_a", "tt_b", "tt_part", "tt_ext", "tt_csv", "tt_saved", "tt_cat", "tt_shadow", "tt_dated"]
+TABLES = ["tt_a", "tt_b", "tt_part", "tt_ext", "tt_csv", "tt_saved", "tt_cat", "tt_shadow", "tt_dated", "tt_json"]
 
 
 @pytest.fixture(autouse=True)
@@ -267,3 +268,108 @@ def test_insert_select_with_spark_only_forms(spark):
     spark.sql("INSERT INTO tt_a SELECT 1, ltrim('*', '**x*')")
     spark.sql("INSERT INTO tt_a SELECT stack(2, 2, 'y', 3, 'z')")
     assert_rows(spark.sql("SELECT * FROM tt_a ORDER BY a"), [(1, "x*"), (2, "y"), (3, "z")])
+
+
+def test_insert_into_partitions(spark):
+    spark.sql("CREATE TABLE tt_part (id INT, s STRING, p INT, q STRING) USING parquet PARTITIONED BY (p, q)")
+    spark.sql("INSERT INTO tt_part PARTITION (p = 1, q = 'a') SELECT 1, 'x'")
+    spark.sql("INSERT INTO tt_part PARTITION (p = 2, q) SELECT 2, 'y', 'b'")
+    spark.sql("INSERT INTO tt_part PARTITION (p, q) SELECT 3, 'z', 3, 'c'")
+    spark.sql("INSERT INTO tt_part PARTITION (p = 1, q = 'a') VALUES (9, 'w')")
+    expected = [(1, "x", 1, "a"), (2, "y", 2, "b"), (3, "z", 3, "c"), (9, "w", 1, "a")]
+    assert_rows(spark.sql("SELECT * FROM tt_part ORDER BY id"), expected)
+    assert_df(spark.sql("SHOW PARTITIONS tt_part"), [("partition", "string")], [("p=1/q=a",), ("p=2/q=b",), ("p=3/q=c",)])
+    assert [x.partition for x in spark.catalog.listPartitions("tt_part")] == ["p=1/q=a", "p=2/q=b", "p=3/q=c"]
+
+    # An overwrite replaces only the partition its values select.
+    spark.sql("INSERT OVERWRITE tt_part PARTITION (p = 1, q = 'a') SELECT 5, 'v'")
+    assert_rows(spark.sql("SELECT * FROM tt_part ORDER BY id"), [(2, "y", 2, "b"), (3, "z", 3, "c"), (5, "v", 1, "a")])
+
+    with pytest.raises(AnalysisException) as e:
+        spark.sql("INSERT INTO tt_part PARTITION (p = 1, q = 'a') SELECT 1, 'x', 7")
+    assert e.value.getCondition() == "INSERT_PARTITION_COLUMN_ARITY_MISMATCH"
+    assert "too many data columns" in str(e.value)
+    with pytest.raises(AnalysisException) as e:
+        spark.sql("INSERT INTO tt_part PARTITION (nope = 1) SELECT 1, 'x', 7, 'a'")
+    assert e.value.getCondition() == "PARTITIONS_NOT_FOUND"
+    spark.sql("CREATE TABLE tt_a (a INT) USING parquet")
+    with pytest.raises(AnalysisException) as e:
+        spark.sql("SHOW PARTITIONS tt_a")
+    assert e.value.getCondition() == "INVALID_PARTITION_OPERATION.PARTITION_SCHEMA_IS_EMPTY"
+
+
+def test_show_create_table_and_properties(spark, tmp_path):
+    spark.sql(
+        "CREATE TABLE tt_part (id INT, s STRING, p INT, q STRING) USING parquet PARTITIONED BY (p, q) "
+        "COMMENT 'cmt' TBLPROPERTIES ('k1'='v1', 'a'='b') OPTIONS (compression 'snappy')"
+    )
+    assert spark.sql("SHOW CREATE TABLE tt_part").first()[0] == (
+        "CREATE TABLE spark_catalog.default.tt_part (\n  id INT,\n  s STRING COLLATE UTF8_BINARY,\n  p INT,\n"
+        "  q STRING COLLATE UTF8_BINARY)\nUSING parquet\nOPTIONS (\n  'compression' = 'snappy')\nPARTITIONED BY (p, q)\n"
+        "COMMENT 'cmt'\nTBLPROPERTIES (\n  'a' = 'b',\n  'k1' = 'v1')\n"
+    )
+    assert_df(
+        spark.sql("SHOW TBLPROPERTIES tt_part"),
+        [("key", "string"), ("value", "string")],
+        [("a", "b"), ("k1", "v1"), ("option.compression", "snappy")],
+    )
+    assert spark.catalog.getTableProperties("tt_part") == {"a": "b", "k1": "v1", "option.compression": "snappy"}
+
+    location = str(tmp_path / "ext")
+    spark.sql(f"CREATE TABLE tt_ext (id INT) USING csv OPTIONS (header 'true', sep ';') LOCATION '{location}'")
+    assert spark.catalog.getCreateTableString("tt_ext") == (
+        "CREATE TABLE spark_catalog.default.tt_ext (\n  id INT)\nUSING csv\nOPTIONS (\n  'header' = 'true',\n"
+        f"  'sep' = ';')\nLOCATION 'file:{location}'\n"
+    )
+    spark.sql("CREATE TABLE tt_json USING json AS SELECT 1 AS a, 'x' AS b")
+    assert spark.sql("SHOW CREATE TABLE tt_json").first()[0] == (
+        "CREATE TABLE spark_catalog.default.tt_json (\n  a INT,\n  b STRING COLLATE UTF8_BINARY)\nUSING json\n"
+    )
+    assert spark.catalog.getTableProperties("tt_json") == {}
+    # Tables of every format the session writes; a truncated external table keeps its rows.
+    with pytest.raises(AnalysisException) as e:
+        spark.catalog.truncateTable("tt_ext")
+    assert e.value.getCondition() == "CANNOT_TRUNCATE_EXTERNAL_TABLE"
+    spark.catalog.truncateTable("tt_json")
+    assert spark.table("tt_json").count() == 0
+    spark.catalog.analyzeTable("tt_json")
+    with pytest.raises(AnalysisException) as e:
+        spark.catalog.analyzeTable("tt_nope")
+    assert e.value.getCondition() == "TABLE_OR_VIEW_NOT_FOUND"
+
+
+def test_refresh_table_reads_files_written_elsewhere(spark, tmp_path):
+    location = str(tmp_path / "plain")
+    spark.range(2).write.format("json").save(location)
+    spark.sql(f"CREATE TABLE tt_ext (id LONG) USING json LOCATION '{location}'")
+    spark.catalog.cacheTable("tt_ext")
+    assert spark.table("tt_ext").count() == 2
+    # A write to the table's files reads them again (Spark recaches by path).
+    spark.range(2, 5).write.mode("append").format("json").save(location)
+    assert spark.table("tt_ext").count() == 5
+    # Files added by another program: the cached rows stay until REFRESH TABLE.
+    part = next(f for f in sorted(os.listdir(location)) if f.endswith(".json") and os.path.getsize(os.path.join(location, f)))
+    rows_in_part = sum(1 for _ in open(os.path.join(location, part)))
+    shutil.copy(os.path.join(location, part), os.path.join(location, "copied-" + part))
+    assert spark.table("tt_ext").count() == 5
+    spark.sql("REFRESH TABLE tt_ext")
+    assert spark.table("tt_ext").count() == 5 + rows_in_part
+    spark.catalog.uncacheTable("tt_ext")
+
+    # A partitioned table over partition directories written elsewhere.
+    location = str(tmp_path / "parted")
+    spark.range(1).selectExpr("id AS key", "id AS value").write.partitionBy("key").format("csv").save(location)
+    spark.sql(
+        f"CREATE TABLE tt_csv (key LONG, value LONG) USING csv OPTIONS (header false, path '{location}') "
+        "PARTITIONED BY (key)"
+    )
+    spark.range(1, 3).selectExpr("id AS key", "id AS value").write.mode("append").partitionBy("key").format("csv").save(location)
+    spark.catalog.recoverPartitions("tt_csv")
+    assert_rows(spark.sql("SELECT * FROM tt_csv ORDER BY key"), [(0, 0), (1, 1), (2, 2)])
+
+
+def test_text_table(spark, tmp_path):
+    location = str(tmp_path / "text")
+    spark.sql(f"CREATE TABLE tt_ext (col STRING) USING TEXT LOCATION '{location}'")
+    spark.sql("INSERT INTO tt_ext SELECT 'abc'")
+    assert_df(spark.table("tt_ext"), [("col", "string")], [("abc",)])

@@ -32,6 +32,7 @@ pub struct CreateTable {
     pub partition_by: Vec<String>,
     pub location: Option<String>,
     pub comment: Option<String>,
+    pub properties: Vec<(String, String)>,
     /// The query of `CREATE TABLE … AS query`.
     pub query: Option<String>,
 }
@@ -83,6 +84,11 @@ impl<'a> Cursor<'a> {
             self.i += 1;
         }
         found
+    }
+
+    /// Skips to the end of the statement.
+    pub(crate) fn skip_rest(&mut self) {
+        self.i = self.tokens.len();
     }
 
     /// A name as written: identifiers joined by dots.
@@ -234,7 +240,9 @@ impl<'a> Cursor<'a> {
                     }
                     Keyword::TBLPROPERTIES => {
                         self.i += 1;
-                        self.parenthesized()?;
+                        for item in self.parenthesized()?.1 {
+                            stmt.properties.push(option(&item).ok_or_else(|| self.error())?);
+                        }
                     }
                     Keyword::CLUSTERED => return Err(SparkError::unsupported("bucketed tables (CLUSTERED BY)").into()),
                     Keyword::AS => {

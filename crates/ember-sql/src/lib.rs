@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod catalog;
+pub mod catalog_sql;
 pub mod command;
 pub mod create_table;
 pub mod databases;

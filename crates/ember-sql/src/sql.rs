@@ -213,8 +213,8 @@ pub async fn run_command(planner: &mut Planner<'_>, sql: &str) -> Result<SqlOutc
     if upper == "SET" || upper.starts_with("SET ") {
         return set_command(planner, trimmed[3..].trim()).map(SqlOutcome::Done);
     }
-    if let Some(stmt) = crate::databases::parse(trimmed) {
-        return crate::databases::run(planner, stmt?).await.map(SqlOutcome::Done);
+    if let Some(stmt) = crate::catalog_sql::parse(trimmed) {
+        return crate::catalog_sql::run(planner, stmt?).await.map(SqlOutcome::Done);
     }
     if let Some(names) = view_rename(trimmed) {
         let (from, to) = names?;
@@ -426,14 +426,18 @@ async fn create_table(planner: &mut Planner<'_>, c: crate::create_table::CreateT
         None => None,
     };
     let if_exists = if c.if_not_exists { IfExists::Ignore } else { IfExists::Fail };
+    // `OPTIONS (path '…')` is a location too.
+    let mut options = c.options;
+    let location = c.location.or_else(|| crate::tables::take_path(&mut options));
     let table = crate::tables::NewTable {
         name: c.name,
         format: c.format,
         columns: columns.map(std::sync::Arc::new),
         partition_by: c.partition_by,
-        location: c.location,
-        options: c.options,
+        location,
+        options,
         comment: c.comment,
+        properties: c.properties,
     };
     crate::tables::create(planner.session, table, query, if_exists).await
 }
@@ -463,9 +467,6 @@ async fn insert_into(planner: &mut Planner<'_>, insert: &ast::Insert) -> Result<
     let ast::TableObject::TableName(name) = &insert.table else {
         return Err(SparkError::unsupported("INSERT INTO a table function").into());
     };
-    if insert.partitioned.is_some() {
-        return Err(SparkError::unsupported("INSERT with a PARTITION clause").into());
-    }
     let Some(source) = &insert.source else {
         return Err(SparkError::unsupported("INSERT without a query").into());
     };
@@ -487,6 +488,13 @@ async fn insert_into(planner: &mut Planner<'_>, insert: &ast::Insert) -> Result<
         )
         .into());
     }
+    if let Some(partitions) = &insert.partitioned {
+        if !insert.columns.is_empty() {
+            return Err(SparkError::unsupported("INSERT with a PARTITION clause and a column list").into());
+        }
+        let spec = partition_spec(planner, partitions).await?;
+        return crate::tables::insert_partitions(planner.session, &name, plan, insert.overwrite, spec).await;
+    }
     // A column list matches the query's columns to the table's by name.
     let by = if insert.columns.is_empty() {
         crate::tables::Columns::ByPosition
@@ -506,6 +514,32 @@ async fn insert_into(planner: &mut Planner<'_>, insert: &ast::Insert) -> Result<
         crate::tables::Columns::Listed
     };
     crate::tables::insert(planner.session, &name, plan, insert.overwrite, by).await
+}
+
+/// `PARTITION (p = 1, q)`: each column with its value, if given.
+async fn partition_spec(planner: &mut Planner<'_>, items: &[ast::Expr]) -> Result<crate::tables::PartitionSpec> {
+    let mut spec = vec![];
+    for item in items {
+        match item {
+            ast::Expr::Identifier(column) => spec.push((column.value.clone(), None)),
+            ast::Expr::BinaryOp { left, op: ast::BinaryOperator::Eq, right } => {
+                let ast::Expr::Identifier(column) = left.as_ref() else {
+                    return Err(SparkError::unsupported(format!("the partition value {item}")).into());
+                };
+                // The value as Spark SQL reads a literal: one row of one column.
+                let query = sc::Sql { query: format!("SELECT {right}"), ..Default::default() };
+                let plan = query_plan(planner, &query).await?;
+                let batches = planner.collect(plan).await?;
+                let value = match batches.iter().find(|b| b.num_rows() > 0) {
+                    Some(b) => datafusion::common::ScalarValue::try_from_array(b.column(0), 0)?,
+                    None => datafusion::common::ScalarValue::Null,
+                };
+                spec.push((column.value.clone(), Some(value)));
+            }
+            other => return Err(SparkError::unsupported(format!("the partition value {other}")).into()),
+        }
+    }
+    Ok(spec)
 }
 
 fn empty(planner: &mut Planner<'_>) -> Result<LogicalPlan> {

@@ -16,6 +16,7 @@ use std::sync::{Arc, LazyLock, RwLock};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
 use datafusion::catalog::view::ViewTable;
+use datafusion::common::ScalarValue;
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder};
 use ember_common::{ExceptionClass, SparkError};
@@ -66,6 +67,8 @@ pub struct Table {
     pub managed: bool,
     pub options: Vec<(String, String)>,
     pub comment: Option<String>,
+    /// `TBLPROPERTIES`, sorted by key.
+    pub properties: Vec<(String, String)>,
     /// The rows: a read of `location`, made again after each write.
     pub scan: Arc<dyn TableProvider>,
 }
@@ -118,6 +121,7 @@ pub struct NewTable {
     pub location: Option<String>,
     pub options: Vec<(String, String)>,
     pub comment: Option<String>,
+    pub properties: Vec<(String, String)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -150,7 +154,7 @@ pub async fn create(
         .or_else(|| session.conf_get("spark.sql.sources.default"))
         .unwrap_or_else(|| "parquet".into())
         .to_ascii_lowercase();
-    if !matches!(format.as_str(), "parquet" | "csv" | "json") {
+    if !matches!(format.as_str(), "parquet" | "csv" | "json" | "text") {
         return Err(SparkError::unsupported(format!("tables of the format {format}")).into());
     }
     let managed = t.location.is_none();
@@ -163,11 +167,7 @@ pub async fn create(
     // replace them atomically (the query may read them).
     let in_place = replaced.as_ref().is_some_and(|old| old.location == location);
     let non_empty = !in_place && std::fs::read_dir(&location).is_ok_and(|mut d| d.next().is_some());
-    let mut options = t.options;
-    // CSV tables have no header unless an option says so.
-    if format == "csv" && !options.iter().any(|(k, _)| k.eq_ignore_ascii_case("header")) {
-        options.push(("header".into(), "false".into()));
-    }
+    let options = t.options;
     let schema = match query {
         Some(plan) => {
             if t.columns.is_some() {
@@ -184,7 +184,7 @@ pub async fn create(
             }
             let schema = with_partitions_last(plan.schema().as_arrow(), &t.partition_by, &key)?;
             let plan = project_to(by_names(plan, &schema, &key, false)?, &schema, &key)?;
-            let opts = options_of(&options);
+            let opts = options_of(&format, &options);
             crate::write::write_path(session, plan, &location, SaveMode::Overwrite, &t.partition_by, &format, &opts)
                 .await?;
             schema
@@ -229,6 +229,11 @@ pub async fn create(
         managed,
         options,
         comment: t.comment,
+        properties: {
+            let mut p = t.properties;
+            p.sort();
+            p
+        },
         scan: Arc::new(MemTable::try_new(Arc::new(Schema::empty()), vec![vec![]])?),
     };
     register(session, table).await
@@ -256,9 +261,93 @@ pub async fn insert(session: &SparkSession, name: &str, plan: LogicalPlan, overw
     };
     let plan = project_to(plan, &table.schema, &key)?;
     let mode = if overwrite { SaveMode::Overwrite } else { SaveMode::Append };
-    let opts = options_of(&table.options);
+    let opts = options_of(&table.format, &table.options);
     crate::write::write_path(session, plan, &table.location, mode, &table.partition_columns, &table.format, &opts)
         .await?;
+    register(session, table.as_ref().clone()).await
+}
+
+/// A partition column's value in `INSERT … PARTITION (p = v, q)`: given
+/// (static) or from the query (dynamic).
+pub type PartitionSpec = Vec<(String, Option<ScalarValue>)>;
+
+/// `INSERT INTO | OVERWRITE t PARTITION (…) query`: the query gives the
+/// columns without a static value, in the table's order. An overwrite
+/// replaces only the partitions the static values select, as Spark's
+/// `spark.sql.sources.partitionOverwriteMode=static`.
+pub async fn insert_partitions(
+    session: &SparkSession,
+    name: &str,
+    plan: LogicalPlan,
+    overwrite: bool,
+    spec: PartitionSpec,
+) -> Result<()> {
+    let key = table_key(session, name)?;
+    let table = get(&key).ok_or_else(|| SparkError::table_not_found(name))?;
+    let is_partition = |n: &str| table.partition_columns.iter().any(|p| p.eq_ignore_ascii_case(n));
+    let unknown: Vec<String> = spec.iter().filter(|(n, _)| !is_partition(n)).map(|(n, _)| format!("`{n}`")).collect();
+    if !unknown.is_empty() {
+        return Err(SparkError::with_class(
+            ExceptionClass::Analysis,
+            "PARTITIONS_NOT_FOUND",
+            "428FT",
+            format!(
+                "The partition(s) {} cannot be found in table {}.\nVerify the partition specification and table name.\nTo tolerate the error on drop use ALTER TABLE … DROP IF EXISTS PARTITION.",
+                unknown.join(", "),
+                key.qualified()
+            ),
+        )
+        .into());
+    }
+    let value_of =
+        |column: &str| spec.iter().find(|(n, _)| n.eq_ignore_ascii_case(column)).and_then(|(_, v)| v.clone());
+    let given: Vec<String> =
+        table.schema.fields().iter().filter(|f| value_of(f.name()).is_none()).map(|f| f.name().clone()).collect();
+    let input = plan.schema().clone();
+    if input.fields().len() != given.len() {
+        let data: Vec<String> = input.fields().iter().map(|f| f.name().clone()).collect();
+        return Err(partition_arity_mismatch(&key, &given, &data));
+    }
+    let mut from_query = input.columns().into_iter();
+    let mut exprs = vec![];
+    for f in table.schema.fields() {
+        let e = match value_of(f.name()) {
+            Some(v) => datafusion::logical_expr::lit(v.cast_to(f.data_type())?),
+            None => Expr::Column(from_query.next().ok_or_else(|| partition_arity_mismatch(&key, &given, &[]))?),
+        };
+        exprs.push(e.alias(f.name()));
+    }
+    let plan = project_to(LogicalPlanBuilder::from(plan).project(exprs)?.build()?, &table.schema, &key)?;
+    let opts = options_of(&table.format, &table.options);
+    // The leading partition columns with values name the directory an
+    // overwrite replaces.
+    let fixed: Vec<(String, ScalarValue)> =
+        table.partition_columns.iter().map_while(|p| value_of(p).map(|v| (p.clone(), v))).collect();
+    if !overwrite || fixed.is_empty() {
+        let mode = if overwrite { SaveMode::Overwrite } else { SaveMode::Append };
+        crate::write::write_path(session, plan, &table.location, mode, &table.partition_columns, &table.format, &opts)
+            .await?;
+        return register(session, table.as_ref().clone()).await;
+    }
+    let rest = &table.partition_columns[fixed.len()..];
+    if rest.iter().any(|p| value_of(p).is_some()) {
+        return Err(
+            SparkError::unsupported("INSERT OVERWRITE with a static partition value after a dynamic one").into()
+        );
+    }
+    let mut dir = table.location.clone();
+    for (column, value) in &fixed {
+        dir.push(format!("{column}={value}"));
+    }
+    let kept: Vec<Expr> = plan
+        .schema()
+        .columns()
+        .into_iter()
+        .filter(|c| !fixed.iter().any(|(p, _)| p.eq_ignore_ascii_case(&c.name)))
+        .map(Expr::Column)
+        .collect();
+    let plan = LogicalPlanBuilder::from(plan).project(kept)?.build()?;
+    crate::write::write_path(session, plan, &dir, SaveMode::Overwrite, rest, &table.format, &opts).await?;
     register(session, table.as_ref().clone()).await
 }
 
@@ -269,9 +358,9 @@ pub async fn truncate(session: &SparkSession, name: &str) -> Result<()> {
     if !table.managed {
         return Err(SparkError::with_class(
             ExceptionClass::Analysis,
-            "_LEGACY_ERROR_TEMP_1266",
-            "",
-            format!("Operation not allowed: TRUNCATE TABLE on external tables: {}", key.qualified()),
+            "CANNOT_TRUNCATE_EXTERNAL_TABLE",
+            "0A000",
+            format!("Operation not allowed: TRUNCATE TABLE on external tables: {}.", key.qualified()),
         )
         .into());
     }
@@ -345,6 +434,154 @@ pub async fn rename(session: &SparkSession, from: &str, to: &str) -> Result<()> 
     register(session, renamed).await
 }
 
+/// The table a name as written means, or TABLE_OR_VIEW_NOT_FOUND.
+pub fn lookup(session: &SparkSession, name: &str) -> Result<Arc<Table>> {
+    get(&table_key(session, name)?).ok_or_else(|| SparkError::table_not_found(name).into())
+}
+
+/// `REFRESH TABLE`, `recoverPartitions`: the table reads its files as they
+/// are now (files written by others, partition directories added), and a
+/// cached table is computed again.
+pub async fn refresh(session: &SparkSession, name: &str) -> Result<()> {
+    register(session, lookup(session, name)?.as_ref().clone()).await
+}
+
+/// `refreshByPath`, and after a write to `path`: the tables this session
+/// cached whose files are in or contain `path` are read again.
+pub async fn refresh_by_path(session: &SparkSession, path: &Path) -> Result<()> {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let tables: Vec<Arc<Table>> = TABLES.read().map(|t| t.values().cloned().collect()).unwrap_or_default();
+    for table in tables {
+        let overlaps = table.location.starts_with(&path) || path.starts_with(&table.location);
+        if overlaps && session.cache.is_table_cached(&table.name.to_string()) {
+            register(session, table.as_ref().clone()).await?;
+        }
+    }
+    Ok(())
+}
+
+impl Table {
+    /// `SHOW TBLPROPERTIES`: the properties, then the options as
+    /// `option.<key>`, sorted by key.
+    pub fn all_properties(&self) -> Vec<(String, String)> {
+        let mut all = self.properties.clone();
+        all.extend(self.options.iter().map(|(k, v)| (format!("option.{k}"), v.clone())));
+        all.sort();
+        all
+    }
+
+    /// `SHOW CREATE TABLE`: the statement that makes this table, as Spark
+    /// writes it.
+    pub fn create_statement(&self) -> String {
+        let quote = |s: &str| s.replace('\\', "\\\\").replace('\'', "\\'");
+        let pairs = |pairs: &[(String, String)]| {
+            let lines: Vec<String> = pairs.iter().map(|(k, v)| format!("  '{}' = '{}'", quote(k), quote(v))).collect();
+            lines.join(",\n")
+        };
+        let columns: Vec<String> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| format!("  {} {}", identifier(f.name()), ddl_type(f.data_type(), true)))
+            .collect();
+        let mut out = format!(
+            "CREATE TABLE {CATALOG}.{}.{} (\n{})\nUSING {}\n",
+            self.name.database,
+            self.name.table,
+            columns.join(",\n"),
+            self.format
+        );
+        if !self.options.is_empty() {
+            let mut options = self.options.clone();
+            options.sort();
+            out += &format!("OPTIONS (\n{})\n", pairs(&options));
+        }
+        if !self.partition_columns.is_empty() {
+            let names: Vec<String> = self.partition_columns.iter().map(|p| identifier(p)).collect();
+            out += &format!("PARTITIONED BY ({})\n", names.join(", "));
+        }
+        if !self.managed {
+            out += &format!("LOCATION 'file:{}'\n", quote(&self.location.display().to_string()));
+        }
+        if let Some(c) = &self.comment {
+            out += &format!("COMMENT '{}'\n", quote(c));
+        }
+        if !self.properties.is_empty() {
+            out += &format!("TBLPROPERTIES (\n{})\n", pairs(&self.properties));
+        }
+        out
+    }
+
+    /// `SHOW PARTITIONS`, `listPartitions`: the partition directories that
+    /// hold files, as `p=1/q=a`, sorted.
+    pub fn partitions(&self) -> Result<Vec<String>> {
+        if self.partition_columns.is_empty() {
+            return Err(SparkError::with_class(
+                ExceptionClass::Analysis,
+                "INVALID_PARTITION_OPERATION.PARTITION_SCHEMA_IS_EMPTY",
+                "42601",
+                format!("The partition command is invalid. Table {} is not partitioned.", self.name.qualified()),
+            )
+            .into());
+        }
+        let mut found = vec![];
+        partition_dirs(&self.location, &self.partition_columns, String::new(), &mut found);
+        found.sort();
+        Ok(found)
+    }
+}
+
+/// Collects the `a=1/b=2` paths under `dir` whose directories name the
+/// partition columns in order and hold data.
+fn partition_dirs(dir: &Path, columns: &[String], prefix: String, found: &mut Vec<String>) {
+    let Some((column, rest)) = columns.split_first() else {
+        if has_data(dir) {
+            found.push(prefix);
+        }
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.filter_map(|e| e.ok()).filter(|e| e.path().is_dir()) {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some((k, _)) = name.split_once('=') else { continue };
+        if k.eq_ignore_ascii_case(column) {
+            let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+            partition_dirs(&e.path(), rest, path, found);
+        }
+    }
+}
+
+/// A column name as Spark's DDL writes it: quoted unless a plain word.
+fn identifier(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if plain { name.to_string() } else { format!("`{}`", name.replace('`', "``")) }
+}
+
+/// A type as Spark's `SHOW CREATE TABLE` writes it; a column's text type
+/// names its collation.
+fn ddl_type(t: &DataType, column: bool) -> String {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View if column => "STRING COLLATE UTF8_BINARY".into(),
+        DataType::List(f) | DataType::LargeList(f) => format!("ARRAY<{}>", ddl_type(f.data_type(), false)),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => {
+                format!("MAP<{}, {}>", ddl_type(kv[0].data_type(), false), ddl_type(kv[1].data_type(), false))
+            }
+            other => crate::types::simple_string(other).to_uppercase(),
+        },
+        DataType::Struct(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}: {}", identifier(f.name()), ddl_type(f.data_type(), false)))
+                .collect();
+            format!("STRUCT<{}>", fields.join(", "))
+        }
+        other => crate::types::simple_string(other).to_uppercase(),
+    }
+}
+
 /// Makes the table's scan read its files as they are now, and enters it.
 async fn register(session: &SparkSession, mut table: Table) -> Result<()> {
     table.scan = scan(session, &table).await?;
@@ -372,6 +609,7 @@ async fn read_location(
     options: &[(String, String)],
 ) -> Result<LogicalPlan> {
     let mut planner = Planner::new(session);
+    let options = io_options(format, options);
     let ddl = schema.map(|s| {
         s.fields()
             .iter()
@@ -531,6 +769,19 @@ pub fn take_path(options: &mut Vec<(String, String)>) -> Option<String> {
 /// INSERT_COLUMN_ARITY_MISMATCH: the table's (or the listed) columns and
 /// the query's differ in number.
 pub fn arity_mismatch(table: &TableName, columns: &[String], data: &[String]) -> crate::error::Error {
+    arity_error(table, columns, data).into()
+}
+
+/// An insert with a PARTITION clause whose query has too many or too few
+/// columns: Spark reports it as INSERT_PARTITION_COLUMN_ARITY_MISMATCH
+/// with the text of INSERT_COLUMN_ARITY_MISMATCH.
+fn partition_arity_mismatch(table: &TableName, columns: &[String], data: &[String]) -> crate::error::Error {
+    let mut e = arity_error(table, columns, data);
+    e.error_class = Some("INSERT_PARTITION_COLUMN_ARITY_MISMATCH".into());
+    e.into()
+}
+
+fn arity_error(table: &TableName, columns: &[String], data: &[String]) -> SparkError {
     let (sub, reason) = if data.len() > columns.len() {
         ("TOO_MANY_DATA_COLUMNS", "too many data columns")
     } else {
@@ -548,11 +799,20 @@ pub fn arity_mismatch(table: &TableName, columns: &[String], data: &[String]) ->
             quoted(data)
         ),
     )
-    .into()
 }
 
-fn options_of(options: &[(String, String)]) -> Options {
-    let map: std::collections::HashMap<String, String> = options.iter().cloned().collect();
+/// A table's options as its reads and writes take them: a CSV table has
+/// no header unless an option says so.
+fn io_options(format: &str, options: &[(String, String)]) -> Vec<(String, String)> {
+    let mut all = options.to_vec();
+    if format == "csv" && !options.iter().any(|(k, _)| k.eq_ignore_ascii_case("header")) {
+        all.push(("header".into(), "false".into()));
+    }
+    all
+}
+
+fn options_of(format: &str, options: &[(String, String)]) -> Options {
+    let map: std::collections::HashMap<String, String> = io_options(format, options).into_iter().collect();
     Options::new(&map)
 }
 

@@ -39,7 +39,9 @@ pub async fn write(session: &SparkSession, w: &WriteOperation) -> Result<()> {
             None => return Err(analysis("Expected exactly one path to be specified, but got: ")),
         },
     };
-    write_path(session, input, &path, w.mode(), &w.partitioning_columns, &format, &opts).await
+    write_path(session, input, &path, w.mode(), &w.partitioning_columns, &format, &opts).await?;
+    // Tables cached from these files read them again, as Spark recaches by path.
+    crate::tables::refresh_by_path(session, &path).await
 }
 
 pub(crate) async fn write_path(
@@ -351,6 +353,7 @@ async fn save_to_table(
         location,
         options,
         comment: None,
+        properties: vec![],
     };
     crate::tables::create(session, new, Some(input), if_exists).await
 }

@@ -14,7 +14,8 @@ use spark_connect_proto::catalog::CatType;
 
 use super::Planner;
 use crate::catalog::{Relation, drop_temp_view, view_names};
-use crate::databases::{self, name_matches as matches};
+use crate::catalog_sql::name_matches as matches;
+use crate::databases;
 use crate::error::{Result, analysis};
 use crate::tables::{self, CATALOG, TableName};
 
@@ -197,6 +198,7 @@ impl Planner<'_> {
                     location: c.path.clone().or(path),
                     options,
                     comment: c.description.clone(),
+                    properties: vec![],
                 };
                 let ran = |s: &crate::session::SparkSession| {
                     plan_id.is_some_and(|id| s.created_tables.lock().is_ok_and(|t| t.contains(&id)))
@@ -227,7 +229,79 @@ impl Planner<'_> {
                 }
                 self.rows(vec![], vec![])
             }
-            CatType::RefreshTable(_) | CatType::RefreshByPath(_) | CatType::RecoverPartitions(_) => {
+            CatType::RefreshTable(r) => {
+                tables::refresh(self.session, &r.table_name).await?;
+                self.rows(vec![], vec![])
+            }
+            CatType::RecoverPartitions(r) => {
+                tables::refresh(self.session, &r.table_name).await?;
+                self.rows(vec![], vec![])
+            }
+            CatType::RefreshByPath(r) => {
+                let path = crate::tables::local_path(&r.path);
+                tables::refresh_by_path(self.session, &path).await?;
+                self.rows(vec![], vec![])
+            }
+            CatType::CreateDatabase(c) => {
+                let mut properties: Vec<(String, String)> =
+                    c.properties.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                properties.sort();
+                let mut take =
+                    |key: &str| properties.iter().position(|(k, _)| k == key).map(|i| properties.remove(i).1);
+                let (comment, location) = (take("comment"), take("location"));
+                let new = databases::NewDatabase {
+                    name: c.db_name.clone(),
+                    if_not_exists: c.if_not_exists,
+                    comment,
+                    location,
+                    properties,
+                };
+                databases::create(self.session, new)?;
+                self.rows(vec![], vec![])
+            }
+            CatType::DropDatabase(d) => {
+                databases::drop(self.session, &d.db_name, d.if_exists, d.cascade)?;
+                self.rows(vec![], vec![])
+            }
+            CatType::ListViews(l) => {
+                if let Some(db) = &l.db_name {
+                    databases::find(&databases::database_name(db)?)?;
+                }
+                let views = view_names(self.session)
+                    .into_iter()
+                    .filter(|n| !n.starts_with("__ember") && matches(l.pattern.as_deref(), n))
+                    .map(Relation::View)
+                    .collect();
+                self.tables_plan(views)
+            }
+            CatType::GetTableProperties(g) => {
+                let properties = tables::lookup(self.session, &g.table_name)?.all_properties();
+                self.rows(
+                    vec![Field::new("key", DataType::Utf8, false), Field::new("value", DataType::Utf8, false)],
+                    vec![
+                        strings(properties.iter().map(|(k, _)| Some(k.clone())).collect()),
+                        strings(properties.iter().map(|(_, v)| Some(v.clone())).collect()),
+                    ],
+                )
+            }
+            CatType::GetCreateTableString(g) => {
+                let statement = tables::lookup(self.session, &g.table_name)?.create_statement();
+                self.string_plan("createtab_stmt", statement)
+            }
+            CatType::ListPartitions(l) => {
+                let partitions = tables::lookup(self.session, &l.table_name)?.partitions()?;
+                self.rows(
+                    vec![Field::new("partition", DataType::Utf8, false)],
+                    vec![strings(partitions.into_iter().map(Some).collect())],
+                )
+            }
+            CatType::TruncateTable(t) => {
+                tables::truncate(self.session, &t.table_name).await?;
+                self.rows(vec![], vec![])
+            }
+            // Statistics are not kept: the table must exist.
+            CatType::AnalyzeTable(a) => {
+                tables::lookup(self.session, &a.table_name)?;
                 self.rows(vec![], vec![])
             }
             other => {
