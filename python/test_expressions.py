@@ -1519,3 +1519,37 @@ def test_cast_and_field_names_follow_spark(spark):
     got = df.select(df.name.cast("long"), df.name.try_cast("long"), (col("name") + 1).cast("string"), df.r.getField("b"), df.r["b"], col("r.b"))
     assert got.columns == ["name", "name", "CAST((name + 1) AS STRING)", "r.b", "r.b", "b"]
     assert_rows(got, [(123, 123, "124", "b", "b", "b")])
+
+
+def test_timestampadd_and_timestampdiff(spark):
+    df = spark.sql(
+        "SELECT timestampadd(YEAR, 1, TIMESTAMP'2016-02-29 10:00:00') a, "
+        "dateadd(MONTH, -1, TIMESTAMP'2016-03-31 10:00:00') b, "
+        "timestampadd(QUARTER, 1, DATE'2016-01-31') c, "
+        "timestampdiff(MONTH, TIMESTAMP'2016-01-31 10:00:00', TIMESTAMP'2016-02-29 09:00:00') d, "
+        "datediff(WEEK, TIMESTAMP'2016-02-29 10:00:00', TIMESTAMP'2016-03-14 10:00:00') e, "
+        "timestampdiff(SECOND, TIMESTAMP'2016-02-29 10:00:00', TIMESTAMP'2016-02-29 09:59:58.5') f"
+    )
+    assert_df(
+        df.selectExpr("string(a)", "string(b)", "string(c)", "d", "e", "f"),
+        [("a", "string"), ("b", "string"), ("c", "string"), ("d", "bigint"), ("e", "bigint"), ("f", "bigint")],
+        [("2017-02-28 10:00:00", "2016-02-29 10:00:00", "2016-04-30 00:00:00", 0, 2, -1)],
+    )
+    assert df.dtypes[:3] == [("a", "timestamp"), ("b", "timestamp"), ("c", "timestamp")]
+    assert spark.sql("SELECT datediff(DAY, DATE'2016-01-31', DATE'2016-02-02')").columns == [
+        "timestampdiff(DAY, DATE '2016-01-31', DATE '2016-02-02')"
+    ]
+    # DAY moves the wall clock of the session time zone; HOUR the instant.
+    spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    try:
+        df = spark.sql(
+            "SELECT string(timestampadd(DAY, 1, TIMESTAMP'2016-03-12 12:00:00')) day, "
+            "string(timestampadd(HOUR, 24, TIMESTAMP'2016-03-12 12:00:00')) hours"
+        )
+        assert_rows(df, [("2016-03-13 12:00:00", "2016-03-13 13:00:00")])
+    finally:
+        spark.conf.unset("spark.sql.session.timeZone")
+    ts = spark.createDataFrame([(datetime.datetime(2016, 3, 11, 9, 0, 7), 2)], ["ts", "quantity"])
+    out = ts.select(F.timestamp_add("year", "quantity", "ts"), F.timestamp_diff("WEEK", "ts", F.timestamp_add("DAY", lit(15), "ts")))
+    assert out.columns == ["timestampadd(year, quantity, ts)", "timestampdiff(WEEK, ts, timestampadd(DAY, 15, ts))"]
+    assert out.first() == (datetime.datetime(2018, 3, 11, 9, 0, 7), 2)

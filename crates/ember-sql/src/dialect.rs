@@ -395,6 +395,18 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
             trim_what: Some(Box::new(chars.clone())),
             trim_characters: None,
         }),
+        // timestampadd(YEAR, n, ts), timestampdiff(DAY, a, b) and their
+        // other spellings: the unit is a bare word, passed as text.
+        (
+            "timestampadd" | "dateadd" | "date_add" | "timestampdiff" | "datediff" | "date_diff",
+            [Expr::Identifier(unit), _, _],
+        ) if crate::functions::datetime::is_unit(&unit.value) => {
+            let function = if name.contains("add") { "timestampadd" } else { "timestampdiff" };
+            let unit = Expr::value(Value::SingleQuotedString(unit.value.to_ascii_uppercase()));
+            list.args[0] = FunctionArg::Unnamed(FunctionArgExpr::Expr(unit));
+            f.name = ObjectName::from(vec![Ident::new(function)]);
+            None
+        }
         // replace(s, search): the replacement defaults to ''.
         ("replace", [_, _]) => {
             let empty = Expr::value(Value::SingleQuotedString(String::new()));

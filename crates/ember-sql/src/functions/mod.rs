@@ -29,7 +29,7 @@ mod range;
 mod regexp_extract;
 mod rewritten;
 mod sample;
-mod spelled;
+pub mod spelled;
 mod split;
 mod to_string;
 
@@ -264,6 +264,9 @@ pub fn pretty_name(name: &str, args: usize) -> String {
         "log" if args == 2 => "LOG".to_string(),
         "array_agg" => "collect_list".to_string(),
         "current_database" => "current_schema".to_string(),
+        "dateadd" if args == 2 => "date_add".to_string(),
+        "dateadd" | "timestamp_add" => "timestampadd".to_string(),
+        "datediff" | "date_diff" | "timestamp_diff" if args == 3 => "timestampdiff".to_string(),
         // ceil(x, scale) keeps its case.
         "ceil" | "floor" if args == 1 => name.to_ascii_uppercase(),
         n if UPPER.contains(&n) => n.to_ascii_uppercase(),

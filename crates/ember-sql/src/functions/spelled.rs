@@ -32,6 +32,12 @@ const CASTS: &[(&str, DataType)] = &[
     ("date", DataType::Date32),
 ];
 
+/// Whether `name` is a cast function (`int(x)`, `string(x)`, …), which
+/// Spark names after its argument, as a CAST.
+pub fn is_cast(name: &str) -> bool {
+    CASTS.iter().any(|(n, _)| *n == name)
+}
+
 #[derive(Debug, PartialEq, Eq, Hash, Clone)]
 pub enum Spelled {
     Cast(&'static str, DataType),

@@ -28,6 +28,7 @@ mod months_between;
 mod parse;
 pub mod pattern;
 mod udf;
+mod units;
 mod zone;
 
 use std::sync::Arc;
@@ -39,6 +40,7 @@ use datafusion::prelude::SessionContext;
 
 pub use pattern::{DateTimePattern, Mode, PatternError};
 pub use udf::{DateFormat, FromUnixTime, ToDate, ToTimestamp, UnixTimestamp};
+pub use units::is_unit;
 
 /// Whether Spark resolves `id` as a time zone (`spark.sql.session.timeZone`).
 pub fn valid_time_zone(id: &str) -> bool {
@@ -73,7 +75,9 @@ pub fn udfs(time_zone: &str, ansi: bool) -> Result<Vec<ScalarUDF>> {
         ScalarUDF::from(UnixTimestamp::named_to_unix_timestamp(tz.clone()).with_fail_on_error(ansi)),
         ScalarUDF::from(FromUnixTime::new(tz.clone())),
         ScalarUDF::from(make_timestamp::MakeTimestamp::new(tz.clone(), ansi)),
-        ScalarUDF::from(make_timestamp::MakeTimestamp::new_try(tz)),
+        ScalarUDF::from(make_timestamp::MakeTimestamp::new_try(tz.clone())),
+        ScalarUDF::from(units::TimestampUnits::add(tz.clone())),
+        ScalarUDF::from(units::TimestampUnits::diff(tz)),
         ScalarUDF::from(months_between::MonthsBetween::new()),
     ])
 }
