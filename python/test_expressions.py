@@ -1553,3 +1553,27 @@ def test_timestampadd_and_timestampdiff(spark):
     out = ts.select(F.timestamp_add("year", "quantity", "ts"), F.timestamp_diff("WEEK", "ts", F.timestamp_add("DAY", lit(15), "ts")))
     assert out.columns == ["timestampadd(year, quantity, ts)", "timestampdiff(WEEK, ts, timestampadd(DAY, 15, ts))"]
     assert out.first() == (datetime.datetime(2018, 3, 11, 9, 0, 7), 2)
+
+
+def test_rand_and_randn_with_a_seed_give_sparks_numbers(spark):
+    assert_df(
+        spark.sql("SELECT rand(42) a, rand(0) b, randn(42) c"),
+        [("a", "double"), ("b", "double"), ("c", "double")],
+        [(0.619189370225301, 0.7604953758285915, 2.384479054241165)],
+    )
+    # Partition p draws from the generator seeded with seed + p, row by row.
+    df = spark.range(0, 6, 1, 2).select("id", F.rand(42), F.randn(3).alias("n"))
+    assert df.columns == ["id", "rand(42)", "n"]
+    rows = [tuple(r) for r in df.orderBy("id").collect()]
+    assert [r[1] for r in rows] == [
+        0.619189370225301,
+        0.5096018842446481,
+        0.8325259388871524,
+        0.8017532427858894,
+        0.6565552949992319,
+        0.2515595782593636,
+    ]
+    assert [r[2] for r in rows[:2]] == [-1.1854930781734352, 0.8301167121353836]
+    # Without a seed the client picks one: every value is in [0, 1).
+    values = [r[0] for r in spark.range(0, 50, 1, 3).select(F.rand()).collect()]
+    assert len(set(values)) == 50 and all(0 <= v < 1 for v in values)

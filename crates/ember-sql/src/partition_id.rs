@@ -61,21 +61,35 @@ impl ScalarUDFImpl for SparkPartitionId {
     }
 }
 
+/// Whether `e` calls `spark_partition_id()`, or `rand`/`randn`, which draw
+/// from a generator of their partition (`crate::functions::random`).
 fn is_partition_id(e: &Arc<dyn PhysicalExpr>) -> bool {
-    (e.as_ref() as &dyn Any).downcast_ref::<ScalarFunctionExpr>().is_some_and(|f| f.name() == NAME)
+    (e.as_ref() as &dyn Any)
+        .downcast_ref::<ScalarFunctionExpr>()
+        .is_some_and(|f| f.name() == NAME || crate::functions::random::is_random(f.name()))
 }
 
 fn calls_partition_id(e: &Arc<dyn PhysicalExpr>) -> bool {
     e.exists(|x| Ok(is_partition_id(x))).unwrap_or(false)
 }
 
-/// `e` with each `spark_partition_id()` replaced by `partition`.
+/// `e` with each `spark_partition_id()` replaced by `partition`, and each
+/// `rand(seed)` by the partition's generator.
 fn with_partition(e: &Arc<dyn PhysicalExpr>, partition: usize) -> Result<Arc<dyn PhysicalExpr>> {
     Arc::clone(e)
         .transform_up(|x| {
-            if is_partition_id(&x) {
+            let Some(f) = (x.as_ref() as &dyn Any).downcast_ref::<ScalarFunctionExpr>() else {
+                return Ok(Transformed::no(x));
+            };
+            if f.name() == NAME {
                 let index = ScalarValue::Int32(Some(partition as i32));
                 return Ok(Transformed::yes(Arc::new(Literal::new(index)) as Arc<dyn PhysicalExpr>));
+            }
+            if crate::functions::random::is_random(f.name()) {
+                let seed = f.args().first().and_then(|a| (a.as_ref() as &dyn Any).downcast_ref::<Literal>());
+                let seed = crate::functions::random::seed_of(seed.map(|l| l.value()));
+                let random = crate::functions::random::PartitionRandom::new(f.name(), seed, partition);
+                return Ok(Transformed::yes(Arc::new(random) as Arc<dyn PhysicalExpr>));
             }
             Ok(Transformed::no(x))
         })

@@ -25,6 +25,7 @@ mod numeric;
 pub mod percentile;
 pub mod promote_strings;
 mod raise;
+pub mod random;
 mod range;
 mod regexp_extract;
 mod rewritten;
@@ -70,6 +71,8 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     }
     ctx.register_udf(ScalarUDF::from(crate::partition_id::SparkPartitionId::new()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
+    ctx.register_udf(ScalarUDF::from(random::SparkRandom::rand()));
+    ctx.register_udf(ScalarUDF::from(random::SparkRandom::randn()));
     ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
     ctx.register_udf(ScalarUDF::from(integral_divide::IntegralDivide::new()));
     use numeric::Rounding;
