@@ -1577,3 +1577,29 @@ def test_rand_and_randn_with_a_seed_give_sparks_numbers(spark):
     # Without a seed the client picks one: every value is in [0, 1).
     values = [r[0] for r in spark.range(0, 50, 1, 3).select(F.rand()).collect()]
     assert len(set(values)) == 50 and all(0 <= v < 1 for v in values)
+
+
+def test_to_timestamp_ltz_ntz_and_the_session_time_zone(spark):
+    spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    try:
+        df = spark.sql(
+            "SELECT to_timestamp_ntz('2016-12-31 00:12:00') n, to_timestamp_ltz('2016-12-31 00:12:00') l, "
+            "string(to_timestamp('2016-12-31 00:12:00')) s, hour(to_timestamp('2016-12-31 00:12:00')) h"
+        )
+        assert df.dtypes == [("n", "timestamp_ntz"), ("l", "timestamp"), ("s", "string"), ("h", "int")]
+        # The text is read and shown in the session's zone; NTZ keeps the wall clock.
+        assert_rows(df.selectExpr("string(n)", "string(l)", "s", "h"), [("2016-12-31 00:12:00", "2016-12-31 00:12:00", "2016-12-31 00:12:00", 0)])
+    finally:
+        spark.conf.unset("spark.sql.session.timeZone")
+    assert spark.range(1).select(F.to_timestamp_ntz(lit("2016-12-31"), lit("yyyy-MM-dd"))).columns == [
+        "to_timestamp_ntz(2016-12-31, yyyy-MM-dd)"
+    ]
+
+
+def test_empty_map_and_regexp_extract_default_group(spark):
+    df = spark.sql("SELECT map() m, map_keys(map()) k, size(map()) n")
+    assert_df(df, [("m", "map<void,void>"), ("k", "array<void>"), ("n", "int")], [({}, [], 0)])
+    assert spark.range(1).select(F.create_map()).columns == ["map()"]
+    df = spark.sql("SELECT regexp_extract('100-200', '(\\\\d+)-(\\\\d+)'), regexp_extract_all('100-200, 300-400', '(\\\\d+)-(\\\\d+)')")
+    assert df.columns == ["regexp_extract(100-200, (\\d+)-(\\d+), 1)", "regexp_extract_all(100-200, 300-400, (\\d+)-(\\d+), 1)"]
+    assert df.first() == ("100", ["100", "300"])

@@ -407,6 +407,11 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
             f.name = ObjectName::from(vec![Ident::new(function)]);
             None
         }
+        // map(): an empty map, of keys and values of no type.
+        ("map", []) => {
+            let empty = ast_call("make_array", vec![]);
+            Some(ast_call("map", vec![empty.clone(), empty]))
+        }
         // replace(s, search): the replacement defaults to ''.
         ("replace", [_, _]) => {
             let empty = Expr::value(Value::SingleQuotedString(String::new()));

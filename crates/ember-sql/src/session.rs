@@ -271,7 +271,13 @@ impl SparkSession {
     fn conf_changed(&self, key: &str) {
         match key {
             "spark.sql.session.timeZone" => {
-                self.ctx.state_ref().write().config_mut().options_mut().execution.time_zone = Some(self.time_zone());
+                let tz = self.time_zone();
+                self.ctx.state_ref().write().config_mut().options_mut().execution.time_zone = Some(tz.clone());
+                // Their result types carry the session zone: `hour(to_timestamp(s))`
+                // and its text read the new one.
+                if let Err(e) = crate::functions::datetime::register(&self.ctx, &tz) {
+                    tracing::warn!("time zone {tz}: {e}");
+                }
             }
             "spark.sql.ansi.enabled" => self.ansi.store(self.ansi(), std::sync::atomic::Ordering::Relaxed),
             _ => {}

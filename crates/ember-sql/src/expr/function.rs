@@ -118,6 +118,10 @@ impl Planner<'_> {
                 Ok(NamedExpr::new(e, format!("equal_null({}, {})", n[0], n[1])))
             }
             "and" => bin(Operator::And, "AND", &mut a, &n),
+            // create_map(): an empty map, of keys and values of no type.
+            "map" if a.is_empty() => {
+                Ok(NamedExpr::new(datafusion::functions_nested::map::map(vec![], vec![]), "map()"))
+            }
             "or" => bin(Operator::Or, "OR", &mut a, &n),
             "&" | "bitwiseand" => bin(Operator::BitwiseAnd, "&", &mut a, &n),
             "|" | "bitwiseor" => bin(Operator::BitwiseOr, "|", &mut a, &n),

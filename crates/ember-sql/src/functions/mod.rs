@@ -214,6 +214,7 @@ pub fn shown_args(name: &str, args: &mut Vec<String>) {
         ("mask", 3) => &["n", "NULL"],
         ("mask", 4) => &["NULL"],
         ("regexp_replace", 3) => &["1"],
+        ("regexp_extract" | "regexp_extract_all", 2) => &["1"],
         ("locate" | "position", 2) => &["1"],
         ("percentile_approx" | "approx_percentile", 2) => &["10000"],
         _ => &[],

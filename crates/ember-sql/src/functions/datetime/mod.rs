@@ -70,6 +70,8 @@ pub fn udfs(time_zone: &str, ansi: bool) -> Result<Vec<ScalarUDF>> {
         ScalarUDF::from(ToDate::new_try(tz.clone())),
         ScalarUDF::from(ToTimestamp::new(tz.clone()).with_fail_on_error(ansi)),
         ScalarUDF::from(ToTimestamp::new_try(tz.clone())),
+        ScalarUDF::from(ToTimestamp::new_ltz(tz.clone()).with_fail_on_error(ansi)),
+        ScalarUDF::from(ToTimestamp::new_ntz().with_fail_on_error(ansi)),
         ScalarUDF::from(DateFormat::new(tz.clone()).with_fail_on_error(ansi)),
         ScalarUDF::from(UnixTimestamp::new(tz.clone()).with_fail_on_error(ansi)),
         ScalarUDF::from(UnixTimestamp::named_to_unix_timestamp(tz.clone()).with_fail_on_error(ansi)),

@@ -456,18 +456,31 @@ impl ScalarUDFImpl for ToDate {
 pub struct ToTimestamp {
     name: &'static str,
     common: Common,
+    /// `to_timestamp_ntz`: a TIMESTAMP_NTZ of the text's wall-clock time.
+    ntz: bool,
 }
 
 impl ToTimestamp {
     /// `to_timestamp`, raising on bad input (ANSI mode). `tz` is the
     /// session time zone, which the result type carries.
     pub fn new(tz: Option<Arc<str>>) -> Self {
-        Self { name: "to_timestamp", common: Common::new(tz, true) }
+        Self { name: "to_timestamp", common: Common::new(tz, true), ntz: false }
     }
 
     /// `try_to_timestamp`: null on bad input.
     pub fn new_try(tz: Option<Arc<str>>) -> Self {
-        Self { name: "try_to_timestamp", common: Common::new(tz, false) }
+        Self { name: "try_to_timestamp", common: Common::new(tz, false), ntz: false }
+    }
+
+    /// `to_timestamp_ltz`: `to_timestamp` under its other name.
+    pub fn new_ltz(tz: Option<Arc<str>>) -> Self {
+        Self { name: "to_timestamp_ltz", ..Self::new(tz) }
+    }
+
+    /// `to_timestamp_ntz`: the text read as a wall-clock time, which a
+    /// timestamp without a time zone keeps as UTC.
+    pub fn new_ntz() -> Self {
+        Self { name: "to_timestamp_ntz", common: Common::new(Some("UTC".into()), true), ntz: true }
     }
 
     pub fn with_fail_on_error(mut self, fail: bool) -> Self {
@@ -476,7 +489,8 @@ impl ToTimestamp {
     }
 
     fn output_type(&self) -> DataType {
-        DataType::Timestamp(TimeUnit::Microsecond, self.common.tz.clone())
+        let tz = if self.ntz { None } else { self.common.tz.clone() };
+        DataType::Timestamp(TimeUnit::Microsecond, tz)
     }
 }
 
@@ -509,9 +523,12 @@ impl ScalarUDFImpl for ToTimestamp {
     }
 
     fn with_updated_config(&self, config: &ConfigOptions) -> Option<ScalarUDF> {
+        if self.ntz {
+            return None;
+        }
         let tz = self.common.updated_tz(config)?;
         let fail = self.common.fail_on_error;
-        Some(ScalarUDF::from(Self { name: self.name, common: Common::new(Some(tz), fail) }))
+        Some(ScalarUDF::from(Self { name: self.name, common: Common::new(Some(tz), fail), ntz: false }))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -520,6 +537,13 @@ impl ScalarUDFImpl for ToTimestamp {
             DataType::Timestamp(_, tz) => tz.clone(),
             _ => self.common.tz.clone(),
         };
+        // A wall-clock time is read in UTC, whatever the session's zone.
+        let mut args = args;
+        if self.ntz {
+            let mut config = args.config_options.as_ref().clone();
+            config.execution.time_zone = Some("UTC".into());
+            args.config_options = Arc::new(config);
+        }
         let values = eval_instants(&self.common, Target::Timestamp, None, &args)?;
         finish(Arc::new(TimestampMicrosecondArray::from(values).with_timezone_opt(tz)), scalar)
     }
