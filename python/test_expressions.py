@@ -1603,3 +1603,25 @@ def test_empty_map_and_regexp_extract_default_group(spark):
     df = spark.sql("SELECT regexp_extract('100-200', '(\\\\d+)-(\\\\d+)'), regexp_extract_all('100-200, 300-400', '(\\\\d+)-(\\\\d+)')")
     assert df.columns == ["regexp_extract(100-200, (\\d+)-(\\d+), 1)", "regexp_extract_all(100-200, 300-400, (\\d+)-(\\d+), 1)"]
     assert df.first() == ("100", ["100", "300"])
+
+
+def test_map_key_dedup_policy(spark):
+    from pyspark.errors import SparkRuntimeException, IllegalArgumentException
+
+    assert spark.conf.get("spark.sql.mapKeyDedupPolicy") == "EXCEPTION"
+    with pytest.raises(SparkRuntimeException) as e:
+        spark.sql("SELECT map_concat(map(1, 'a', 2, 'b'), map(2, 'c'))").collect()
+    assert e.value.getCondition() == "DUPLICATED_MAP_KEY"
+    assert "Duplicate map key 2 was found" in str(e.value) and "spark.sql.mapKeyDedupPolicy" in str(e.value)
+    with pytest.raises(SparkRuntimeException) as e:
+        spark.sql("SELECT map(1, 'a', 1, 'b')").collect()
+    assert e.value.getCondition() == "DUPLICATED_MAP_KEY"
+    with pytest.raises(IllegalArgumentException) as e:
+        spark.conf.set("spark.sql.mapKeyDedupPolicy", "FIRST_WIN")
+    assert e.value.getCondition() == "INVALID_CONF_VALUE.OUT_OF_RANGE_OF_OPTIONS"
+    spark.conf.set("spark.sql.mapKeyDedupPolicy", "last_win")
+    try:
+        df = spark.sql("SELECT map_concat(map(1, 'a', 2, 'b'), map(2, 'c')) m, map_from_arrays(array(1, 1), array('x', 'y')) f")
+        assert df.first() == ({1: "a", 2: "c"}, {1: "y"})
+    finally:
+        spark.conf.unset("spark.sql.mapKeyDedupPolicy")

@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 
 use crate::error::SparkError;
 
+/// The keys whose values are one of a few words (any case).
+const ENUMS: &[(&str, &[&str])] = &[("spark.sql.mapKeyDedupPolicy", &["EXCEPTION", "LAST_WIN"])];
+
 /// Defaults for the keys clients read or the engine uses; values are Spark 4.2's.
 const DEFAULTS: &[(&str, &str)] = &[
     ("spark.master", "local[*]"),
@@ -18,6 +21,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("spark.sql.ansi.enabled", "true"),
     ("spark.sql.caseSensitive", "false"),
     ("spark.sql.session.timeZone", "UTC"),
+    ("spark.sql.mapKeyDedupPolicy", "EXCEPTION"),
     ("spark.sql.execution.arrow.maxRecordsPerBatch", "10000"),
     ("spark.sql.execution.arrow.pyspark.enabled", "true"),
     ("spark.sql.execution.pandas.structHandlingMode", "legacy"),
@@ -193,6 +197,13 @@ impl SparkConf {
     pub fn check_value(key: &str, value: &str) -> Result<(), SparkError> {
         let Some(default) = default_of(key).filter(|_| key.starts_with("spark.sql.")) else { return Ok(()) };
         let v = value.trim();
+        if let Some((_, options)) = ENUMS.iter().find(|(k, _)| *k == key) {
+            if options.iter().any(|o| o.eq_ignore_ascii_case(v)) {
+                return Ok(());
+            }
+            let text = format!("It should be one of '{}'.", options.join(", "));
+            return Err(invalid_conf_value(key, value, "OUT_OF_RANGE_OF_OPTIONS", &text, None));
+        }
         let conf_type = if default == "true" || default == "false" {
             if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false") {
                 return Ok(());

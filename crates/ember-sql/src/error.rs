@@ -221,6 +221,21 @@ fn function_types_mismatch(m: &str) -> Option<SparkError> {
 
 fn runtime_from_message(m: &str) -> SparkError {
     let m = strip_df_prefix(m);
+    // A duplicate map key: Spark's text names Spark's key for the policy.
+    let duplicate = m.strip_prefix("map key must be unique, duplicate key found: ").map(str::to_string).or_else(|| {
+        let rest = m.strip_prefix("[DUPLICATED_MAP_KEY] Duplicate map key ")?;
+        Some(rest.split(" was found").next()?.to_string())
+    });
+    if let Some(key) = duplicate {
+        return SparkError::with_class(
+            ExceptionClass::Runtime,
+            "DUPLICATED_MAP_KEY",
+            "23505",
+            format!(
+                "Duplicate map key {key} was found, please check the input data.\nIf you want to remove the duplicated keys, you can set \"spark.sql.mapKeyDedupPolicy\" to \"LAST_WIN\" so that the key inserted at last takes precedence."
+            ),
+        );
+    }
     if let Some(rest) = m.strip_prefix('[') {
         let class = rest.split(']').next().unwrap_or_default();
         let exc = if class.starts_with("CAST_INVALID_INPUT") {

@@ -280,6 +280,15 @@ impl SparkSession {
                 }
             }
             "spark.sql.ansi.enabled" => self.ansi.store(self.ansi(), std::sync::atomic::Ordering::Relaxed),
+            // datafusion-spark's map functions follow their own key.
+            "spark.sql.mapKeyDedupPolicy" => {
+                let policy = self.conf_get(key).unwrap_or_else(|| "EXCEPTION".into()).to_ascii_uppercase();
+                let state = self.ctx.state_ref();
+                let mut state = state.write();
+                if let Err(e) = state.config_mut().options_mut().set("datafusion.spark.map_key_dedup_policy", &policy) {
+                    tracing::warn!("spark.sql.mapKeyDedupPolicy={policy}: {e}");
+                }
+            }
             _ => {}
         }
     }
