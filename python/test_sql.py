@@ -443,3 +443,30 @@ def test_parameters_may_be_collection_constructors(spark):
     df = spark.createDataFrame([(1, 4), (3, 6)], "a int, b int")
     got = spark.sql("SELECT a, element_at(?, 2) AS c FROM {df} WHERE {df[b]} > ?", args=[F.array(F.lit(7), F.lit(8)), 5], df=df)
     assert_rows(got, [(3, 8)])
+
+
+def test_lateral_view_over_joins(spark):
+    a = "VALUES (1), (2), (3) AS a(id)"
+    b = "VALUES (1, array('x', 'y')), (2, array()) AS b(id, tags)"
+    inner = spark.sql(f"SELECT a.id, t.tag FROM {a} JOIN {b} ON a.id = b.id LATERAL VIEW explode(b.tags) t AS tag")
+    assert_rows(inner, [(1, "x"), (1, "y")])
+    # A row the outer join adds for no row of b has no tags: the view drops
+    # it, an OUTER view keeps it with NULL.
+    left = f"SELECT a.id, tag FROM {a} LEFT JOIN {b} ON a.id = b.id LATERAL VIEW %s explode(b.tags) t AS tag ORDER BY a.id, tag"
+    assert_rows(spark.sql(left % ""), [(1, "x"), (1, "y")], ordered=True)
+    assert_rows(spark.sql(left % "OUTER"), [(1, "x"), (1, "y"), (2, None), (3, None)], ordered=True)
+    # SELECT * lists the relations' columns, then the views'.
+    star = spark.sql(
+        "SELECT * FROM VALUES (1, array('p', 'q')) AS a(id, tags) JOIN VALUES (1, 'z') AS b(x, y) ON a.id = b.x "
+        "LATERAL VIEW posexplode(a.tags) t AS pos, tag ORDER BY pos"
+    )
+    assert star.columns == ["id", "tags", "x", "y", "pos", "tag"]
+    assert [tuple(r) for r in star.collect()] == [(1, ["p", "q"], 1, "z", 0, "p"), (1, ["p", "q"], 1, "z", 1, "q")]
+
+
+def test_sql_order_by_puts_nulls_first_ascending(spark):
+    rows = "VALUES (1), (NULL), (0) AS a(id)"
+    assert [r[0] for r in spark.sql(f"SELECT id FROM {rows} ORDER BY id").collect()] == [None, 0, 1]
+    assert [r[0] for r in spark.sql(f"SELECT id FROM {rows} ORDER BY id DESC").collect()] == [1, 0, None]
+    ranked = spark.sql(f"SELECT id, row_number() OVER (ORDER BY id) r, rank() OVER (ORDER BY id DESC) k FROM {rows} ORDER BY r")
+    assert_df(ranked, [("id", "int"), ("r", "int"), ("k", "int")], [(None, 1, 3), (0, 2, 2), (1, 3, 1)])

@@ -99,6 +99,9 @@ impl SparkSession {
         // A subquery's ORDER BY orders its rows for the query above, as in
         // Spark (`SELECT * FROM (… ORDER BY x)`, first() over it).
         opts.sql_parser.enable_subquery_sort_elimination = false;
+        // NULL is the smallest value: ORDER BY x puts NULLs first, ORDER BY
+        // x DESC last, as Spark SQL sorts.
+        opts.sql_parser.default_null_ordering = "nulls_min".into();
         opts.execution.time_zone = Some(tz.clone());
         opts.execution.parquet.pushdown_filters = false;
         if runner.is_some() {

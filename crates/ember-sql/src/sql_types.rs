@@ -158,6 +158,16 @@ fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transform
         Expr::TryCast(c) if matches!(c.field.data_type(), DataType::Timestamp(u, None) if *u != TimeUnit::Microsecond) => {
             Transformed::yes(Expr::TryCast(TryCast::new(c.expr, spark_timestamp(how))))
         }
+        // Spark's ranking window functions give int; DataFusion's unsigned.
+        Expr::Column(c)
+            if ["row_number(", "rank(", "dense_rank(", "ntile("].iter().any(|f| c.name.starts_with(f))
+                && matches!(
+                    datafusion::common::ExprSchema::field_from_column(schema, &c).map(|f| f.data_type().clone()),
+                    Ok(DataType::UInt64)
+                ) =>
+        {
+            Transformed::yes(datafusion::logical_expr::cast(Expr::Column(c), DataType::Int32))
+        }
         Expr::Literal(ScalarValue::Int64(Some(v)), meta) if i32::try_from(v).is_ok() => {
             Transformed::yes(Expr::Literal(ScalarValue::Int32(Some(v as i32)), meta))
         }
