@@ -470,3 +470,17 @@ def test_sql_order_by_puts_nulls_first_ascending(spark):
     assert [r[0] for r in spark.sql(f"SELECT id FROM {rows} ORDER BY id DESC").collect()] == [1, 0, None]
     ranked = spark.sql(f"SELECT id, row_number() OVER (ORDER BY id) r, rank() OVER (ORDER BY id DESC) k FROM {rows} ORDER BY r")
     assert_df(ranked, [("id", "int"), ("r", "int"), ("k", "int")], [(None, 1, 3), (0, 2, 2), (1, 3, 1)])
+
+
+def test_values_mixing_decimals_and_doubles_are_double(spark):
+    df = spark.sql("SELECT * FROM VALUES (0.0, 1), (PI() / 4, 2), (sqrt(2), 3) AS t(v, n)")
+    assert_df(df, [("v", "double"), ("n", "int")], [(0.0, 1), (0.7853981633974483, 2), (1.4142135623730951, 3)])
+    assert spark.sql("SELECT * FROM VALUES (1), (2.5) AS t(v)").dtypes == [("v", "decimal(11,1)")]
+
+
+def test_current_timezone_is_the_session_zone(spark):
+    spark.conf.set("spark.sql.session.timeZone", "Asia/Tokyo")
+    try:
+        assert_df(spark.sql("SELECT current_timezone()"), [("current_timezone()", "string")], [("Asia/Tokyo",)])
+    finally:
+        spark.conf.unset("spark.sql.session.timeZone")

@@ -248,18 +248,56 @@ fn values(v: Values, how: SqlTypes) -> DFResult<Transformed<LogicalPlan>> {
         }
         rows.push(out);
     }
-    if !changed {
-        return Ok(Transformed::no(LogicalPlan::Values(Values { schema: v.schema, values: rows })));
-    }
     let is_null = |e: &Expr| matches!(e, Expr::Literal(s, _) if s.is_null());
-    let mut fields = Vec::with_capacity(v.schema.fields().len());
-    for (i, (q, f)) in v.schema.iter().enumerate() {
-        let types = rows
-            .iter()
+    // The planner cast every value to its column type: a value's own type
+    // is the one below that cast.
+    let unwrap_casts = |rows: &mut Vec<Vec<Expr>>| {
+        for (i, f) in v.schema.fields().iter().enumerate() {
+            for row in rows.iter_mut() {
+                if let Some(Expr::Cast(c)) = row.get(i)
+                    && c.field.data_type() == f.data_type()
+                {
+                    row[i] = c.expr.as_ref().clone();
+                }
+            }
+        }
+    };
+    let mut own = rows.clone();
+    unwrap_casts(&mut own);
+    let column_types = |rows: &[Vec<Expr>], i: usize| {
+        rows.iter()
             .filter_map(|r| r.get(i).filter(|e| !is_null(e)))
             .map(|e| e.get_type(&empty))
-            .collect::<DFResult<Vec<_>>>()?;
-        let column_type = type_union_resolution(&types).unwrap_or_else(|| f.data_type().clone());
+            .collect::<DFResult<Vec<_>>>()
+    };
+    // A column of decimals and doubles is double in Spark (DataFusion
+    // makes it a decimal).
+    let float_and_decimal = |types: &[DataType]| {
+        types.iter().any(|t| matches!(t, DataType::Float32 | DataType::Float64))
+            && types.iter().any(|t| matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..)))
+    };
+    let mut mixed = vec![];
+    for i in 0..v.schema.fields().len() {
+        mixed.push(float_and_decimal(&column_types(&own, i)?));
+    }
+    if !changed && !mixed.contains(&true) {
+        return Ok(Transformed::no(LogicalPlan::Values(Values { schema: v.schema, values: rows })));
+    }
+    for (row, own) in rows.iter_mut().zip(own) {
+        for (i, e) in own.into_iter().enumerate() {
+            if mixed.get(i) == Some(&true) {
+                row[i] = e;
+            }
+        }
+    }
+    let mut fields = Vec::with_capacity(v.schema.fields().len());
+    for (i, (q, f)) in v.schema.iter().enumerate() {
+        let types = column_types(&rows, i)?;
+        let column_type = if mixed[i] {
+            DataType::Float64
+        } else {
+            type_union_resolution(&types).unwrap_or_else(|| f.data_type().clone())
+        };
         for row in rows.iter_mut() {
             if let Some(e) = row.get_mut(i)
                 && e.get_type(&empty)? != column_type

@@ -80,8 +80,46 @@ pub fn udfs(time_zone: &str, ansi: bool) -> Result<Vec<ScalarUDF>> {
         ScalarUDF::from(make_timestamp::MakeTimestamp::new_try(tz.clone())),
         ScalarUDF::from(units::TimestampUnits::add(tz.clone())),
         ScalarUDF::from(units::TimestampUnits::diff(tz)),
+        ScalarUDF::from(CurrentTimezone::new()),
         ScalarUDF::from(months_between::MonthsBetween::new()),
     ])
+}
+
+/// `current_timezone()`: the session time zone.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct CurrentTimezone {
+    signature: datafusion::logical_expr::Signature,
+}
+
+impl CurrentTimezone {
+    pub fn new() -> Self {
+        Self { signature: datafusion::logical_expr::Signature::nullary(datafusion::logical_expr::Volatility::Stable) }
+    }
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for CurrentTimezone {
+    fn name(&self) -> &str {
+        "current_timezone"
+    }
+
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+
+    fn return_type(
+        &self,
+        _: &[datafusion::arrow::datatypes::DataType],
+    ) -> Result<datafusion::arrow::datatypes::DataType> {
+        Ok(datafusion::arrow::datatypes::DataType::Utf8)
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: datafusion::logical_expr::ScalarFunctionArgs,
+    ) -> Result<datafusion::logical_expr::ColumnarValue> {
+        let tz = args.config_options.execution.time_zone.clone().unwrap_or_else(|| "UTC".into());
+        Ok(datafusion::logical_expr::ColumnarValue::Scalar(datafusion::common::ScalarValue::Utf8(Some(tz))))
+    }
 }
 
 /// Microseconds since the epoch as a UTC date-time (None out of range).
