@@ -1625,3 +1625,21 @@ def test_map_key_dedup_policy(spark):
         assert df.first() == ({1: "a", 2: "c"}, {1: "y"})
     finally:
         spark.conf.unset("spark.sql.mapKeyDedupPolicy")
+
+
+def test_select_expr_alias_without_as(spark):
+    df = spark.range(2).selectExpr("id + 1 x", "id AS z", "`id` w")
+    assert_df(df, [("x", "bigint"), ("z", "bigint"), ("w", "bigint")], [(1, 0, 0), (2, 1, 1)])
+
+
+def test_utc_conversions_take_java_zone_ids(spark):
+    df = spark.sql("SELECT to_timestamp('2023-10-01 12:00:00') ts")
+    out = df.select(
+        F.from_utc_timestamp("ts", "PST").alias("pst"),
+        F.to_utc_timestamp("ts", "JST").alias("jst"),
+        F.from_utc_timestamp("ts", "GMT+8").alias("gmt8"),
+    )
+    assert_rows(
+        out.selectExpr("string(pst)", "string(jst)", "string(gmt8)"),
+        [("2023-10-01 05:00:00", "2023-10-01 03:00:00", "2023-10-01 20:00:00")],
+    )

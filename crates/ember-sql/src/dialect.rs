@@ -35,11 +35,25 @@ pub fn parse_expr(
     sql: &str,
     recursion_limit: usize,
 ) -> datafusion::common::Result<datafusion::sql::sqlparser::ast::ExprWithAlias> {
-    datafusion::sql::parser::DFParserBuilder::new(sql)
+    use datafusion::sql::sqlparser::ast::{ExprWithAlias, SelectItem, SetExpr, Statement};
+    let parsed = datafusion::sql::parser::DFParserBuilder::new(sql)
         .with_dialect(&SparkSql)
         .with_recursion_limit(recursion_limit)
         .build()?
-        .parse_into_expr()
+        .parse_into_expr();
+    let Err(error) = parsed else { return parsed };
+    // `a + 1 b`: Spark's expressions take an alias without AS, as a SELECT
+    // item does.
+    if let Ok(datafusion::sql::parser::Statement::Statement(stmt)) =
+        parse_statement(&format!("SELECT {sql}"), recursion_limit)
+        && let Statement::Query(q) = *stmt
+        && let SetExpr::Select(select) = *q.body
+        && select.from.is_empty()
+        && let [SelectItem::ExprWithAlias { expr, alias }] = select.projection.as_slice()
+    {
+        return Ok(ExprWithAlias { expr: expr.clone(), alias: Some(alias.clone()) });
+    }
+    Err(error)
 }
 
 const SPARK: SparkSqlDialect = SparkSqlDialect;

@@ -49,6 +49,11 @@ use crate::error::Result;
 /// datafusion-spark's of the same name).
 pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     datetime::register(ctx, time_zone)?;
+    for name in ["from_utc_timestamp", "to_utc_timestamp"] {
+        if let Ok(inner) = datafusion::execution::FunctionRegistry::udf(ctx, name) {
+            ctx.register_udf(ScalarUDF::from(datetime::zone_ids::JavaZoneIds::new(inner, 1)));
+        }
+    }
     // Spark's avg of decimal(p,s) is decimal(p+4,s+4), rounded half-up
     // (datafusion-spark's returns double, DataFusion's truncates).
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(avg::SparkAvg::new()));

@@ -30,6 +30,7 @@ pub mod pattern;
 mod udf;
 mod units;
 mod zone;
+pub mod zone_ids;
 
 use std::sync::Arc;
 

@@ -470,3 +470,15 @@ mod tests {
         assert_eq!(Zone::utc().short_name(&ndt(2013, 1, 1, 0, 0)), "UTC");
     }
 }
+
+impl Zone {
+    /// The id Arrow's time zones take for this zone: a tz database name or
+    /// a `±hh:mm` offset.
+    pub fn arrow_id(&self) -> String {
+        match &self.kind {
+            Kind::Region(tz) => tz.name().to_string(),
+            Kind::Fixed(0) => "+00:00".into(),
+            Kind::Fixed(s) => offset_id(*s),
+        }
+    }
+}
