@@ -1643,3 +1643,13 @@ def test_utc_conversions_take_java_zone_ids(spark):
         out.selectExpr("string(pst)", "string(jst)", "string(gmt8)"),
         [("2023-10-01 05:00:00", "2023-10-01 03:00:00", "2023-10-01 20:00:00")],
     )
+
+
+def test_select_expr_star(spark):
+    df = spark.range(2)
+    assert_df(df.selectExpr("*", "id + 1 AS x"), [("id", "bigint"), ("x", "bigint")], [(0, 1), (1, 2)])
+    assert df.alias("t").selectExpr("t.*").columns == ["id"]
+    assert_df(df.select(F.count(F.expr("*"))), [("count(1)", "bigint")], [(2,)])
+    assert spark.sql("SELECT try_make_timestamp(2014, 12, 28, 6, 30, 45.887, 'CET')").columns == [
+        "try_make_timestamp(2014, 12, 28, 6, 30, 45.887)"
+    ]

@@ -54,7 +54,12 @@ impl Planner<'_> {
             return self.higher_order(&lname, args, schema);
         }
         // count(*) counts rows: Spark names it count(1).
-        if lname == "count" && args.len() == 1 && matches!(args[0].expr_type, Some(ExprType::UnresolvedStar(_))) {
+        let star = |a: &Expression| match &a.expr_type {
+            Some(ExprType::UnresolvedStar(_)) => true,
+            Some(ExprType::ExpressionString(s)) => super::star_text(&s.expression) == Some(None),
+            _ => false,
+        };
+        if lname == "count" && args.len() == 1 && star(&args[0]) {
             let e = self.aggregate_call("count", vec![lit(1i32)], distinct)?;
             return Ok(NamedExpr::new(e, "count(1)"));
         }

@@ -136,6 +136,13 @@ impl Planner<'_> {
                         out.push(NamedExpr::new(expr, name));
                     }
                 }
+                // `selectExpr("*")`, `expr("t.*")`.
+                Some(ExprType::ExpressionString(s)) if star_text(&s.expression).is_some() => {
+                    let target = star_text(&s.expression).flatten();
+                    for (expr, name) in self.expand_star(target, None, schema)? {
+                        out.push(NamedExpr::new(expr, name));
+                    }
+                }
                 _ => out.push(self.expr(e, schema)?),
             }
         }
@@ -511,4 +518,18 @@ fn shown_frame(expr: &Expr, specified: bool, ordered: bool) -> String {
         WindowFrameUnits::Groups => "GROUPS",
     };
     format!("{units} BETWEEN {} AND {}", bound(&frame.start_bound), bound(&frame.end_bound))
+}
+
+/// A SQL expression that is a star: `*` (`Some(None)`) or `t.*`
+/// (`Some(Some("t.*"))`).
+pub(crate) fn star_text(sql: &str) -> Option<Option<&str>> {
+    let sql = sql.trim();
+    if sql == "*" {
+        return Some(None);
+    }
+    let qualifier = sql.strip_suffix(".*")?;
+    let plain = !qualifier.is_empty()
+        && (qualifier.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            || (qualifier.starts_with('`') && qualifier.ends_with('`')));
+    plain.then_some(Some(sql))
 }

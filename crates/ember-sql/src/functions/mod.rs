@@ -202,6 +202,10 @@ pub fn shown_args(name: &str, args: &mut Vec<String>) {
     {
         args.truncate(1);
     }
+    // Spark's name of try_make_timestamp leaves out the time zone.
+    if name == "try_make_timestamp" {
+        args.truncate(6);
+    }
     let defaults: &[&str] = match (name, args.len()) {
         ("split", 2) => &["-1"],
         ("substr", 2) => &["2147483647"],
