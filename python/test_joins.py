@@ -222,3 +222,17 @@ def test_invalid_join_type_raises(emp, dept):
     with pytest.raises(AnalysisException) as ei:
         emp.join(dept, "dept_id", "sideways").collect()
     assert ei.value.getCondition() == "UNSUPPORTED_JOIN_TYPE"
+
+
+def test_using_join_on_a_renamed_column(spark):
+    people = spark.createDataFrame([(1, "x"), (2, "y")], "id int, name string")
+    orders = spark.createDataFrame([(1, 10.0)], "pid int, total double")
+    renamed = orders.withColumnRenamed("pid", "id")
+    assert_df(
+        people.join(renamed, on=["id"], how="left").select("id", "name", "total"),
+        [("id", "int"), ("name", "string"), ("total", "double")],
+        [(1, "x", 10.0), (2, "y", None)],
+    )
+    assert_rows(people.join(orders.select(F.col("pid").alias("id")), "id"), [(1, "x")])
+    # The condition form reads each side's column by its DataFrame.
+    assert_rows(people.join(renamed, people.id == renamed.id).select(people.name, renamed.total), [("x", 10.0)])

@@ -21,10 +21,14 @@ impl Planner<'_> {
         let end = self.log_mark();
 
         // Two sides with the same qualified columns (a self-join, or two
-        // reads of one table) get hidden aliases so each stays addressable.
+        // reads of one table), or a name one side has unqualified (a
+        // renamed column) and the other has at all, get hidden aliases so
+        // each stays addressable.
         let lcols = left.schema().columns();
         let rcols = right.schema().columns();
-        if lcols.iter().any(|c| rcols.contains(c)) {
+        let clash =
+            |c: &Column, r: &Column| c == r || (c.name == r.name && (c.relation.is_none() || r.relation.is_none()));
+        if lcols.iter().any(|c| rcols.iter().any(|r| clash(c, r))) {
             let la = self.fresh_alias();
             self.requalify(mark, mid, &lcols, &la);
             left = LogicalPlanBuilder::from(left).alias(la)?.build()?;
