@@ -1653,3 +1653,21 @@ def test_select_expr_star(spark):
     assert spark.sql("SELECT try_make_timestamp(2014, 12, 28, 6, 30, 45.887, 'CET')").columns == [
         "try_make_timestamp(2014, 12, 28, 6, 30, 45.887)"
     ]
+
+
+def test_ansi_size_of_null_and_overflows(spark):
+    from pyspark.errors import ArithmeticException, ArrayIndexOutOfBoundsException
+
+    df = spark.sql("SELECT size(CAST(NULL AS ARRAY<INT>)) a, size(array(1, 2)) b, cardinality(map(1, 2)) c")
+    assert_df(df, [("a", "int"), ("b", "int"), ("c", "int")], [(None, 2, 1)])
+    with pytest.raises(ArithmeticException) as e:
+        spark.sql("SELECT abs(-2147483648)").collect()
+    assert e.value.getCondition() == "ARITHMETIC_OVERFLOW"
+    with pytest.raises(ArrayIndexOutOfBoundsException) as e:
+        spark.sql("SELECT elt(4, 'a', 'b')").collect()
+    assert e.value.getCondition() == "INVALID_ARRAY_INDEX"
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    try:
+        assert spark.sql("SELECT size(CAST(NULL AS ARRAY<INT>)), elt(4, 'a', 'b')").first() == (-1, None)
+    finally:
+        spark.conf.unset("spark.sql.ansi.enabled")

@@ -221,6 +221,27 @@ fn function_types_mismatch(m: &str) -> Option<SparkError> {
 
 fn runtime_from_message(m: &str) -> SparkError {
     let m = strip_df_prefix(m);
+    // datafusion-spark's ANSI errors, as Spark's.
+    if m.starts_with("Compute error: Int") && m.contains(" overflow on ") || m.contains("overflow on round(") {
+        return SparkError::with_class(
+            ExceptionClass::Arithmetic,
+            "ARITHMETIC_OVERFLOW",
+            "22003",
+            "overflow. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error.",
+        );
+    }
+    if let Some(rest) = m.strip_prefix("The index ")
+        && rest.contains(" is out of bounds. The array has ")
+    {
+        return SparkError::with_class(
+            ExceptionClass::ArrayIndexOutOfBounds,
+            "INVALID_ARRAY_INDEX",
+            "22003",
+            format!(
+                "The index {rest} Use the SQL function `get()` to tolerate accessing element at invalid index and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error."
+            ),
+        );
+    }
     // A duplicate map key: Spark's text names Spark's key for the policy.
     let duplicate = m.strip_prefix("map key must be unique, duplicate key found: ").map(str::to_string).or_else(|| {
         let rest = m.strip_prefix("[DUPLICATED_MAP_KEY] Duplicate map key ")?;
@@ -258,6 +279,8 @@ fn classify_arrow(a: &arrow::error::ArrowError) -> SparkError {
     use arrow::error::ArrowError as A;
     match a {
         A::DivideByZero => divide_by_zero(),
+        // datafusion-spark's ANSI `abs` of the smallest integer.
+        A::ComputeError(m) if m.contains(" overflow on ") => runtime_from_message(&format!("Compute error: {m}")),
         // Arrow's ANSI cast of a value the target type cannot hold.
         A::CastError(m) if m.starts_with("Can't cast value ") => {
             let rest = &m["Can't cast value ".len()..];

@@ -131,6 +131,8 @@ impl SparkSession {
             )
             .build_arc()?;
         let ansi = Arc::new(std::sync::atomic::AtomicBool::new(conf.get_bool("spark.sql.ansi.enabled")?));
+        // datafusion-spark's functions follow spark.sql.ansi.enabled too.
+        config.options_mut().execution.enable_ansi_mode = conf.get_bool("spark.sql.ansi.enabled")?;
         let mut builder = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime)
@@ -282,7 +284,10 @@ impl SparkSession {
                     tracing::warn!("time zone {tz}: {e}");
                 }
             }
-            "spark.sql.ansi.enabled" => self.ansi.store(self.ansi(), std::sync::atomic::Ordering::Relaxed),
+            "spark.sql.ansi.enabled" => {
+                self.ansi.store(self.ansi(), std::sync::atomic::Ordering::Relaxed);
+                self.ctx.state_ref().write().config_mut().options_mut().execution.enable_ansi_mode = self.ansi();
+            }
             // datafusion-spark's map functions follow their own key.
             "spark.sql.mapKeyDedupPolicy" => {
                 let policy = self.conf_get(key).unwrap_or_else(|| "EXCEPTION".into()).to_ascii_uppercase();
