@@ -380,3 +380,8 @@ def test_mode_is_the_most_frequent_value(spark):
     got = df.groupBy("k").agg(F.mode("v")).orderBy("k")
     assert_df(got, [("k", "string"), ("mode(v)", "double")], [("a", 1.5), ("b", None), ("c", 3.0)], ordered=True)
     assert_rows(spark.sql("SELECT mode(x) FROM VALUES (1), (7), (7), (NULL), (NULL), (NULL) AS t(x)"), [(7,)])
+
+
+def test_pivot_on_null_names_the_column_null(spark):
+    df = spark.createDataFrame([("a", None, 1), ("a", 2, 3)], "k string, p int, v int")
+    assert df.groupBy("k").pivot("p").sum("v").columns == ["k", "null", "2"]

@@ -1671,3 +1671,29 @@ def test_ansi_size_of_null_and_overflows(spark):
         assert spark.sql("SELECT size(CAST(NULL AS ARRAY<INT>)), elt(4, 'a', 'b')").first() == (-1, None)
     finally:
         spark.conf.unset("spark.sql.ansi.enabled")
+
+
+def test_cast_names_inside_and_outside_expressions(spark):
+    df = spark.createDataFrame([(1, "2020-01-02")], "a int, d string")
+    out = df.select(F.col("a").cast("string"), F.upper(F.col("a").cast("string")), F.col("a").cast("long").cast("string"))
+    assert out.columns == ["a", "upper(CAST(a AS STRING))", "CAST(CAST(a AS BIGINT) AS STRING)"]
+    grouped = df.groupBy(F.col("a").cast("string")).agg(F.max(F.col("d").cast("date")))
+    assert grouped.columns == ["a", "max(CAST(d AS DATE))"]
+    folded = spark.range(1).select(F.aggregate(F.array(F.lit(1), F.lit(2)), F.lit(0), lambda acc, x: acc + x))
+    assert folded.columns == [
+        "aggregate(array(1, 2), 0, lambdafunction((namedlambdavariable() + namedlambdavariable()), "
+        "namedlambdavariable(), namedlambdavariable()), lambdafunction(namedlambdavariable(), namedlambdavariable()))"
+    ]
+
+
+def test_conv_and_dayofyear(spark):
+    df = spark.sql(
+        "SELECT conv('ff', 16, 10) a, conv('-10', 16, -10) b, conv('-10', 16, 10) c, conv('12xyz', 10, 16) d, "
+        "conv('zz', 10, 16) e, conv('', 10, 2) f, dayofyear('2024-12-31') g"
+    )
+    assert_rows(df, [("255", "-16", "18446744073709551600", "C", "0", None, 366)])
+    from pyspark.errors import ArithmeticException
+
+    with pytest.raises(ArithmeticException) as e:
+        spark.sql("SELECT conv('FFFFFFFFFFFFFFFFFF', 16, 10)").collect()
+    assert e.value.getCondition() == "ARITHMETIC_OVERFLOW"

@@ -421,6 +421,24 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
             f.name = ObjectName::from(vec![Ident::new(function)]);
             None
         }
+        // dayofyear(d): the day of the year, an int.
+        ("dayofyear", [d]) => {
+            let date = Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(d.clone()),
+                data_type: DataType::Date,
+                array: false,
+                format: None,
+            };
+            let doy = ast_call("date_part", vec![Expr::value(Value::SingleQuotedString("doy".into())), date]);
+            Some(Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(doy),
+                data_type: DataType::Int(None),
+                array: false,
+                format: None,
+            })
+        }
         // map(): an empty map, of keys and values of no type.
         ("map", []) => {
             let empty = ast_call("make_array", vec![]);

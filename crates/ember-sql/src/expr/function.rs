@@ -562,6 +562,10 @@ impl Planner<'_> {
         };
         let call = Expr::HigherOrderFunction(datafusion::logical_expr::expr::HigherOrderFunction::new(f, call_args));
         let call = call.resolve_lambda_variables(schema)?.data;
+        // aggregate's finish lambda defaults to the identity, which Spark names.
+        if fold && args.len() == 3 {
+            names.push(format!("lambdafunction({0}, {0})", super::VARIABLE));
+        }
         Ok(NamedExpr::new(call, format!("{name}({})", names.join(", "))))
     }
 }

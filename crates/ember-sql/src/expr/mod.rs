@@ -25,11 +25,23 @@ use crate::plan::Planner;
 pub struct NamedExpr {
     pub expr: Expr,
     pub name: String,
+    /// The name as a column of its own, when it differs (a cast of a
+    /// column is named after the column, `CAST(c AS T)` inside another
+    /// expression).
+    pub top_name: Option<String>,
 }
 
 impl NamedExpr {
     pub fn new(expr: Expr, name: impl Into<String>) -> Self {
-        Self { expr, name: name.into() }
+        Self { expr, name: name.into(), top_name: None }
+    }
+
+    /// Named as a select list item.
+    pub fn at_top(mut self) -> Self {
+        if let Some(top) = self.top_name.take() {
+            self.name = top;
+        }
+        self
     }
 
     /// The expression as a projection item: aliased to its Spark name
@@ -143,7 +155,7 @@ impl Planner<'_> {
                         out.push(NamedExpr::new(expr, name));
                     }
                 }
-                _ => out.push(self.expr(e, schema)?),
+                _ => out.push(self.expr(e, schema)?.at_top()),
             }
         }
         Ok(out)
@@ -180,15 +192,16 @@ impl Planner<'_> {
             || (!self.session.ansi() && c.eval_mode() != pe::cast::EvalMode::Ansi);
         let column = matches!(strip_alias(inner.expr.clone()), Expr::Column(_));
         let expr = crate::functions::spark_cast(strip_alias(inner.expr), &target, try_mode, schema)?;
-        // A cast of a column keeps the column's name, as in Spark.
-        let name = if column {
-            inner.name
-        } else if try_mode && c.eval_mode() == pe::cast::EvalMode::Try {
+        let name = if try_mode && c.eval_mode() == pe::cast::EvalMode::Try {
             format!("TRY_CAST({} AS {type_name})", inner.name)
         } else {
             format!("CAST({} AS {type_name})", inner.name)
         };
-        Ok(NamedExpr::new(expr, name))
+        // A cast of a column, as a column of its own, keeps the column's
+        // name, as in Spark.
+        let mut named = NamedExpr::new(expr, name);
+        named.top_name = column.then_some(inner.name);
+        Ok(named)
     }
 
     /// `col[0]`, `col["key"]`, `col.field` via `getItem`/`getField`.

@@ -8,6 +8,7 @@ mod arrays;
 mod avg;
 mod checked;
 pub mod checked_sum;
+mod conv;
 pub mod datetime;
 mod divide;
 mod failfast;
@@ -81,6 +82,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(crate::partition_id::SparkPartitionId::new()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
     ctx.register_udf(ScalarUDF::from(random::SparkRandom::rand()));
+    ctx.register_udf(ScalarUDF::from(conv::Conv::new()));
     ctx.register_udf(ScalarUDF::from(random::SparkRandom::randn()));
     ctx.register_udf(ScalarUDF::from(add_months::AddMonths::new()));
     ctx.register_udf(ScalarUDF::from(integral_divide::IntegralDivide::new()));

@@ -26,7 +26,7 @@ impl Planner<'_> {
         let groups = self.projection(&a.grouping_expressions, &schema)?;
         let mut aggs = vec![];
         for e in &a.aggregate_expressions {
-            aggs.push(self.expr(e, &schema)?);
+            aggs.push(self.expr(e, &schema)?.at_top());
         }
         let group_exprs: Vec<Expr> = groups.iter().map(|g| strip_alias(g.expr.clone())).collect();
         let (grouping, has_grouping_id) = match a.group_type() {
@@ -137,13 +137,15 @@ impl Planner<'_> {
         let count = self.aggregate_call("count", vec![lit(1i32)], false)?;
         let mut out = vec![];
         for (v, vname) in &values {
+            // A NULL pivot value names its columns `null`, as Spark does.
+            let vname = if v.is_null() { "null" } else { vname.as_str() };
             let cond =
                 if v.is_null() { pcol.clone().is_null() } else { pcol.clone().eq(Expr::Literal(v.clone(), None)) };
             let present = with_filter(count.clone(), &cond)?.gt(lit(0i64));
             for a in &aggs {
                 let filtered = with_filter(strip_alias(a.expr.clone()), &cond)?;
                 let e = Expr::Case(Case::new(None, vec![(Box::new(present.clone()), Box::new(filtered))], None));
-                let name = if aggs.len() == 1 { vname.clone() } else { format!("{vname}_{}", a.name) };
+                let name = if aggs.len() == 1 { vname.to_string() } else { format!("{vname}_{}", a.name) };
                 out.push(NamedExpr::new(e, name));
             }
         }
