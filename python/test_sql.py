@@ -484,3 +484,31 @@ def test_current_timezone_is_the_session_zone(spark):
         assert_df(spark.sql("SELECT current_timezone()"), [("current_timezone()", "string")], [("Asia/Tokyo",)])
     finally:
         spark.conf.unset("spark.sql.session.timeZone")
+
+
+def test_sql_date_field_functions(spark):
+    df = spark.sql(
+        "SELECT year(DATE'2024-01-01') y, month('2024-03-01') m, quarter(DATE'2024-05-01') q, dayofmonth('2024-03-05') d, "
+        "weekofyear('2021-01-03') w, dayofweek(DATE'2024-03-05') dw, dayofyear('2024-12-31') dy"
+    )
+    assert_df(
+        df,
+        [("y", "int"), ("m", "int"), ("q", "int"), ("d", "int"), ("w", "int"), ("dw", "int"), ("dy", "int")],
+        [(2024, 3, 2, 5, 53, 3, 366)],
+    )
+
+
+def test_sql_pivot_and_unpivot(spark):
+    sales = "VALUES ('east', '2024-01', 100), ('east', '2024-02', 150), ('west', '2024-01', 80), ('east', '2024-01', 20) AS t(region, month, amt)"
+    pivoted = spark.sql(
+        f"SELECT * FROM (SELECT region, month, amt FROM {sales}) PIVOT (SUM(amt) FOR month IN ('2024-01' AS jan, '2024-02' AS feb)) ORDER BY region"
+    )
+    assert_df(pivoted, [("region", "string"), ("jan", "bigint"), ("feb", "bigint")], [("east", 120, 150), ("west", 80, None)])
+    two = spark.sql(
+        f"SELECT * FROM (SELECT region, month, amt FROM {sales}) PIVOT (SUM(amt) AS s, COUNT(amt) AS c FOR month IN ('2024-02')) ORDER BY region"
+    )
+    assert_df(two, [("region", "string"), ("2024-02_s", "bigint"), ("2024-02_c", "bigint")], [("east", 150, 1), ("west", None, None)])
+    unpivoted = spark.sql("SELECT * FROM (SELECT 'a' k, 1 x, CAST(NULL AS INT) y) UNPIVOT (v FOR c IN (x AS first, y))")
+    assert_df(unpivoted, [("k", "string"), ("c", "string"), ("v", "int")], [("a", "first", 1)])
+    with_nulls = spark.sql("SELECT * FROM (SELECT 'a' k, 1 x, CAST(NULL AS INT) y) UNPIVOT INCLUDE NULLS (v FOR c IN (x, y)) ORDER BY c")
+    assert_rows(with_nulls, [("a", "x", 1), ("a", "y", None)], ordered=True)

@@ -421,8 +421,16 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
             f.name = ObjectName::from(vec![Ident::new(function)]);
             None
         }
-        // dayofyear(d): the day of the year, an int.
-        ("dayofyear", [d]) => {
+        // year(d), month(d), …: a field of the date (text is read as a
+        // date), an int.
+        ("year" | "month" | "quarter" | "day" | "dayofmonth" | "dayofyear" | "weekofyear" | "dayofweek", [d]) => {
+            let part = match name.as_str() {
+                "day" | "dayofmonth" => "day",
+                "dayofyear" => "doy",
+                "weekofyear" => "week",
+                "dayofweek" => "dow",
+                other => other,
+            };
             let date = Expr::Cast {
                 kind: CastKind::Cast,
                 expr: Box::new(d.clone()),
@@ -430,10 +438,11 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
                 array: false,
                 format: None,
             };
-            let doy = ast_call("date_part", vec![Expr::value(Value::SingleQuotedString("doy".into())), date]);
+            // datafusion-spark's date_part, whose `dow` counts from Sunday = 1.
+            let field = ast_call("date_part", vec![Expr::value(Value::SingleQuotedString(part.into())), date]);
             Some(Expr::Cast {
                 kind: CastKind::Cast,
-                expr: Box::new(doy),
+                expr: Box::new(field),
                 data_type: DataType::Int(None),
                 array: false,
                 format: None,

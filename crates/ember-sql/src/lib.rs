@@ -23,6 +23,7 @@ pub mod literal_suffix;
 pub mod ordered_aggregates;
 pub mod ordered_coalesce;
 pub mod partition_id;
+pub mod pivot_sql;
 pub mod plan;
 pub mod read;
 pub mod round_robin;

@@ -581,6 +581,7 @@ async fn parse<'s>(planner: &mut Planner<'s>, sql: &str) -> Result<(DFStatement,
     let mut stmt = crate::dialect::parse_statement(&sql, state.config().options().sql_parser.recursion_limit.get())?;
     let mut files = FileViews(crate::catalog::ScopedViews::new(planner.session));
     if let DFStatement::Statement(inner) = &mut stmt {
+        crate::pivot_sql::rewrite(planner, inner.as_mut()).await?;
         crate::dialect::spark_generators(inner.as_mut());
         crate::lateral_view::rewrite(inner.as_mut())?;
         files.register(planner, inner.as_mut()).await?;
