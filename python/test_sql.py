@@ -512,3 +512,17 @@ def test_sql_pivot_and_unpivot(spark):
     assert_df(unpivoted, [("k", "string"), ("c", "string"), ("v", "int")], [("a", "first", 1)])
     with_nulls = spark.sql("SELECT * FROM (SELECT 'a' k, 1 x, CAST(NULL AS INT) y) UNPIVOT INCLUDE NULLS (v FOR c IN (x, y)) ORDER BY c")
     assert_rows(with_nulls, [("a", "x", 1), ("a", "y", None)], ordered=True)
+
+
+def test_sql_functions_the_dataframe_api_had(spark):
+    df = spark.sql(
+        "SELECT isnull(NULL) a, isnotnull(1) b, curdate() = current_date() c, user() = current_user() d, "
+        "timestamp('2020-01-01 10:00:00') = TIMESTAMP'2020-01-01 10:00:00' e"
+    )
+    assert_rows(df, [(True, True, True, True, True)])
+    assert spark.sql("SELECT curdate(), timestamp('2020-01-01')").columns == ["current_date()", "2020-01-01"]
+    pct = spark.sql("SELECT percentile(x, 0.5), percentile(x, 0.25) FROM VALUES (1), (2), (3), (4) t(x)")
+    assert_df(pct, [("percentile(x, 0.5, 1)", "double"), ("percentile(x, 0.25, 1)", "double")], [(2.5, 1.75)])
+    from pyspark.sql import functions as F
+
+    assert spark.range(1, 5).select(F.percentile("id", 0.5)).first()[0] == 2.5

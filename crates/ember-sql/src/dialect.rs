@@ -421,6 +421,22 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
             f.name = ObjectName::from(vec![Ident::new(function)]);
             None
         }
+        ("isnull", [x]) => Some(Expr::IsNull(Box::new(x.clone()))),
+        ("isnotnull", [x]) => Some(Expr::IsNotNull(Box::new(x.clone()))),
+        ("curdate", []) => Some(ast_call("current_date", vec![])),
+        // The user running the application.
+        ("current_user" | "user" | "session_user", []) => {
+            let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+            Some(Expr::value(Value::SingleQuotedString(user)))
+        }
+        // timestamp(x): a cast function, as `int(x)` and `date(x)`.
+        ("timestamp", [x]) => Some(Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(x.clone()),
+            data_type: DataType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::None),
+            array: false,
+            format: None,
+        }),
         // year(d), month(d), …: a field of the date (text is read as a
         // date), an int.
         ("year" | "month" | "quarter" | "day" | "dayofmonth" | "dayofyear" | "weekofyear" | "dayofweek", [d]) => {

@@ -318,7 +318,7 @@ fn function_name(f: &ast::Function) -> Option<String> {
     let mut s = match name.as_str() {
         "isnull" => format!("({listed} IS NULL)"),
         // A cast function is named as a CAST: after its argument.
-        n if args.len() == 1 && crate::functions::spelled::is_cast(n) => listed,
+        n if args.len() == 1 && (crate::functions::spelled::is_cast(n) || n == "timestamp") => listed,
         "like" if args.len() == 2 => format!("{} LIKE {}", args[0], args[1]),
         "ltrim" if args.len() == 2 => format!("TRIM(LEADING {} FROM {})", args[0], args[1]),
         "rtrim" if args.len() == 2 => format!("TRIM(TRAILING {} FROM {})", args[0], args[1]),

@@ -406,6 +406,19 @@ impl Planner<'_> {
                     format!("nanvl({})", n.join(", ")),
                 ))
             }
+            // percentile(x, p, frequency): every row counts once.
+            "percentile" if a.len() == 3 => {
+                let name = format!("percentile({})", n.join(", "));
+                let one = |e: &Expr| match e {
+                    Expr::Literal(v, _) => v.to_string() == "1",
+                    _ => false,
+                };
+                if !a.last().is_some_and(one) {
+                    return Err(SparkError::unsupported("percentile with a frequency other than 1").into());
+                }
+                a.pop();
+                self.call_registry("percentile", a, distinct, name)
+            }
             // replace(s, search): the replacement defaults to ''.
             "replace" if a.len() == 2 => {
                 a.push(lit(""));

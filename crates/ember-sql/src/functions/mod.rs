@@ -191,6 +191,8 @@ pub const SPARK_NAMES: &[(&str, &str)] = &[
     ("power", "pow"),
     ("sign", "signum"),
     ("cardinality", "size"),
+    // The exact percentile, interpolated.
+    ("percentile", "percentile_cont"),
     // Spark's removes every occurrence; DataFusion's `array_remove` the first.
     ("array_remove", "array_remove_all"),
     ("current_timestamp", "now"),
@@ -230,6 +232,8 @@ pub fn shown_args(name: &str, args: &mut Vec<String>) {
         ("mask", 4) => &["NULL"],
         ("regexp_replace", 3) => &["1"],
         ("regexp_extract" | "regexp_extract_all", 2) => &["1"],
+        // percentile's frequency.
+        ("percentile", 2) => &["1"],
         ("locate" | "position", 2) => &["1"],
         ("percentile_approx" | "approx_percentile", 2) => &["10000"],
         _ => &[],
@@ -283,6 +287,7 @@ pub fn pretty_name(name: &str, args: usize) -> String {
         "log" if args == 2 => "LOG".to_string(),
         "array_agg" => "collect_list".to_string(),
         "current_database" => "current_schema".to_string(),
+        "curdate" => "current_date".to_string(),
         "dateadd" if args == 2 => "date_add".to_string(),
         "dateadd" | "timestamp_add" => "timestampadd".to_string(),
         "datediff" | "date_diff" | "timestamp_diff" if args == 3 => "timestampdiff".to_string(),
