@@ -526,3 +526,11 @@ def test_sql_functions_the_dataframe_api_had(spark):
     from pyspark.sql import functions as F
 
     assert spark.range(1, 5).select(F.percentile("id", 0.5)).first()[0] == 2.5
+
+
+def test_sql_map_lambdas(spark):
+    df = spark.sql(
+        "SELECT map_filter(map(1, 'a', 2, 'b'), (k, v) -> k > 1) f, transform_values(map(1, 1, 2, 5), (k, v) -> v + k) tv, "
+        "transform_keys(map('a', 1), (k, v) -> upper(k)) tk"
+    )
+    assert_df(df, [("f", "map<int,string>"), ("tv", "map<int,int>"), ("tk", "map<string,int>")], [({2: "b"}, {1: 2, 2: 7}, {"A": 1})])

@@ -251,6 +251,52 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
     let _ = node.visit(&mut Rewrite);
 }
 
+/// `map_filter(m, (k, v) -> p)` as `map_from_entries(filter(map_entries(m),
+/// e -> p))` with `k` and `v` the entry's fields; `transform_values` and
+/// `transform_keys` transform the entries' value or key.
+fn map_lambda(name: &str, map: &Expr, lambda: &datafusion::sql::sqlparser::ast::LambdaFunction) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{
+        Ident, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, OneOrManyWithParens, Value, VisitMut, VisitorMut,
+    };
+    let OneOrManyWithParens::Many(params) = &lambda.params else { return None };
+    let [k, v] = params.as_slice() else { return None };
+    let entry = Ident::new("__ember_map_entry");
+    let field = |f: &str| {
+        ast_call("get_field", vec![Expr::Identifier(entry.clone()), Expr::value(Value::SingleQuotedString(f.into()))])
+    };
+    struct Substitute<'a>(&'a [(String, Expr)]);
+    impl VisitorMut for Substitute<'_> {
+        type Break = ();
+        fn post_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
+            if let Expr::Identifier(i) = e
+                && let Some((_, to)) = self.0.iter().find(|(n, _)| i.value.eq_ignore_ascii_case(n))
+            {
+                *e = to.clone();
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let mut body = lambda.body.as_ref().clone();
+    let _ =
+        body.visit(&mut Substitute(&[(k.name.value.clone(), field("key")), (v.name.value.clone(), field("value"))]));
+    let struct_of = |key: Expr, value: Expr| {
+        let name = |n: &str| Expr::value(Value::SingleQuotedString(n.into()));
+        ast_call("named_struct", vec![name("key"), key, name("value"), value])
+    };
+    let (function, body) = match name {
+        "map_filter" => ("filter", body),
+        "transform_values" => ("transform", struct_of(field("key"), body)),
+        _ => ("transform", struct_of(body, field("value"))),
+    };
+    let lambda = Expr::Lambda(LambdaFunction {
+        params: OneOrManyWithParens::One(LambdaFunctionParameter { name: entry, data_type: None }),
+        body: Box::new(body),
+        syntax: LambdaSyntax::Arrow,
+    });
+    let entries = ast_call(function, vec![ast_call("map_entries", vec![map.clone()]), lambda]);
+    Some(ast_call("map_from_entries", vec![entries]))
+}
+
 /// A Spark SQL type name DataFusion does not plan, as one it does.
 fn spark_sql_type(t: &datafusion::sql::sqlparser::ast::DataType) -> Option<datafusion::sql::sqlparser::ast::DataType> {
     use datafusion::sql::sqlparser::ast::{DataType, TimezoneInfo};
@@ -421,6 +467,9 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
             f.name = ObjectName::from(vec![Ident::new(function)]);
             None
         }
+        // map_filter / transform_values / transform_keys(m, (k, v) -> e):
+        // the lambda over the map's entries, a map again.
+        ("map_filter" | "transform_values" | "transform_keys", [m, Expr::Lambda(l)]) => map_lambda(&name, m, l),
         ("isnull", [x]) => Some(Expr::IsNull(Box::new(x.clone()))),
         ("isnotnull", [x]) => Some(Expr::IsNotNull(Box::new(x.clone()))),
         ("curdate", []) => Some(ast_call("current_date", vec![])),
