@@ -1697,3 +1697,15 @@ def test_conv_and_dayofyear(spark):
     with pytest.raises(ArithmeticException) as e:
         spark.sql("SELECT conv('FFFFFFFFFFFFFFFFFF', 16, 10)").collect()
     assert e.value.getCondition() == "ARITHMETIC_OVERFLOW"
+
+
+def test_casts_between_numbers_and_timestamps_are_seconds(spark):
+    df = spark.sql(
+        "SELECT string(CAST(1230219000 AS TIMESTAMP)) a, string(CAST(1230219000.5 AS TIMESTAMP)) b, "
+        "CAST(TIMESTAMP'2008-12-25 15:30:00.7' AS BIGINT) c, CAST(TIMESTAMP'1969-12-31 23:59:59.5' AS BIGINT) d, "
+        "CAST(TIMESTAMP'2008-12-25 15:30:00.5' AS DOUBLE) e"
+    )
+    assert_rows(df, [("2008-12-25 15:30:00", "2008-12-25 15:30:00.5", 1230219000, -1, 1230219000.5)])
+    ts = spark.range(1).select(F.lit(1230219000).cast("timestamp").alias("t"))
+    duration = ts.select((F.col("t").cast("long") - F.lit(1230218000)).alias("d"))
+    assert_df(duration, [("d", "bigint")], [(1000,)])

@@ -141,6 +141,15 @@ fn generated_columns(p: Projection, generated: &HashMap<String, Vec<String>>) ->
     Ok(LogicalPlan::Projection(Projection::try_new(exprs, p.input)?))
 }
 
+/// A SQL cast's target as Spark means it: TIMESTAMP is the session zone's,
+/// in microseconds.
+fn spark_target(t: &DataType, how: SqlTypes) -> DataType {
+    match t {
+        DataType::Timestamp(u, None) if *u != TimeUnit::Microsecond => spark_timestamp(how),
+        other => other.clone(),
+    }
+}
+
 fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transformed<Expr>> {
     let ansi = how.ansi;
     Ok(match e {
@@ -148,6 +157,25 @@ fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transform
             match crate::functions::string_cast(&c.expr, &DataType::Utf8, schema) {
                 Some(e) => Transformed::yes(e),
                 None => Transformed::no(Expr::Cast(c)),
+            }
+        }
+        // Numbers and timestamps convert as seconds since the epoch.
+        Expr::Cast(c)
+            if crate::functions::epoch_cast(&c.expr, &spark_target(c.field.data_type(), how), schema).is_some() =>
+        {
+            let target = spark_target(c.field.data_type(), how);
+            match crate::functions::epoch_cast(&c.expr, &target, schema) {
+                Some(e) => Transformed::yes(e),
+                None => Transformed::no(Expr::Cast(c)),
+            }
+        }
+        Expr::TryCast(c)
+            if crate::functions::epoch_cast(&c.expr, &spark_target(c.field.data_type(), how), schema).is_some() =>
+        {
+            let target = spark_target(c.field.data_type(), how);
+            match crate::functions::epoch_cast(&c.expr, &target, schema) {
+                Some(e) => Transformed::yes(e),
+                None => Transformed::no(Expr::TryCast(c)),
             }
         }
         // SQL's TIMESTAMP is the session's zone's; TIMESTAMP_NTZ, in

@@ -417,7 +417,46 @@ pub fn spark_cast(e: Expr, target: &DataType, try_mode: bool, schema: &DFSchema)
     if let Some(e) = string_cast(&e, target, schema) {
         return Ok(e);
     }
+    if let Some(e) = epoch_cast(&e, target, schema) {
+        return Ok(e);
+    }
     Ok(if try_mode { try_cast(e, target.clone()) } else { cast(e, target.clone()) })
+}
+
+/// A cast between a timestamp and a number, which Spark reads as seconds
+/// since the epoch (Arrow as microseconds): a timestamp as an integer is
+/// its whole seconds (rounded down), as a double its seconds; a number as a
+/// timestamp is that many seconds. `None` for other casts.
+pub fn epoch_cast(e: &Expr, target: &DataType, schema: &DFSchema) -> Option<Expr> {
+    const MICROS: i64 = 1_000_000;
+    let source = e.get_type(schema).ok()?;
+    let micros_of = |e: Expr| cast(e, DataType::Int64);
+    match (&source, target) {
+        (DataType::Timestamp(..), t) if t.is_integer() => {
+            let m = micros_of(e.clone());
+            // floorDiv(m, 10^6): the remainder made non-negative first.
+            let rem = (m.clone() % lit(MICROS) + lit(MICROS)) % lit(MICROS);
+            Some(cast((m - rem) / lit(MICROS), t.clone()))
+        }
+        (DataType::Timestamp(..), DataType::Float64 | DataType::Float32) => {
+            Some(cast(cast(micros_of(e.clone()), DataType::Float64) / lit(MICROS as f64), target.clone()))
+        }
+        (s, DataType::Timestamp(unit, tz)) if s.is_integer() => {
+            let micros = cast(e.clone(), DataType::Int64) * lit(MICROS);
+            Some(cast(
+                cast(micros, DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Microsecond, tz.clone())),
+                DataType::Timestamp(*unit, tz.clone()),
+            ))
+        }
+        (DataType::Float64 | DataType::Float32 | DataType::Decimal128(..), DataType::Timestamp(unit, tz)) => {
+            let micros = cast(cast(e.clone(), DataType::Float64) * lit(MICROS as f64), DataType::Int64);
+            Some(cast(
+                cast(micros, DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Microsecond, tz.clone())),
+                DataType::Timestamp(*unit, tz.clone()),
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// A cast to string of a double (`1.0E20`, where Arrow prints `1e20`) or a
