@@ -1709,3 +1709,9 @@ def test_casts_between_numbers_and_timestamps_are_seconds(spark):
     ts = spark.range(1).select(F.lit(1230219000).cast("timestamp").alias("t"))
     duration = ts.select((F.col("t").cast("long") - F.lit(1230218000)).alias("d"))
     assert_df(duration, [("d", "bigint")], [(1000,)])
+
+
+def test_exp_and_logs_have_sparks_last_digits(spark):
+    df = spark.sql("SELECT exp(1) e, exp(0.5) h, ln(3) l, log2(3) b, log(3, 10) g")
+    assert_rows(df, [(2.7182818284590455, 1.6487212707001282, 1.0986122886681096, 1.584962500721156, 2.095903274289385)])
+    assert spark.range(1).select(F.exp(F.lit(1))).first()[0] == 2.7182818284590455

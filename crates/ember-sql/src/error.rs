@@ -259,7 +259,11 @@ fn runtime_from_message(m: &str) -> SparkError {
     }
     if let Some(rest) = m.strip_prefix('[') {
         let class = rest.split(']').next().unwrap_or_default();
-        let exc = if class.starts_with("CAST_INVALID_INPUT") {
+        // Spark's text to a date or timestamp fails as a DateTimeException.
+        let temporal = m.contains("cannot be cast to \"DATE\"") || m.contains("cannot be cast to \"TIMESTAMP");
+        let exc = if class.starts_with("CAST_INVALID_INPUT") && temporal {
+            ExceptionClass::DateTime
+        } else if class.starts_with("CAST_INVALID_INPUT") {
             ExceptionClass::NumberFormat
         } else if class.starts_with("CANNOT_PARSE_TIMESTAMP") {
             ExceptionClass::DateTime

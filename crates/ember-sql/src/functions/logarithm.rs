@@ -1,8 +1,10 @@
-//! Spark's logarithms and square root, on doubles: a logarithm outside
-//! its domain is NULL (`ln(0)`, `log10(-1)`, `log1p(-1)`, `log(2, 0)`),
-//! and `sqrt(-1)` is NaN. DataFusion's give -Infinity and NaN, and its
-//! `sqrt` of a negative number fails; its one-argument `log` is base 10,
-//! Spark's base e.
+//! Spark's logarithms, `exp` and square root, on doubles: a logarithm
+//! outside its domain is NULL (`ln(0)`, `log10(-1)`, `log1p(-1)`,
+//! `log(2, 0)`), and `sqrt(-1)` is NaN. DataFusion's give -Infinity and
+//! NaN, and its `sqrt` of a negative number fails; its one-argument `log`
+//! is base 10, Spark's base e. Spark computes these with Java's
+//! `StrictMath` (fdlibm), as libm's functions do, so the last digits agree
+//! (`exp(1)` is 2.7182818284590455).
 
 use std::sync::Arc;
 
@@ -21,10 +23,11 @@ pub enum Kind {
     /// `log(x)` is `ln(x)`; `log(base, x)`.
     Log,
     Sqrt,
+    Exp,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [Kind::Ln, Kind::Log2, Kind::Log10, Kind::Log1p, Kind::Log, Kind::Sqrt];
+    pub const ALL: [Kind; 7] = [Kind::Ln, Kind::Log2, Kind::Log10, Kind::Log1p, Kind::Log, Kind::Sqrt, Kind::Exp];
 
     fn name(self) -> &'static str {
         match self {
@@ -34,6 +37,7 @@ impl Kind {
             Kind::Log1p => "log1p",
             Kind::Log => "log",
             Kind::Sqrt => "sqrt",
+            Kind::Exp => "exp",
         }
     }
 
@@ -41,19 +45,21 @@ impl Kind {
     fn of(self, x: f64) -> Option<f64> {
         match self {
             Kind::Sqrt => Some(x.sqrt()),
+            Kind::Exp => Some(libm::exp(x)),
             Kind::Log1p if x <= -1.0 => None,
-            Kind::Log1p => Some(x.ln_1p()),
+            Kind::Log1p => Some(libm::log1p(x)),
             _ if x <= 0.0 => None,
-            Kind::Ln | Kind::Log => Some(x.ln()),
-            Kind::Log2 => Some(x.log2()),
-            Kind::Log10 => Some(x.log10()),
+            Kind::Ln | Kind::Log => Some(libm::log(x)),
+            // Spark's log2 is ln(x) / ln(2).
+            Kind::Log2 => Some(libm::log(x) / libm::log(2.0)),
+            Kind::Log10 => Some(libm::log10(x)),
         }
     }
 }
 
 /// `log(base, x)`: NULL unless both are positive (NaN passes through).
 fn log_base(base: f64, x: f64) -> Option<f64> {
-    if base <= 0.0 || x <= 0.0 { None } else { Some(x.ln() / base.ln()) }
+    if base <= 0.0 || x <= 0.0 { None } else { Some(libm::log(x) / libm::log(base)) }
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -122,6 +128,7 @@ mod tests {
         assert_eq!(Kind::Ln.of(0.0), None);
         assert_eq!(Kind::Log10.of(-1.0), None);
         assert_eq!(Kind::Log2.of(8.0), Some(3.0));
+        assert_eq!(Kind::Exp.of(1.0), Some(2.7182818284590455));
         assert_eq!(Kind::Log1p.of(-1.0), None);
         assert_eq!(Kind::Log1p.of(0.0), Some(0.0));
         assert!(Kind::Ln.of(f64::NAN).unwrap().is_nan());
