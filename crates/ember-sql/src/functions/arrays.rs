@@ -2,6 +2,8 @@
 //! take strings only (`reverse`, `concat`), `array_position` and
 //! `array_size` with Spark's results, and `array_insert`.
 
+use std::sync::Arc;
+
 use datafusion::arrow::array::Array;
 use datafusion::arrow::compute::{is_null, nullif};
 use datafusion::arrow::datatypes::{DataType, FieldRef};
@@ -88,10 +90,14 @@ impl ScalarUDFImpl for ListOrText {
 }
 
 /// An array function that is NULL for a NULL array, as Spark's are:
-/// DataFusion's `array_append(NULL, 4)` is `[4]`.
+/// DataFusion's `array_append(NULL, 4)` is `[4]`; datafusion-spark's
+/// `size(NULL)` is -1, which Spark 4 gives only without ANSI mode
+/// (`spark.sql.legacy.sizeOfNull`).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct NullForNullArray {
     inner: ScalarUDF,
+    /// NULL for a NULL array only under ANSI mode.
+    ansi_only: bool,
 }
 
 impl ScalarUDFImpl for NullForNullArray {
@@ -116,11 +122,15 @@ impl ScalarUDFImpl for NullForNullArray {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        self.inner.return_field_from_args(args)
+        let field = self.inner.return_field_from_args(args)?;
+        Ok(Arc::new(field.as_ref().clone().with_nullable(true)))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
+        if self.ansi_only && !args.config_options.execution.enable_ansi_mode {
+            return self.inner.invoke_with_args(args);
+        }
         let array = args.args.first().map(|a| a.to_array(rows)).transpose()?;
         let out = self.inner.invoke_with_args(args)?;
         match array {
@@ -253,7 +263,10 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
         }
     }
     if let Ok(append) = ctx.udf("array_append") {
-        ctx.register_udf(ScalarUDF::from(NullForNullArray { inner: append.as_ref().clone() }));
+        ctx.register_udf(ScalarUDF::from(NullForNullArray { inner: append.as_ref().clone(), ansi_only: false }));
+    }
+    if let Ok(size) = ctx.udf("size") {
+        ctx.register_udf(ScalarUDF::from(NullForNullArray { inner: size.as_ref().clone(), ansi_only: true }));
     }
     ctx.register_udf(ScalarUDF::from(ArrayPosition::new()));
     ctx.register_udf(ScalarUDF::from(ArraySize::new()));

@@ -31,7 +31,6 @@ mod range;
 mod regexp_extract;
 mod rewritten;
 mod sample;
-mod size;
 pub mod spelled;
 mod split;
 mod to_string;
@@ -51,9 +50,6 @@ use crate::error::Result;
 /// datafusion-spark's of the same name).
 pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     datetime::register(ctx, time_zone)?;
-    if let Ok(inner) = datafusion::execution::FunctionRegistry::udf(ctx, "size") {
-        ctx.register_udf(ScalarUDF::from(size::Size::new(inner)));
-    }
     for name in ["from_utc_timestamp", "to_utc_timestamp"] {
         if let Ok(inner) = datafusion::execution::FunctionRegistry::udf(ctx, name) {
             ctx.register_udf(ScalarUDF::from(datetime::zone_ids::JavaZoneIds::new(inner, 1)));
