@@ -373,3 +373,18 @@ def test_text_table(spark, tmp_path):
     spark.sql(f"CREATE TABLE tt_ext (col STRING) USING TEXT LOCATION '{location}'")
     spark.sql("INSERT INTO tt_ext SELECT 'abc'")
     assert_df(spark.table("tt_ext"), [("col", "string")], [("abc",)])
+
+
+def test_dynamic_partition_overwrite_is_refused_not_run_as_static(spark, tmp_path):
+    """ember has no dynamic partition overwrite yet (Spark replaces only the partitions
+    written): it refuses one with a clear error instead of replacing every partition."""
+    from pyspark.errors import PySparkException
+
+    assert spark.conf.get("spark.sql.sources.partitionOverwriteMode") == "STATIC"
+    path = str(tmp_path / "parted")
+    df = spark.createDataFrame([(1, "a"), (2, "b")], "v int, p string")
+    df.write.partitionBy("p").parquet(path)
+    with pytest.raises(PySparkException):
+        df.filter("p = 'a'").write.mode("overwrite").option("partitionOverwriteMode", "dynamic").partitionBy("p").parquet(path)
+    # Nothing was lost.
+    assert spark.read.parquet(path).count() == 2

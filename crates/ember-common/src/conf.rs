@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 use crate::error::SparkError;
 
 /// The keys whose values are one of a few words (any case).
-const ENUMS: &[(&str, &[&str])] = &[("spark.sql.mapKeyDedupPolicy", &["EXCEPTION", "LAST_WIN"])];
+const ENUMS: &[(&str, &[&str])] = &[
+    ("spark.sql.mapKeyDedupPolicy", &["EXCEPTION", "LAST_WIN"]),
+    ("spark.sql.sources.partitionOverwriteMode", &["STATIC", "DYNAMIC"]),
+];
 
 /// Defaults for the keys clients read or the engine uses; values are Spark 4.2's.
 const DEFAULTS: &[(&str, &str)] = &[
@@ -34,6 +37,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("spark.sql.repl.eagerEval.truncate", "20"),
     ("spark.sql.legacy.timeParserPolicy", "CORRECTED"),
     ("spark.sql.sources.default", "parquet"),
+    ("spark.sql.sources.partitionOverwriteMode", "STATIC"),
     ("spark.python.sql.dataFrameDebugging.enabled", "false"),
     ("spark.sql.execution.pyspark.binaryAsBytes", "true"),
     ("spark.sql.execution.arrow.useLargeVarTypes", "false"),

@@ -53,6 +53,19 @@ pub(crate) async fn write_path(
     format: &str,
     opts: &Options,
 ) -> Result<()> {
+    // A dynamic overwrite replaces only the partitions it writes; ember's
+    // replaces all of them, so it refuses rather than drop partitions.
+    let dynamic = |v: Option<String>| v.is_some_and(|v| v.eq_ignore_ascii_case("dynamic"));
+    if mode == SaveMode::Overwrite
+        && !partition_by.is_empty()
+        && (dynamic(opts.get("partitionOverwriteMode").map(str::to_string))
+            || dynamic(session.conf_get("spark.sql.sources.partitionOverwriteMode")))
+    {
+        return Err(SparkError::unsupported(
+            "spark.sql.sources.partitionOverwriteMode=DYNAMIC (an overwrite that replaces only the partitions it writes)",
+        )
+        .into());
+    }
     let exists = path.exists();
     match mode {
         SaveMode::Unspecified | SaveMode::ErrorIfExists if exists => {
