@@ -326,6 +326,16 @@ pub fn resolve(session: &SparkSession, name: &str) -> Result<Option<Relation>> {
     Ok(crate::tables::get(&key).map(|_| Relation::Table(key)))
 }
 
+/// The relation `name` means, in the database `db` when one is given
+/// (`SHOW COLUMNS IN t IN db`, the catalog API's `dbName`): then only a
+/// table.
+pub fn resolve_in(session: &SparkSession, name: &str, db: Option<&str>) -> Result<Option<Relation>> {
+    let Some(db) = db else { return resolve(session, name) };
+    let table = crate::expr::parse_identifier(name)?.last().cloned().unwrap_or_default().to_lowercase();
+    let key = TableName { database: crate::databases::database_name(db)?, table };
+    Ok(crate::tables::get(&key).map(|_| Relation::Table(key)))
+}
+
 /// `createGlobalTempView` / `createOrReplaceGlobalTempView`.
 pub fn create_global_temp_view(name: &str, plan: LogicalPlan, replace: bool) -> Result<()> {
     let key = view_key(name);
@@ -377,14 +387,7 @@ pub fn rename_temp_view(session: &SparkSession, from: &str, to: &str) -> Result<
     let ctx = session.ctx();
     let to_key = view_key(to);
     if is_view(session, &to_key) {
-        return Err(SparkError::with_class(
-            ExceptionClass::Analysis,
-            "TABLE_OR_VIEW_ALREADY_EXISTS",
-            "42P07",
-            format!("Cannot create table or view `{to}` because it already exists.\nChoose a different name, drop or replace the existing object, or add the IF NOT EXISTS clause to tolerate pre-existing objects."),
-        )
-        .param("relationName", format!("`{to}`"))
-        .into());
+        return Err(crate::tables::relation_exists(&format!("`{to}`")));
     }
     let view = ctx.deregister_table(view_key(from).as_str())?.ok_or_else(|| SparkError::table_not_found(from))?;
     ctx.register_table(to_key.as_str(), view)?;

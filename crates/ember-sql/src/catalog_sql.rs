@@ -263,15 +263,8 @@ pub async fn run(planner: &mut Planner<'_>, stmt: Statement) -> Result<LogicalPl
             );
         }
         Statement::ShowColumns { table, database } => {
-            let found = match &database {
-                Some(db) => {
-                    let name = crate::expr::parse_identifier(&table)?.last().cloned().unwrap_or_default();
-                    let key = crate::tables::TableName { database: database_name(db)?, table: name.to_lowercase() };
-                    crate::tables::get(&key).map(|_| crate::catalog::Relation::Table(key))
-                }
-                None => crate::catalog::resolve(session, &table)?,
-            };
-            let found = found.ok_or_else(|| SparkError::table_not_found(&table))?;
+            let found = crate::catalog::resolve_in(session, &table, database.as_deref())?
+                .ok_or_else(|| SparkError::table_not_found(&table))?;
             let schema = found.schema(session).await?;
             let names: Vec<Vec<String>> = schema.fields().iter().map(|f| vec![f.name().clone()]).collect();
             return text_rows(planner, &["col_name"], &names);

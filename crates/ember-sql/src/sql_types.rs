@@ -152,30 +152,17 @@ fn spark_target(t: &DataType, how: SqlTypes) -> DataType {
 
 fn rewrite_expr(e: Expr, schema: &DFSchema, how: SqlTypes) -> DFResult<Transformed<Expr>> {
     let ansi = how.ansi;
+    // Numbers and timestamps convert as seconds since the epoch.
+    if let Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) = &e
+        && let Some(epoch) = crate::functions::epoch_cast(expr, &spark_target(field.data_type(), how), schema)
+    {
+        return Ok(Transformed::yes(epoch));
+    }
     Ok(match e {
         Expr::Cast(c) if c.field.data_type() == &DataType::Utf8 => {
             match crate::functions::string_cast(&c.expr, &DataType::Utf8, schema) {
                 Some(e) => Transformed::yes(e),
                 None => Transformed::no(Expr::Cast(c)),
-            }
-        }
-        // Numbers and timestamps convert as seconds since the epoch.
-        Expr::Cast(c)
-            if crate::functions::epoch_cast(&c.expr, &spark_target(c.field.data_type(), how), schema).is_some() =>
-        {
-            let target = spark_target(c.field.data_type(), how);
-            match crate::functions::epoch_cast(&c.expr, &target, schema) {
-                Some(e) => Transformed::yes(e),
-                None => Transformed::no(Expr::Cast(c)),
-            }
-        }
-        Expr::TryCast(c)
-            if crate::functions::epoch_cast(&c.expr, &spark_target(c.field.data_type(), how), schema).is_some() =>
-        {
-            let target = spark_target(c.field.data_type(), how);
-            match crate::functions::epoch_cast(&c.expr, &target, schema) {
-                Some(e) => Transformed::yes(e),
-                None => Transformed::no(Expr::TryCast(c)),
             }
         }
         // SQL's TIMESTAMP is the session's zone's; TIMESTAMP_NTZ, in

@@ -405,15 +405,7 @@ pub async fn rename(session: &SparkSession, from: &str, to: &str) -> Result<()> 
         return Err(invalid_name(&new.table));
     }
     if get(&new).is_some() {
-        let name = format!("`{}`.`{}`", new.database, new.table);
-        return Err(SparkError::with_class(
-            ExceptionClass::Analysis,
-            "TABLE_OR_VIEW_ALREADY_EXISTS",
-            "42P07",
-            format!("Cannot create table or view {name} because it already exists.\nChoose a different name, drop or replace the existing object, or add the IF NOT EXISTS clause to tolerate pre-existing objects."),
-        )
-        .param("relationName", name)
-        .into());
+        return Err(relation_exists(&format!("`{}`.`{}`", new.database, new.table)));
     }
     let mut renamed = table.as_ref().clone();
     if table.managed {
@@ -832,16 +824,21 @@ pub fn local_path(p: &str) -> PathBuf {
 }
 
 pub fn already_exists(name: &TableName) -> crate::error::Error {
+    relation_exists(&name.qualified())
+}
+
+/// TABLE_OR_VIEW_ALREADY_EXISTS for a name as Spark quotes it
+/// (`` `db`.`t` ``).
+pub fn relation_exists(quoted: &str) -> crate::error::Error {
     SparkError::with_class(
         ExceptionClass::Analysis,
         "TABLE_OR_VIEW_ALREADY_EXISTS",
         "42P07",
         format!(
-            "Cannot create table or view {} because it already exists.\nChoose a different name, drop or replace the existing object, or add the IF NOT EXISTS clause to tolerate pre-existing objects.",
-            name.qualified()
+            "Cannot create table or view {quoted} because it already exists.\nChoose a different name, drop or replace the existing object, or add the IF NOT EXISTS clause to tolerate pre-existing objects."
         ),
     )
-    .param("relationName", name.qualified())
+    .param("relationName", quoted)
     .into()
 }
 

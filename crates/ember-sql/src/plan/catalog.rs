@@ -87,16 +87,15 @@ impl Planner<'_> {
                 self.tables_plan(rows)
             }
             CatType::GetTable(g) => {
-                let found = self.resolve_in(&g.table_name, g.db_name.as_deref())?;
+                let found = crate::catalog::resolve_in(self.session, &g.table_name, g.db_name.as_deref())?;
                 self.tables_plan(vec![found.ok_or_else(|| SparkError::table_not_found(&g.table_name))?])
             }
             CatType::TableExists(t) => {
-                let exists = self.resolve_in(&t.table_name, t.db_name.as_deref())?.is_some();
+                let exists = crate::catalog::resolve_in(self.session, &t.table_name, t.db_name.as_deref())?.is_some();
                 single_bool(self, "value", exists)
             }
             CatType::ListColumns(l) => {
-                let found = self
-                    .resolve_in(&l.table_name, l.db_name.as_deref())?
+                let found = crate::catalog::resolve_in(self.session, &l.table_name, l.db_name.as_deref())?
                     .ok_or_else(|| SparkError::table_not_found(&l.table_name))?;
                 let schema = found.schema(self.session).await?;
                 let partitions = match &found {
@@ -383,14 +382,6 @@ impl Planner<'_> {
                 strings(rows.iter().map(|d| Some(d.location_uri(session))).collect()),
             ],
         )
-    }
-
-    /// The relation `name` means, in the database `db` when one is given
-    /// (the deprecated `dbName` arguments): then only a table.
-    fn resolve_in(&self, name: &str, db: Option<&str>) -> Result<Option<Relation>> {
-        let Some(db) = db else { return crate::catalog::resolve(self.session, name) };
-        let key = TableName { database: databases::database_name(db)?, table: name.to_lowercase() };
-        Ok(tables::get(&key).map(|_| Relation::Table(key)))
     }
 
     /// The name `cacheTable` keeps a relation's rows under.
