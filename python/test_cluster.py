@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import TPCH_TABLES, _EmberServer
@@ -206,3 +207,60 @@ def test_submit_puts_py_files_on_the_path(ember_only, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "hello 42" in proc.stdout
+
+
+def test_python_udfs_give_the_same_answers_on_every_master(sessions):
+    # Stage plans carry Python functions to executors, which run them in their own workers.
+    from pyspark.sql import functions as F
+
+    def per_master(spark):
+        band = F.udf(lambda p: "high" if p > 100000 else "low")
+        half = F.pandas_udf(lambda s: s / 2, "double")
+        lines = spark.table("lineitem").where("l_orderkey < 2000").select(
+            "l_orderkey",
+            F.col("l_extendedprice").cast("double").alias("price"),
+            F.col("l_quantity").cast("double").alias("qty"),
+        )
+        by_band = (
+            lines.withColumn("band", band("price"))
+            .groupBy("band")
+            .agg(F.count("*").alias("n"), F.round(F.sum(half("qty")), 2).alias("q"))
+            .orderBy("band")
+        )
+
+        def top_line(pdf: pd.DataFrame) -> pd.DataFrame:
+            return pdf.nlargest(1, "price")[["l_orderkey", "price"]]
+
+        top = lines.groupBy("l_orderkey").applyInPandas(top_line, "l_orderkey long, price double").orderBy("l_orderkey")
+        @F.pandas_udf("double")
+        def mean_qty(s: pd.Series) -> float:
+            return s.mean()
+
+        means = lines.groupBy("l_orderkey").agg(mean_qty("qty").alias("m")).orderBy("l_orderkey")
+        return [[tuple(r) for r in df.collect()] for df in (by_band, top, means)]
+
+    results = {master: per_master(spark) for master, spark in sessions.items()}
+    local = results["local[2]"]
+    assert all(local)
+    for master, got in results.items():
+        assert got == local, master
+
+
+def test_submit_py_files_reach_python_udfs(ember_only, tmp_path):
+    # A UDF that uses a module from --py-files imports it in the Python worker.
+    (tmp_path / "deps").mkdir()
+    (tmp_path / "deps" / "helper.py").write_text("def shout(s):\n    return s.upper() + '!'\n")
+    app = tmp_path / "app.py"
+    app.write_text(
+        "import helper\n"
+        "from pyspark.sql import SparkSession, functions as F\n"
+        "spark = SparkSession.builder.getOrCreate()\n"
+        "shout = F.udf(lambda s: helper.shout(s))\n"
+        "print(spark.createDataFrame([('hi',)], ['w']).select(shout('w')).first()[0])\n"
+    )
+    proc = subprocess.run(
+        [ember_only, "submit", "--master", "local[1]", "--py-files", str(tmp_path / "deps" / "helper.py"), str(app)],
+        capture_output=True, text=True, timeout=120, env=dict(os.environ, PYSPARK_PYTHON=sys.executable),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "HI!" in proc.stdout

@@ -246,6 +246,11 @@ pub async fn run_driver(mut a: SubmitArgs) -> Result<u8, String> {
     if conf.get_explicit("spark.submit.deployMode").is_none() {
         conf.set("spark.submit.deployMode", "client");
     }
+    // Python UDFs run in workers of the application's own Python.
+    let python = python_interpreter(&conf);
+    if conf.get_explicit("spark.pyspark.python").is_none() {
+        conf.set("spark.pyspark.python", python.clone());
+    }
     let driver = crate::cluster::start(&mut conf).await?;
 
     let listener = ember_connect::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -258,7 +263,6 @@ pub async fn run_driver(mut a: SubmitArgs) -> Result<u8, String> {
             let _ = stop_rx.await;
         }));
 
-    let python = python_interpreter(&conf);
     let mut cmd = tokio::process::Command::new(&python);
     cmd.arg(&app_path).args(app_args);
     cmd.env("SPARK_REMOTE", format!("sc://{addr}"));

@@ -21,10 +21,13 @@ pub enum ExceptionClass {
     NoSuchElement,
     /// `org.apache.spark.SparkException` (FAILED_READ_FILE, ...).
     Spark,
+    /// `org.apache.spark.api.python.PythonException`: a Python UDF failed;
+    /// the message is Python's traceback.
+    Python,
 }
 
 impl ExceptionClass {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Analysis,
         Self::Parse,
         Self::Arithmetic,
@@ -36,6 +39,7 @@ impl ExceptionClass {
         Self::ArrayIndexOutOfBounds,
         Self::NoSuchElement,
         Self::Spark,
+        Self::Python,
     ];
 
     /// The class whose most specific JVM name is `name` (errors that crossed
@@ -72,6 +76,11 @@ impl ExceptionClass {
                 &["org.apache.spark.SparkNoSuchElementException", "java.util.NoSuchElementException"]
             }
             Self::Spark => &["org.apache.spark.SparkException", "java.lang.Exception"],
+            Self::Python => &[
+                "org.apache.spark.api.python.PythonException",
+                "org.apache.spark.SparkException",
+                "java.lang.Exception",
+            ],
         }
     }
 }

@@ -23,6 +23,9 @@ use prost::Message;
 use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use ember_sql::dynamic_scan_filters::{RuntimeFilter, RuntimeFilterExec};
 use ember_sql::partition_id::PartitionIdExec;
+use ember_sql::python::map::{MapSpec, PythonMapExec};
+use ember_sql::python::udf::PythonUdf;
+use ember_sql::python::worker::{TaskSpec, UdfCommand};
 use ember_sql::round_robin::SliceBatchesExec;
 
 use crate::proto::MapLocation;
@@ -30,7 +33,7 @@ use crate::shuffle::{ReaderKind, ShuffleReaderExec, ShuffleWriterExec};
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct ExtensionNode {
-    #[prost(oneof = "Node", tags = "1, 2, 3, 4, 5")]
+    #[prost(oneof = "Node", tags = "1, 2, 3, 4, 5, 6")]
     node: Option<Node>,
 }
 
@@ -47,7 +50,131 @@ enum Node {
     /// A `SliceBatchesExec`: the number of slices.
     #[prost(uint32, tag = "5")]
     SliceBatches(u32),
+    #[prost(message, tag = "6")]
+    PythonMap(PythonMapNode),
 }
+
+/// A Python task as it runs on a worker (see ember-sql's `python::worker`).
+#[derive(Clone, PartialEq, prost::Message)]
+struct PythonTaskNode {
+    #[prost(string, tag = "1")]
+    python: String,
+    #[prost(string, tag = "2")]
+    python_ver: String,
+    #[prost(int32, tag = "3")]
+    eval_type: i32,
+    /// Keys and values, alternating.
+    #[prost(string, repeated, tag = "4")]
+    runner_conf: Vec<String>,
+    #[prost(string, repeated, tag = "5")]
+    eval_conf: Vec<String>,
+    #[prost(message, repeated, tag = "6")]
+    udfs: Vec<PythonCommandNode>,
+    #[prost(string, tag = "7")]
+    files_dir: String,
+    #[prost(string, repeated, tag = "8")]
+    includes: Vec<String>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct PythonCommandNode {
+    #[prost(int32, repeated, tag = "1")]
+    offsets: Vec<i32>,
+    /// One per offset; "" for a positional argument.
+    #[prost(string, repeated, tag = "2")]
+    names: Vec<String>,
+    #[prost(bytes = "vec", tag = "3")]
+    command: Vec<u8>,
+}
+
+/// A Python scalar UDF.
+#[derive(Clone, PartialEq, prost::Message)]
+struct PythonUdfNode {
+    /// The return type, as the one field of a schema.
+    #[prost(message, optional, tag = "1")]
+    return_type: Option<protobuf::Schema>,
+    /// One per argument; "" for a positional one.
+    #[prost(string, repeated, tag = "2")]
+    arg_names: Vec<String>,
+    #[prost(message, optional, tag = "3")]
+    task: Option<PythonTaskNode>,
+}
+
+/// A `PythonMapExec`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct PythonMapNode {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(message, optional, tag = "2")]
+    task: Option<PythonTaskNode>,
+    #[prost(bool, tag = "3")]
+    grouped: bool,
+    #[prost(uint32, repeated, tag = "4")]
+    keys: Vec<u32>,
+    #[prost(bool, tag = "5")]
+    wrap_input: bool,
+    #[prost(message, optional, tag = "6")]
+    schema: Option<protobuf::Schema>,
+    #[prost(bool, tag = "7")]
+    aggregate: bool,
+}
+
+fn conf_to_proto(conf: &[(String, String)]) -> Vec<String> {
+    conf.iter().flat_map(|(k, v)| [k.clone(), v.clone()]).collect()
+}
+
+fn conf_from_proto(conf: Vec<String>) -> Vec<(String, String)> {
+    conf.chunks(2).filter_map(|kv| Some((kv.first()?.clone(), kv.get(1)?.clone()))).collect()
+}
+
+fn task_to_proto(t: &TaskSpec) -> PythonTaskNode {
+    PythonTaskNode {
+        python: t.python.clone(),
+        python_ver: t.python_ver.clone(),
+        eval_type: t.eval_type,
+        runner_conf: conf_to_proto(&t.runner_conf),
+        eval_conf: conf_to_proto(&t.eval_conf),
+        udfs: t
+            .udfs
+            .iter()
+            .map(|u| PythonCommandNode {
+                offsets: u.args.iter().map(|(o, _)| *o).collect(),
+                names: u.args.iter().map(|(_, n)| n.clone().unwrap_or_default()).collect(),
+                command: u.command.to_vec(),
+            })
+            .collect(),
+        files_dir: t.files_dir.clone(),
+        includes: t.includes.clone(),
+    }
+}
+
+fn task_from_proto(t: Option<PythonTaskNode>) -> Result<TaskSpec> {
+    let t = t.ok_or_else(|| codec_err("a Python node needs its task"))?;
+    Ok(TaskSpec {
+        python: t.python,
+        python_ver: t.python_ver,
+        eval_type: t.eval_type,
+        runner_conf: conf_from_proto(t.runner_conf),
+        eval_conf: conf_from_proto(t.eval_conf),
+        udfs: t
+            .udfs
+            .into_iter()
+            .map(|u| UdfCommand {
+                args: u.offsets.into_iter().zip(u.names.into_iter().map(non_empty)).collect(),
+                command: u.command.into(),
+            })
+            .collect(),
+        files_dir: t.files_dir,
+        includes: t.includes,
+    })
+}
+
+fn non_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// Marks a Python UDF among the functions of a stage plan.
+const PYTHON_UDF: &[u8] = b"python:";
 
 /// A projection that calls `spark_partition_id()`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -199,6 +326,19 @@ impl PhysicalExtensionCodec for EmberCodec {
                     .collect::<Result<Vec<_>>>()?;
                 Ok(Arc::new(PartitionIdExec::new(Arc::new(ProjectionExec::try_new(exprs, input.clone())?))))
             }
+            Some(Node::PythonMap(m)) => {
+                let [input] = inputs else { return Err(codec_err("a Python map has one input")) };
+                let schema = m.schema.as_ref().ok_or_else(|| codec_err("a Python map needs its schema"))?;
+                let schema: Schema = schema.try_into().map_err(codec_err)?;
+                let spec = MapSpec {
+                    name: m.name,
+                    task: task_from_proto(m.task)?,
+                    keys: m.grouped.then(|| m.keys.iter().map(|&k| k as usize).collect()),
+                    wrap_input: m.wrap_input,
+                    aggregate: m.aggregate,
+                };
+                Ok(Arc::new(PythonMapExec::new(input.clone(), spec, Arc::new(schema))))
+            }
             Some(Node::SliceBatches(slices)) => {
                 let [input] = inputs else { return Err(codec_err("a batch slicer has one input")) };
                 Ok(Arc::new(SliceBatchesExec::new(input.clone(), slices as usize)))
@@ -208,6 +348,18 @@ impl PhysicalExtensionCodec for EmberCodec {
     }
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+        let inner: &dyn std::any::Any = node.inner().as_ref();
+        if let Some(udf) = inner.downcast_ref::<PythonUdf>() {
+            let (_, return_type, arg_names, task) = udf.parts();
+            let return_type = Schema::new(vec![arrow::datatypes::Field::new("_0", return_type.clone(), true)]);
+            let msg = PythonUdfNode {
+                return_type: Some(protobuf::Schema::try_from(&return_type).map_err(codec_err)?),
+                arg_names: arg_names.iter().map(|n| n.clone().unwrap_or_default()).collect(),
+                task: Some(task_to_proto(task)),
+            };
+            buf.extend_from_slice(PYTHON_UDF);
+            return msg.encode(buf).map_err(codec_err);
+        }
         if DATAFUSION_FUNCTIONS.get(node.name()).is_some_and(|f| impl_type(f) == impl_type(node)) {
             buf.extend_from_slice(DATAFUSION_FUNCTION);
         }
@@ -215,6 +367,15 @@ impl PhysicalExtensionCodec for EmberCodec {
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        if let Some(msg) = buf.strip_prefix(PYTHON_UDF) {
+            let msg = PythonUdfNode::decode(msg).map_err(codec_err)?;
+            let schema = msg.return_type.as_ref().ok_or_else(|| codec_err("a Python UDF needs its return type"))?;
+            let schema: Schema = schema.try_into().map_err(codec_err)?;
+            let return_type = schema.field(0).data_type().clone();
+            let arg_names = msg.arg_names.into_iter().map(non_empty).collect();
+            let udf = PythonUdf::from_parts(name.to_string(), return_type, arg_names, task_from_proto(msg.task)?);
+            return Ok(Arc::new(ScalarUDF::new_from_impl(udf)));
+        }
         match DATAFUSION_FUNCTIONS.get(name) {
             Some(f) if buf == DATAFUSION_FUNCTION => Ok(f.clone()),
             _ => Err(DataFusionError::Plan(format!("unknown function {name} in a stage plan"))),
@@ -264,6 +425,17 @@ impl PhysicalExtensionCodec for EmberCodec {
                     .map(|e| proto_converter.physical_expr_to_proto(&e.expr, self))
                     .collect::<Result<_>>()?,
                 names: exprs.iter().map(|e| e.alias.clone()).collect(),
+            })
+        } else if let Some(m) = any.downcast_ref::<PythonMapExec>() {
+            let spec = m.spec();
+            Node::PythonMap(PythonMapNode {
+                name: spec.name.clone(),
+                task: Some(task_to_proto(&spec.task)),
+                grouped: spec.keys.is_some(),
+                keys: spec.keys.iter().flatten().map(|&k| k as u32).collect(),
+                wrap_input: spec.wrap_input,
+                aggregate: spec.aggregate,
+                schema: Some(protobuf::Schema::try_from(m.schema().as_ref()).map_err(codec_err)?),
             })
         } else if let Some(s) = any.downcast_ref::<SliceBatchesExec>() {
             Node::SliceBatches(s.slices() as u32)

@@ -42,6 +42,10 @@ pub async fn run(session: &SparkSession, cmd: &Command) -> Result<CommandOutcome
             }
             Ok(CommandOutcome::Done)
         }
+        CommandType::RegisterFunction(f) => {
+            crate::python::register(session, f)?;
+            Ok(CommandOutcome::Done)
+        }
         other => {
             let dbg = format!("{other:?}");
             Err(SparkError::unsupported(format!("the command {}", dbg.split('(').next().unwrap_or("?"))).into())

@@ -25,6 +25,7 @@ pub mod ordered_coalesce;
 pub mod partition_id;
 pub mod pivot_sql;
 pub mod plan;
+pub mod python;
 pub mod read;
 pub mod round_robin;
 pub mod session;

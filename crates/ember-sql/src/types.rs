@@ -171,6 +171,50 @@ pub fn from_arrow(t: &DataType) -> Result<SparkType> {
     Ok(SparkType { kind: Some(kind) })
 }
 
+/// Spark's JSON form of a type (`DataType.json`), as PySpark parses it.
+pub fn spark_json(t: &DataType) -> serde_json::Value {
+    use serde_json::json;
+    match t {
+        DataType::Null => json!("void"),
+        DataType::Int8 => json!("byte"),
+        DataType::Int16 | DataType::UInt8 => json!("short"),
+        DataType::Int32 | DataType::UInt16 => json!("integer"),
+        DataType::Int64 | DataType::UInt32 => json!("long"),
+        DataType::Timestamp(_, Some(_)) => json!("timestamp"),
+        DataType::Interval(IntervalUnit::YearMonth) => json!("interval year to month"),
+        DataType::Duration(_) => json!("interval day to second"),
+        DataType::Interval(_) => json!("calendarinterval"),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => json!({
+            "type": "array",
+            "elementType": spark_json(f.data_type()),
+            "containsNull": f.is_nullable(),
+        }),
+        DataType::Struct(fields) => json!({
+            "type": "struct",
+            "fields": fields
+                .iter()
+                .map(|f| json!({
+                    "name": f.name(),
+                    "type": spark_json(f.data_type()),
+                    "nullable": f.is_nullable(),
+                    "metadata": {},
+                }))
+                .collect::<Vec<_>>(),
+        }),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => json!({
+                "type": "map",
+                "keyType": spark_json(kv[0].data_type()),
+                "valueType": spark_json(kv[1].data_type()),
+                "valueContainsNull": kv[1].is_nullable(),
+            }),
+            _ => json!("map"),
+        },
+        DataType::Dictionary(_, v) => spark_json(v),
+        other => json!(simple_string(other)),
+    }
+}
+
 /// Spark's `simpleString` of a type: `int`, `bigint`, `decimal(10,2)`, `array<string>`.
 pub fn simple_string(t: &DataType) -> String {
     match t {

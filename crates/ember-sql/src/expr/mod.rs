@@ -121,9 +121,7 @@ impl Planner<'_> {
             ExprType::UnresolvedRegex(r) => {
                 Err(SparkError::unsupported(format!("column regex `{}`", r.col_name)).into())
             }
-            ExprType::CommonInlineUserDefinedFunction(u) => {
-                Err(SparkError::unsupported(format!("Python UDF {}", u.function_name)).into())
-            }
+            ExprType::CommonInlineUserDefinedFunction(u) => self.python_udf(u, schema),
             other => {
                 let dbg = format!("{other:?}");
                 Err(SparkError::unsupported(format!("the expression {}", dbg.split('(').next().unwrap_or("?"))).into())
@@ -297,6 +295,38 @@ impl Planner<'_> {
     }
 
     /// `f(...).over(window)`: an aggregate or ranking function over a window.
+    /// A Python UDF called on columns, named `f(a, b)` as in Spark.
+    fn python_udf(
+        &mut self,
+        u: &spark_connect_proto::CommonInlineUserDefinedFunction,
+        schema: &DFSchema,
+    ) -> Result<NamedExpr> {
+        let function = crate::python::function(u, &self.session.time_zone())?;
+        let mut args = vec![];
+        let mut names = vec![];
+        let mut shown = vec![];
+        for a in &u.arguments {
+            match &a.expr_type {
+                Some(ExprType::NamedArgumentExpression(n)) => {
+                    let v = self.required(&n.value, schema)?;
+                    shown.push(format!("{} => {}", n.key, v.name));
+                    names.push(Some(n.key.clone()));
+                    args.push(v.expr);
+                }
+                _ => {
+                    let v = self.expr(a, schema)?;
+                    shown.push(v.name);
+                    names.push(None);
+                    args.push(strip_alias(v.expr));
+                }
+            }
+        }
+        let name = format!("{}({})", function.name, shown.join(", "));
+        let udf = crate::python::udf::PythonUdf::try_new(function, names, &crate::python::env(self.session))?;
+        let f = datafusion::logical_expr::ScalarUDF::new_from_impl(udf);
+        Ok(NamedExpr::new(f.call(args), name))
+    }
+
     fn window(&mut self, w: &pe::Window, schema: &DFSchema) -> Result<NamedExpr> {
         let func = self.required(&w.window_function, schema)?;
         let mut partition_by = vec![];

@@ -22,6 +22,11 @@ use crate::expr::{NamedExpr, strip_alias};
 impl Planner<'_> {
     pub(super) async fn aggregate(&mut self, a: &sc::Aggregate) -> Result<LogicalPlan> {
         let input = self.input(&a.input).await?;
+        if matches!(a.group_type(), GroupType::Groupby | GroupType::Unspecified)
+            && a.aggregate_expressions.iter().any(|e| crate::python::map::grouped_agg_udf(e).is_some())
+        {
+            return self.python_aggregate(input, &a.grouping_expressions, &a.aggregate_expressions);
+        }
         let schema = input.schema().clone();
         let groups = self.projection(&a.grouping_expressions, &schema)?;
         let mut aggs = vec![];

@@ -131,6 +131,8 @@ impl<'a> Planner<'a> {
             RelType::Crosstab(c) => self.crosstab(c).await,
             RelType::Summary(s) => self.summary(s).await,
             RelType::WithRelations(w) => self.with_relations(w).await,
+            RelType::MapPartitions(m) => self.map_partitions(m).await,
+            RelType::GroupMap(g) => self.group_map(g).await,
             RelType::Catalog(c) => self.catalog(c, rel.common.as_ref().and_then(|c| c.plan_id)).await,
             RelType::CachedRemoteRelation(c) => {
                 let name = crate::cache::cached_table_name(&c.relation_id);
