@@ -227,3 +227,21 @@ def test_grouped_aggregate_pandas_udf_with_builtin_is_an_error(spark):
         df.groupBy("id").agg(mean_udf("v"), F.sum("v")).collect()
     assert ei.value.getCondition() == "INVALID_PANDAS_UDF_PLACEMENT"
     assert ei.value.getMessageParameters() == {"functionList": "`mean_udf`"}
+
+
+def test_map_in_pandas_that_stops_early(spark):
+    def first_batch_only(batches):
+        yield next(batches).head(2)
+
+    out = spark.range(0, 50000, numPartitions=1).mapInPandas(first_batch_only, "id long")
+    assert [r.id for r in out.collect()] == [0, 1]
+
+
+def test_failed_input_fails_the_python_task(spark, write_file):
+    from pyspark.errors import PySparkException
+
+    path = write_file("bad.csv", "a\n1\nx\n")
+    df = spark.read.schema("a int").option("mode", "FAILFAST").csv(path)
+    with pytest.raises(PySparkException) as ei:
+        df.mapInPandas(lambda it: it, "a int").collect()
+    assert "FAILFAST" in str(ei.value) or "Malformed" in str(ei.value)

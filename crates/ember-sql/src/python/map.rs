@@ -342,6 +342,12 @@ impl ExecutionPlan for PythonMapExec {
         }]
     }
 
+    /// A map's function sees the partitions of its input as they are: no
+    /// round-robin exchange is put below it.
+    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        vec![false]
+    }
+
     fn apply_expressions(
         &self,
         _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,

@@ -90,51 +90,87 @@ pub fn run_task(
     let worker = daemon.worker()?;
     let write_half = worker.stream.try_clone().map_err(io_err)?;
     let (read, sent) = std::thread::scope(|scope| {
-        let writer = scope.spawn(move || send(spec, partition, input, write_half));
+        let writer = scope.spawn(move || {
+            let stop = write_half.try_clone();
+            let sent = send(spec, partition, input, write_half);
+            // Python waits for the rest of its input: end it, so the task
+            // fails instead of hanging.
+            if sent.is_err()
+                && let Ok(s) = stop
+            {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+            sent
+        });
         let read = receive(&worker.stream, output);
         // Python stops reading when it fails; the writer then fails too.
         if read.is_err() {
             let _ = worker.stream.shutdown(std::net::Shutdown::Both);
         }
-        let sent = writer.join().unwrap_or_else(|_| Err(DataFusionError::Internal("worker input panicked".into())));
+        let sent = writer.join().unwrap_or_else(|_| Err(Sent::Input(protocol("the worker's input panicked".into()))));
         (read, sent)
     });
-    match read {
-        Ok(true) => {
-            sent?;
-            daemon.give_back(worker);
+    match (read, sent) {
+        (Ok(reusable), Ok(())) => {
+            if reusable {
+                daemon.give_back(worker);
+            }
             Ok(())
         }
-        Ok(false) => sent,
-        Err(e) => Err(e),
+        // The input's own error (a failed scan, say) is the task's error.
+        (_, Err(Sent::Input(e))) | (Err(e), _) => Err(e),
+        // Python finished without reading all its input (a function that
+        // stops early), and closed the connection.
+        (Ok(_), Err(Sent::Io)) => Ok(()),
     }
 }
 
-fn send(spec: &TaskSpec, partition: usize, input: Input<'_>, stream: UnixStream) -> Result<()> {
+/// Why the input did not reach Python.
+enum Sent {
+    /// The rows to send failed to come.
+    Input(DataFusionError),
+    /// The connection closed (Python's error, if any, is what it sent).
+    Io,
+}
+
+impl From<std::io::Error> for Sent {
+    fn from(_: std::io::Error) -> Self {
+        Sent::Io
+    }
+}
+
+impl From<arrow::error::ArrowError> for Sent {
+    fn from(_: arrow::error::ArrowError) -> Self {
+        Sent::Io
+    }
+}
+
+fn send(spec: &TaskSpec, partition: usize, input: Input<'_>, stream: UnixStream) -> Result<(), Sent> {
     let mut out = BufWriter::with_capacity(1 << 16, stream);
-    write_header(&mut out, spec, partition).map_err(io_err)?;
+    write_header(&mut out, spec, partition)?;
     match input {
         Input::Stream(schema, batches) => write_stream(&mut out, &schema, batches)?,
         Input::Groups(schema, groups) => {
             for group in groups {
-                write_int(&mut out, 1).map_err(io_err)?;
-                write_stream(&mut out, &schema, &mut group?.into_iter().map(Ok))?;
+                let group = group.map_err(Sent::Input)?;
+                write_int(&mut out, 1)?;
+                write_stream(&mut out, &schema, &mut group.into_iter().map(Ok))?;
             }
-            write_int(&mut out, 0).map_err(io_err)?;
+            write_int(&mut out, 0)?;
         }
     }
-    write_int(&mut out, END_OF_STREAM).map_err(io_err)?;
-    out.flush().map_err(io_err)
+    write_int(&mut out, END_OF_STREAM)?;
+    Ok(out.flush()?)
 }
 
 fn write_stream(
     out: &mut impl Write,
     schema: &SchemaRef,
     batches: &mut dyn Iterator<Item = Result<RecordBatch>>,
-) -> Result<()> {
+) -> Result<(), Sent> {
     let mut writer = StreamWriter::try_new(out, schema)?;
     for batch in batches {
-        writer.write(&batch?)?;
+        writer.write(&batch.map_err(Sent::Input)?)?;
     }
     writer.finish()?;
     Ok(())
