@@ -245,3 +245,12 @@ def test_failed_input_fails_the_python_task(spark, write_file):
     with pytest.raises(PySparkException) as ei:
         df.mapInPandas(lambda it: it, "a int").collect()
     assert "FAILFAST" in str(ei.value) or "Malformed" in str(ei.value)
+
+
+def test_udf_sees_its_partition(spark):
+    # A select-list UDF runs as one Python task per partition, as on Spark.
+    from pyspark import TaskContext
+
+    pid = udf(lambda x: TaskContext.get().partitionId(), IntegerType())
+    out = spark.range(0, 6, numPartitions=2).select("id", pid("id").alias("p")).orderBy("id")
+    assert [tuple(r) for r in out.collect()] == [(0, 0), (1, 0), (2, 0), (3, 1), (4, 1), (5, 1)]

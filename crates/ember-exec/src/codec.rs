@@ -23,6 +23,7 @@ use prost::Message;
 use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use ember_sql::dynamic_scan_filters::{RuntimeFilter, RuntimeFilterExec};
 use ember_sql::partition_id::PartitionIdExec;
+use ember_sql::python::eval::PythonEvalExec;
 use ember_sql::python::map::{MapSpec, PythonMapExec};
 use ember_sql::python::udf::PythonUdf;
 use ember_sql::python::worker::{TaskSpec, UdfCommand};
@@ -33,7 +34,7 @@ use crate::shuffle::{ReaderKind, ShuffleReaderExec, ShuffleWriterExec};
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct ExtensionNode {
-    #[prost(oneof = "Node", tags = "1, 2, 3, 4, 5, 6")]
+    #[prost(oneof = "Node", tags = "1, 2, 3, 4, 5, 6, 7")]
     node: Option<Node>,
 }
 
@@ -52,6 +53,22 @@ enum Node {
     SliceBatches(u32),
     #[prost(message, tag = "6")]
     PythonMap(PythonMapNode),
+    #[prost(message, tag = "7")]
+    PythonEval(PythonEvalNode),
+}
+
+/// A `PythonEvalExec`: a Python UDF over a partition's batches.
+#[derive(Clone, PartialEq, prost::Message)]
+struct PythonEvalNode {
+    #[prost(string, tag = "1")]
+    function: String,
+    #[prost(message, optional, tag = "2")]
+    udf: Option<PythonUdfNode>,
+    #[prost(message, repeated, tag = "3")]
+    args: Vec<protobuf::PhysicalExprNode>,
+    /// The name of the column it appends.
+    #[prost(string, tag = "4")]
+    name: String,
 }
 
 /// A Python task as it runs on a worker (see ember-sql's `python::worker`).
@@ -171,6 +188,25 @@ fn task_from_proto(t: Option<PythonTaskNode>) -> Result<TaskSpec> {
 
 fn non_empty(s: String) -> Option<String> {
     (!s.is_empty()).then_some(s)
+}
+
+fn python_udf_to_proto(udf: &PythonUdf) -> Result<PythonUdfNode> {
+    let (_, return_type, arg_names, task) = udf.parts();
+    let return_type = Schema::new(vec![arrow::datatypes::Field::new("_0", return_type.clone(), true)]);
+    Ok(PythonUdfNode {
+        return_type: Some(protobuf::Schema::try_from(&return_type).map_err(codec_err)?),
+        arg_names: arg_names.iter().map(|n| n.clone().unwrap_or_default()).collect(),
+        task: Some(task_to_proto(task)),
+    })
+}
+
+fn python_udf_from_proto(name: &str, msg: PythonUdfNode) -> Result<Arc<ScalarUDF>> {
+    let schema = msg.return_type.as_ref().ok_or_else(|| codec_err("a Python UDF needs its return type"))?;
+    let schema: Schema = schema.try_into().map_err(codec_err)?;
+    let return_type = schema.field(0).data_type().clone();
+    let arg_names = msg.arg_names.into_iter().map(non_empty).collect();
+    let udf = PythonUdf::from_parts(name.to_string(), return_type, arg_names, task_from_proto(msg.task)?);
+    Ok(Arc::new(ScalarUDF::new_from_impl(udf)))
 }
 
 /// Marks a Python UDF among the functions of a stage plan.
@@ -339,6 +375,19 @@ impl PhysicalExtensionCodec for EmberCodec {
                 };
                 Ok(Arc::new(PythonMapExec::new(input.clone(), spec, Arc::new(schema))))
             }
+            Some(Node::PythonEval(e)) => {
+                let [input] = inputs else { return Err(codec_err("a Python UDF has one input")) };
+                let udf = e.udf.ok_or_else(|| codec_err("a Python UDF node needs its function"))?;
+                let udf = python_udf_from_proto(&e.function, udf)?;
+                let decode_ctx = PhysicalPlanDecodeContext::new(ctx, self);
+                let schema = input.schema();
+                let args = e
+                    .args
+                    .iter()
+                    .map(|a| proto_converter.proto_to_physical_expr(a, &schema, &decode_ctx))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Arc::new(PythonEvalExec::try_new(input.clone(), udf, args, &e.name)?))
+            }
             Some(Node::SliceBatches(slices)) => {
                 let [input] = inputs else { return Err(codec_err("a batch slicer has one input")) };
                 Ok(Arc::new(SliceBatchesExec::new(input.clone(), slices as usize)))
@@ -350,15 +399,8 @@ impl PhysicalExtensionCodec for EmberCodec {
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
         let inner: &dyn std::any::Any = node.inner().as_ref();
         if let Some(udf) = inner.downcast_ref::<PythonUdf>() {
-            let (_, return_type, arg_names, task) = udf.parts();
-            let return_type = Schema::new(vec![arrow::datatypes::Field::new("_0", return_type.clone(), true)]);
-            let msg = PythonUdfNode {
-                return_type: Some(protobuf::Schema::try_from(&return_type).map_err(codec_err)?),
-                arg_names: arg_names.iter().map(|n| n.clone().unwrap_or_default()).collect(),
-                task: Some(task_to_proto(task)),
-            };
             buf.extend_from_slice(PYTHON_UDF);
-            return msg.encode(buf).map_err(codec_err);
+            return python_udf_to_proto(udf)?.encode(buf).map_err(codec_err);
         }
         if DATAFUSION_FUNCTIONS.get(node.name()).is_some_and(|f| impl_type(f) == impl_type(node)) {
             buf.extend_from_slice(DATAFUSION_FUNCTION);
@@ -368,13 +410,7 @@ impl PhysicalExtensionCodec for EmberCodec {
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
         if let Some(msg) = buf.strip_prefix(PYTHON_UDF) {
-            let msg = PythonUdfNode::decode(msg).map_err(codec_err)?;
-            let schema = msg.return_type.as_ref().ok_or_else(|| codec_err("a Python UDF needs its return type"))?;
-            let schema: Schema = schema.try_into().map_err(codec_err)?;
-            let return_type = schema.field(0).data_type().clone();
-            let arg_names = msg.arg_names.into_iter().map(non_empty).collect();
-            let udf = PythonUdf::from_parts(name.to_string(), return_type, arg_names, task_from_proto(msg.task)?);
-            return Ok(Arc::new(ScalarUDF::new_from_impl(udf)));
+            return python_udf_from_proto(name, PythonUdfNode::decode(msg).map_err(codec_err)?);
         }
         match DATAFUSION_FUNCTIONS.get(name) {
             Some(f) if buf == DATAFUSION_FUNCTION => Ok(f.clone()),
@@ -436,6 +472,19 @@ impl PhysicalExtensionCodec for EmberCodec {
                 wrap_input: spec.wrap_input,
                 aggregate: spec.aggregate,
                 schema: Some(protobuf::Schema::try_from(m.schema().as_ref()).map_err(codec_err)?),
+            })
+        } else if let Some(e) = any.downcast_ref::<PythonEvalExec>() {
+            let inner: &dyn std::any::Any = e.udf().inner().as_ref();
+            let udf = inner.downcast_ref::<PythonUdf>().ok_or_else(|| codec_err("not a Python UDF"))?;
+            Node::PythonEval(PythonEvalNode {
+                function: e.udf().name().to_string(),
+                udf: Some(python_udf_to_proto(udf)?),
+                args: e
+                    .args()
+                    .iter()
+                    .map(|a| proto_converter.physical_expr_to_proto(a, self))
+                    .collect::<Result<_>>()?,
+                name: e.name().to_string(),
             })
         } else if let Some(s) = any.downcast_ref::<SliceBatchesExec>() {
             Node::SliceBatches(s.slices() as u32)

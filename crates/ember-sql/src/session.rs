@@ -142,7 +142,8 @@ impl SparkSession {
             .with_physical_optimizer_rules(first_physical_rules())
             .with_physical_optimizer_rule(Arc::new(crate::dynamic_scan_filters::RuntimeFiltersAboveScans))
             .with_physical_optimizer_rule(Arc::new(crate::partition_id::PartitionIdInProjections))
-            .with_physical_optimizer_rule(Arc::new(crate::round_robin::RestoreRepartitions));
+            .with_physical_optimizer_rule(Arc::new(crate::round_robin::RestoreRepartitions))
+            .with_physical_optimizer_rule(Arc::new(crate::python::eval::PythonUdfsInProjections));
         let promote = crate::functions::promote_strings::PromoteStrings { ansi: ansi.clone() };
         let planners = builder.expr_planners().get_or_insert_with(Vec::new);
         planners.insert(0, Arc::new(promote));

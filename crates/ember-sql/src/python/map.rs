@@ -429,9 +429,9 @@ impl ExecutionPlan for PythonMapExec {
 }
 
 /// An input stream read from a blocking thread.
-struct Blocking {
-    handle: tokio::runtime::Handle,
-    stream: SendableRecordBatchStream,
+pub(crate) struct Blocking {
+    pub(crate) handle: tokio::runtime::Handle,
+    pub(crate) stream: SendableRecordBatchStream,
 }
 
 impl Iterator for Blocking {

@@ -2,6 +2,7 @@
 //! `applyInPandas`/`applyInArrow`, run by PySpark's own worker (see
 //! [`worker`]).
 
+pub mod eval;
 pub mod map;
 pub mod udf;
 pub mod worker;

@@ -100,7 +100,7 @@ impl PythonUdf {
         (&self.name, &self.return_type, &self.arg_names, &self.task)
     }
 
-    fn spec(&self, input: &Schema) -> TaskSpec {
+    pub(crate) fn spec(&self, input: &Schema) -> TaskSpec {
         let mut task = self.task.clone();
         if task.eval_type == eval_type::SQL_ARROW_BATCHED_UDF {
             let input_type = crate::types::spark_json(&DataType::Struct(input.fields().clone()));
