@@ -254,3 +254,8 @@ def test_udf_sees_its_partition(spark):
     pid = udf(lambda x: TaskContext.get().partitionId(), IntegerType())
     out = spark.range(0, 6, numPartitions=2).select("id", pid("id").alias("p")).orderBy("id")
     assert [tuple(r) for r in out.collect()] == [(0, 0), (1, 0), (2, 0), (3, 1), (4, 1), (5, 1)]
+    # In a filter and an aggregate too.
+    second = spark.range(0, 6, numPartitions=2).where(pid("id") == 1)
+    assert sorted(r.id for r in second.collect()) == [3, 4, 5]
+    per_partition = spark.range(0, 6, numPartitions=2).groupBy(pid("id").alias("p")).agg(F.sum(pid("id")))
+    assert sorted(tuple(r) for r in per_partition.collect()) == [(0, 0), (1, 3)]

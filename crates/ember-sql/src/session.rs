@@ -153,6 +153,7 @@ impl SparkSession {
         ctx.add_analyzer_rule(Arc::new(crate::decimal_divide::SparkDecimalDivide));
         ctx.add_analyzer_rule(Arc::new(crate::partition_id::PartitionIdBelowAggregates));
         ctx.add_analyzer_rule(Arc::new(crate::ordered_aggregates::OrderedAggregates));
+        ctx.add_analyzer_rule(Arc::new(crate::python::eval::PythonUdfsBelowFiltersAndAggregates));
         crate::functions::register(&ctx, &tz)?;
         let names = crate::catalog::attach(&ctx)?;
         Ok(Arc::new(Self {

@@ -2,8 +2,9 @@
 //! ArrowEvalPythonExec runs them: a physical rule takes each Python call out
 //! of a projection into a [`PythonEvalExec`] below it, which streams the
 //! partition's argument batches through one worker and appends the result
-//! column to each input batch. Calls elsewhere (filters, aggregates) still
-//! run batch by batch through the scalar function itself.
+//! column to each input batch. An analyzer rule first moves the calls of
+//! filters and aggregates into projections; calls anywhere else (join
+//! conditions, sort keys) run batch by batch through the scalar function.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -15,6 +16,9 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{DataFusionError, Result, internal_err};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::expr_rewriter::NamePreserver;
+use datafusion::logical_expr::{Aggregate, Expr, Filter, LogicalPlan, LogicalPlanBuilder};
+use datafusion::optimizer::AnalyzerRule;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr, ScalarFunctionExpr};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::expressions::Column;
@@ -283,4 +287,87 @@ fn contains_python_call(e: &Arc<dyn PhysicalExpr>) -> bool {
         Ok(if found { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
     });
     found
+}
+
+/// Moves the Python calls of filters and aggregates into a projection below
+/// them (Spark's ExtractPythonUDFs), where [`PythonUdfsInProjections`] runs
+/// them one task per partition.
+#[derive(Debug, Default)]
+pub struct PythonUdfsBelowFiltersAndAggregates;
+
+fn is_python_expr(e: &Expr) -> bool {
+    matches!(e, Expr::ScalarFunction(f) if python_udf(&f.func).is_some())
+}
+
+/// The outermost Python calls in `exprs`, each once.
+fn python_calls<'a>(exprs: impl Iterator<Item = &'a Expr>) -> Vec<Expr> {
+    let mut calls: Vec<Expr> = vec![];
+    for e in exprs {
+        let _ = e.apply(|x| {
+            if is_python_expr(x) {
+                if !calls.contains(x) {
+                    calls.push(x.clone());
+                }
+                return Ok(TreeNodeRecursion::Jump);
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+    }
+    calls
+}
+
+impl AnalyzerRule for PythonUdfsBelowFiltersAndAggregates {
+    fn name(&self) -> &str {
+        "python_udfs_below_filters_and_aggregates"
+    }
+
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        Ok(plan
+            .transform_up_with_subqueries(|node| {
+                let calls = match &node {
+                    LogicalPlan::Filter(f) => python_calls(std::iter::once(&f.predicate)),
+                    LogicalPlan::Aggregate(a) => python_calls(a.group_expr.iter().chain(&a.aggr_expr)),
+                    _ => return Ok(Transformed::no(node)),
+                };
+                if calls.is_empty() {
+                    return Ok(Transformed::no(node));
+                }
+                let input = node.inputs()[0].clone();
+                let columns: Vec<Expr> = input.schema().columns().into_iter().map(Expr::Column).collect();
+                let names: Vec<String> = (0..calls.len()).map(|i| format!("__python_{i}")).collect();
+                let mut below = columns.clone();
+                below.extend(calls.iter().zip(&names).map(|(c, n)| c.clone().alias(n)));
+                let below = Arc::new(LogicalPlanBuilder::from(input).project(below)?.build()?);
+                let preserver = NamePreserver::new(&node);
+                let replace = |e: &Expr| -> Result<Expr> {
+                    let saved = preserver.save(e);
+                    let e = e
+                        .clone()
+                        .transform_down(|x| match calls.iter().position(|c| c == &x) {
+                            Some(i) => Ok(Transformed::new(
+                                Expr::Column(datafusion::common::Column::from_name(&names[i])),
+                                true,
+                                TreeNodeRecursion::Jump,
+                            )),
+                            None => Ok(Transformed::no(x)),
+                        })?
+                        .data;
+                    Ok(saved.restore(e))
+                };
+                let plan = match &node {
+                    LogicalPlan::Filter(f) => {
+                        let filter = LogicalPlan::Filter(Filter::try_new(replace(&f.predicate)?, below)?);
+                        LogicalPlanBuilder::from(filter).project(columns)?.build()?
+                    }
+                    LogicalPlan::Aggregate(a) => {
+                        let group = a.group_expr.iter().map(replace).collect::<Result<Vec<_>>>()?;
+                        let aggr = a.aggr_expr.iter().map(replace).collect::<Result<Vec<_>>>()?;
+                        LogicalPlan::Aggregate(Aggregate::try_new(below, group, aggr)?)
+                    }
+                    _ => return Ok(Transformed::no(node)),
+                };
+                Ok(Transformed::yes(plan))
+            })?
+            .data)
+    }
 }
