@@ -225,22 +225,24 @@ impl PhysicalOptimizerRule for PythonUdfsInProjections {
                 let name = format!("__python{index}");
                 let exec = PythonEvalExec::try_new(input, Arc::new(f.fun().clone()), f.args().to_vec(), &name)?;
                 let column: Arc<dyn PhysicalExpr> = Arc::new(Column::new(&name, index));
+                let mut replaced = false;
                 exprs = exprs
                     .into_iter()
                     .map(|pe| {
-                        let expr = pe
-                            .expr
-                            .transform_up(|e| {
-                                Ok(if e.as_ref() == call.as_ref() {
-                                    Transformed::yes(column.clone())
-                                } else {
-                                    Transformed::no(e)
-                                })
-                            })?
-                            .data;
-                        Ok(ProjectionExpr { expr, alias: pe.alias })
+                        let expr = pe.expr.transform_up(|e| {
+                            Ok(if e.as_ref() == call.as_ref() {
+                                Transformed::yes(column.clone())
+                            } else {
+                                Transformed::no(e)
+                            })
+                        })?;
+                        replaced |= expr.transformed;
+                        Ok(ProjectionExpr { expr: expr.data, alias: pe.alias })
                     })
                     .collect::<Result<_>>()?;
+                if !replaced {
+                    return internal_err!("a Python call of a projection was not replaced");
+                }
                 input = Arc::new(exec);
                 changed = true;
             }
