@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
@@ -27,7 +27,7 @@ use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
 use super::map::Blocking;
-use super::udf::{PythonUdf, to_python_array};
+use super::udf::{PythonUdf, arguments_schema, python_batch};
 use super::worker::{self, Input};
 
 /// Appends `udf(args)` to each input batch, one Python task per partition.
@@ -134,29 +134,16 @@ impl ExecutionPlan for PythonEvalExec {
         builder.spawn_blocking(move || {
             let Some(python) = python_udf(&udf) else { return internal_err!("not a Python UDF") };
             let mut source = Blocking { handle, stream: input };
-            let arg_schema = Arc::new(Schema::new(
-                args.iter()
-                    .enumerate()
-                    .map(|(i, a)| {
-                        let t = a.data_type(&source.stream.schema())?;
-                        Ok(Field::new(format!("_{i}"), super::udf::python_type(&t), true))
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            ));
+            let arg_types = args.iter().map(|a| a.data_type(&source.stream.schema())).collect::<Result<Vec<_>>>()?;
+            let arg_schema = arguments_schema(arg_types.iter());
             let spec = python.spec(&arg_schema);
             // Input batches wait here for their results.
             let waiting: Mutex<VecDeque<RecordBatch>> = Mutex::default();
             let mut batches = source.by_ref().filter(|b| !matches!(b, Ok(b) if b.num_rows() == 0)).map(|b| {
                 let b = b?;
-                let columns = args
-                    .iter()
-                    .map(|a| to_python_array(&a.evaluate(&b)?.into_array(b.num_rows())?))
-                    .collect::<Result<Vec<_>>>()?;
-                let arg_batch = RecordBatch::try_new_with_options(
-                    arg_schema.clone(),
-                    columns,
-                    &RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
-                )?;
+                let columns =
+                    args.iter().map(|a| a.evaluate(&b)?.into_array(b.num_rows())).collect::<Result<Vec<_>>>()?;
+                let arg_batch = python_batch(&arg_schema, &columns, b.num_rows())?;
                 waiting.lock().map_err(|_| DataFusionError::Internal("poisoned".into()))?.push_back(b);
                 Ok(arg_batch)
             });
@@ -174,16 +161,15 @@ impl ExecutionPlan for PythonEvalExec {
                     let Some(rows) = queue.front().map(|b| b.num_rows()).filter(|&n| n <= ready) else { break };
                     let Some(front) = queue.pop_front() else { break };
                     drop(queue);
-                    let refs: Vec<&dyn arrow::array::Array> = results.iter().map(|a| a.as_ref()).collect();
-                    let all = arrow::compute::concat(&refs)?;
+                    // Python answers batch for batch: no copy then.
+                    let all = match results.as_slice() {
+                        [one] => one.clone(),
+                        many => arrow::compute::concat(&many.iter().map(|a| a.as_ref()).collect::<Vec<_>>())?,
+                    };
                     results = vec![all.slice(rows, all.len() - rows)];
                     ready -= rows;
-                    let mut column = all.slice(0, rows);
-                    if column.data_type() != &return_type {
-                        column = arrow::compute::cast(&column, &return_type)?;
-                    }
                     let mut columns = front.columns().to_vec();
-                    columns.push(column);
+                    columns.push(arrow::compute::cast(&all.slice(0, rows), &return_type)?);
                     let batch = RecordBatch::try_new(schema.clone(), columns)?;
                     tx.blocking_send(Ok(batch))
                         .map_err(|_| DataFusionError::Execution("the query was cancelled".into()))?;

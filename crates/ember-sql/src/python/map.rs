@@ -32,7 +32,7 @@ use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, Phy
 use futures::StreamExt;
 use spark_connect_proto::{CommonInlineUserDefinedFunction, GroupMap, MapPartitions};
 
-use super::udf::python_type;
+use super::udf::{python_batch, python_type};
 use super::worker::{self, Input, TaskSpec, eval_type};
 use crate::error::{Result as SqlResult, analysis};
 use crate::expr::strip_alias;
@@ -386,7 +386,7 @@ impl ExecutionPlan for PythonMapExec {
                 Some(keys) => {
                     let batches = source
                         .by_ref()
-                        .map(|b| b.and_then(|b| to_python(&b, &in_schema)))
+                        .map(|b| b.and_then(|b| python_batch(&in_schema, b.columns(), b.num_rows())))
                         .collect::<Result<Vec<_>>>()?;
                     let groups = groups(&in_schema, &batches, keys)?;
                     if spec.aggregate {
@@ -452,15 +452,6 @@ fn python_schema(schema: &Schema) -> SchemaRef {
     ))
 }
 
-fn to_python(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
-    let columns = batch.columns().iter().map(super::udf::to_python_array).collect::<Result<Vec<_>>>()?;
-    Ok(RecordBatch::try_new_with_options(
-        schema.clone(),
-        columns,
-        &arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
-    )?)
-}
-
 fn wrapped_schema(schema: &SchemaRef) -> SchemaRef {
     Arc::new(Schema::new(vec![Field::new("_0", DataType::Struct(schema.fields().clone()), false)]))
 }
@@ -489,15 +480,12 @@ fn unwrap_output(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch>
             schema.fields().len()
         )));
     }
-    let columns =
-        array
-            .columns()
-            .iter()
-            .zip(schema.fields())
-            .map(|(c, f)| {
-                if c.data_type() == f.data_type() { Ok(c.clone()) } else { Ok(arrow::compute::cast(c, f.data_type())?) }
-            })
-            .collect::<Result<Vec<ArrayRef>>>()?;
+    let columns = array
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
+        .collect::<Result<Vec<ArrayRef>, _>>()?;
     Ok(RecordBatch::try_new_with_options(
         schema.clone(),
         columns,
@@ -531,11 +519,7 @@ fn aggregate_output(
         .map(|&k| firsts.column(k))
         .chain(results.columns())
         .zip(schema.fields())
-        .map(
-            |(c, f)| {
-                if c.data_type() == f.data_type() { Ok(c.clone()) } else { arrow::compute::cast(c, f.data_type()) }
-            },
-        )
+        .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
         .collect::<Result<Vec<ArrayRef>, _>>()?;
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }

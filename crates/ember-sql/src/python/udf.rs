@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, TypeSignature, Volatility,
@@ -130,20 +130,9 @@ impl ScalarUDFImpl for PythonUdf {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
-        let mut fields = vec![];
-        let mut columns = vec![];
-        for (i, arg) in args.args.iter().enumerate() {
-            let array = arg.to_array(rows)?;
-            let array = to_python_array(&array)?;
-            fields.push(Field::new(format!("_{i}"), array.data_type().clone(), true));
-            columns.push(array);
-        }
-        let schema = Arc::new(Schema::new(fields));
-        let batch = RecordBatch::try_new_with_options(
-            schema.clone(),
-            columns,
-            &RecordBatchOptions::new().with_row_count(Some(rows)),
-        )?;
+        let columns = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<Vec<_>>>()?;
+        let schema = arguments_schema(columns.iter().map(|c| c.data_type()));
+        let batch = python_batch(&schema, &columns, rows)?;
         let spec = self.spec(&schema);
         let mut out: Vec<ArrayRef> = vec![];
         let mut input = std::iter::once(Ok(batch));
@@ -167,19 +156,31 @@ impl ScalarUDFImpl for PythonUdf {
                 result.len()
             )));
         }
-        let result = if result.data_type() == &self.return_type {
-            result
-        } else {
-            arrow::compute::cast(&result, &self.return_type)?
-        };
-        Ok(ColumnarValue::Array(result))
+        Ok(ColumnarValue::Array(arrow::compute::cast(&result, &self.return_type)?))
     }
 }
 
 /// Arrow as Spark sends it to Python: view types as plain strings and binaries.
 pub fn to_python_array(array: &ArrayRef) -> Result<ArrayRef> {
-    let target = python_type(array.data_type());
-    if &target == array.data_type() { Ok(array.clone()) } else { Ok(arrow::compute::cast(array, &target)?) }
+    Ok(arrow::compute::cast(array, &python_type(array.data_type()))?)
+}
+
+/// The schema of a UDF's arguments as Python receives them: `_0`, `_1`, …
+pub(crate) fn arguments_schema<'a>(types: impl Iterator<Item = &'a DataType>) -> SchemaRef {
+    Arc::new(Schema::new(
+        types.enumerate().map(|(i, t)| Field::new(format!("_{i}"), python_type(t), true)).collect::<Vec<_>>(),
+    ))
+}
+
+/// `columns` as a batch of `schema` (Python's types), `rows` long even
+/// without columns.
+pub(crate) fn python_batch(schema: &SchemaRef, columns: &[ArrayRef], rows: usize) -> Result<RecordBatch> {
+    let columns = columns.iter().map(to_python_array).collect::<Result<Vec<_>>>()?;
+    Ok(RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(rows)),
+    )?)
 }
 
 pub fn python_type(t: &DataType) -> DataType {
