@@ -1715,3 +1715,117 @@ def test_exp_and_logs_have_sparks_last_digits(spark):
     df = spark.sql("SELECT exp(1) e, exp(0.5) h, ln(3) l, log2(3) b, log(3, 10) g")
     assert_rows(df, [(2.7182818284590455, 1.6487212707001282, 1.0986122886681096, 1.584962500721156, 2.095903274289385)])
     assert spark.range(1).select(F.exp(F.lit(1))).first()[0] == 2.7182818284590455
+
+
+# ------------------------------------------- Spark's semantics where DataFusion's differ
+
+
+def test_like_with_an_escape_character_keeps_its_wildcards(spark):
+    df = spark.createDataFrame([("%SystemDrive%/Users/John", "/%SystemDrive/%//Users%")], ["a", "b"])
+    assert one(df.select(F.like(df.a, df.b, lit("/")))) is True
+    assert one(df.select(F.ilike(df.a, df.b, lit("/")))) is True
+    r = spark.sql(
+        "select '%x' like '/%%' escape '/', 'a%x' like 'a/%%' escape '/', 'ab' like 'a/%' escape '/'"
+    ).collect()[0]
+    assert tuple(r) == (True, True, False)
+
+
+def test_arrays_overlap_is_null_when_only_nulls_could_match(spark):
+    df = spark.sql(
+        "SELECT * FROM VALUES (1, ARRAY(1, 2), ARRAY(3, NULL)), (2, ARRAY(3), ARRAY(1, 2)), "
+        "(3, ARRAY(1, NULL), ARRAY(1)), (4, ARRAY(NULL), ARRAY()), (5, ARRAY(1), NULL) AS t(k, x, y)"
+    )
+    assert_rows(
+        df.select("k", F.arrays_overlap("x", "y")),
+        [(1, None), (2, False), (3, True), (4, False), (5, None)],
+    )
+
+
+def test_flatten_is_null_when_an_inner_array_is_null(spark):
+    df = spark.sql(
+        "SELECT * FROM VALUES (1, ARRAY(ARRAY(1, 2), NULL)), (2, ARRAY(ARRAY(1), ARRAY())), (3, NULL) AS t(k, a)"
+    )
+    assert_rows(df.select("k", F.flatten("a")), [(1, None), (2, [1]), (3, None)])
+
+
+def test_overlay_defaults_to_the_replacements_length(spark):
+    df = spark.createDataFrame([("SPARK_SQL", "CORE")], ("x", "y"))
+    r = df.select(
+        F.overlay("x", "y", 7), F.overlay("x", "y", 7, 0), F.overlay("x", "y", 20), F.overlay("x", "y", -1)
+    )
+    assert r.columns == ["overlay(x, y, 7, -1)", "overlay(x, y, 7, 0)", "overlay(x, y, 20, -1)", "overlay(x, y, -1, -1)"]
+    assert rows_of(r) == [("SPARK_CORE", "SPARK_CORESQL", "SPARK_SQLCORE", "COREARK_SQL")]
+    assert one(spark.sql("select overlay('Spark SQL' placing 'ANSI ' from 7 for 0)")) == "Spark ANSI SQL"
+
+
+def test_assert_true_names_its_message_and_returns_null(spark):
+    df = spark.createDataFrame([(0, 1)], ["a", "b"])
+    r = df.select(F.assert_true(df.a < df.b))
+    assert r.columns == ["assert_true((a < b), '(a < b)' is not true!)"]
+    assert "|NULL|" in r._show_string().replace(" ", "")
+    with pytest.raises(Exception, match=r"'\(a > b\)' is not true!"):
+        df.select(F.assert_true(df.a > df.b)).collect()
+
+
+def test_with_field_and_drop_fields_reach_nested_structs(spark):
+    df = spark.createDataFrame([Row(a=Row(b=1, c=2, e=Row(f=4, g=5, h=6)))])
+    assert rows_of(df.select(col("a").dropFields("e.g", "e.h"))) == [((1, 2, (4,)),)]
+    assert rows_of(df.select(col("a").withField("e.f", lit(9)))) == [((1, 2, (9, 5, 6)),)]
+    added = df.withColumn("a", col("a").withField("d", lit(7)))
+    assert rows_of(added.select("a.d")) == [(7,)]
+    nulls = spark.sql("select cast(null as struct<b:int,c:int>) a union all select named_struct('b', 1, 'c', 2)")
+    assert_rows(nulls.select(col("a").withField("b", lit(7))), [(None,), ((7, 2),)])
+    with pytest.raises(AnalysisException, match="CANNOT_DROP_ALL_FIELDS"):
+        nulls.select(col("a").dropFields("b", "c")).collect()
+
+
+def test_field_of_a_struct_that_reuses_its_inputs_name(spark):
+    base = spark.sql("select named_struct('b', 1, 'c', 2) a")
+    df = base.select(F.struct(col("a.b"), lit(4).alias("d")).alias("a"))
+    assert_df(df.select("a.d"), [("d", "int")], [(4,)])
+    r = spark.sql("select a.d from (select named_struct('b', a.b, 'd', 4) a from (select named_struct('b', 1) a))")
+    assert_df(r, [("d", "int")], [(4,)])
+
+
+def test_a_star_among_function_arguments_is_every_column(spark):
+    df = spark.createDataFrame([(1, "a"), (2, "b")], ["x", "y"])
+    assert_df(
+        df.select(F.hash("*"), F.xxhash64("*")),
+        [("hash(x, y)", "int"), ("xxhash64(x, y)", "bigint")],
+        [(573093329, -8527884376001292090), (-436607593, -7687314219880041104)],
+    )
+
+
+def test_encode_and_decode_take_charsets(spark):
+    df = spark.createDataFrame([("aé",)], ["c"])
+    r = df.select(F.encode("c", "UTF-8"), F.encode("c", "UTF-16"), F.encode("c", "ISO-8859-1"))
+    assert rows_of(r) == [(bytearray(b"a\xc3\xa9"), bytearray(b"\xfe\xff\x00a\x00\xe9"), bytearray(b"a\xe9"))]
+    assert one(df.select(F.decode(F.encode("c", "utf-16le"), "UTF-16LE"))) == "aé"
+    with pytest.raises(Exception, match="MALFORMED_CHARACTER_CODING"):
+        df.select(F.encode("c", "US-ASCII")).collect()
+    with pytest.raises(Exception, match="INVALID_PARAMETER_VALUE.CHARSET"):
+        df.select(F.encode("c", "EBCDIC")).collect()
+
+
+def test_functions_named_and_typed_as_spark(spark):
+    spark.udf.register("intX2", lambda i: i * 2, "int")
+    df = spark.createDataFrame([("2015-04-08 12:12:12", "1a 2b", ["x", None])], ["ts", "s", "arr"])
+    r = df.select(
+        F.to_unix_timestamp("ts"),
+        F.regexp_instr("s", lit(r"\d+b")),
+        F.array_repeat("arr", 2),
+        F.call_function("intX2", lit(3)),
+        F.bitwise_not(lit(1)),
+        F.factorial(F.length("s")),
+    )
+    assert r.columns == [
+        "to_unix_timestamp(ts, yyyy-MM-dd HH:mm:ss)",
+        "regexp_instr(s, \\d+b, 0)",
+        "array_repeat(arr, 2)",
+        "intX2(3)",
+        "~1",
+        "factorial(length(s))",
+    ]
+    assert rows_of(r.drop("to_unix_timestamp(ts, yyyy-MM-dd HH:mm:ss)")) == [
+        (4, [["x", None], ["x", None]], 6, -2, 120)
+    ]

@@ -814,3 +814,16 @@ def test_select_may_repeat_an_expression_name(spark):
     agg = spark.range(3).select(F.count("*"), F.count("*"), F.max("id"))
     assert agg.columns == ["count(1)", "count(1)", "max(id)"]
     assert_rows(agg, [(3, 3, 2)])
+
+
+def test_range_partitions_are_contiguous_runs(spark):
+    df = spark.range(3, 20, 3, 4).select("id", F.spark_partition_id().alias("p"))
+    assert_rows(df, [(3, 0), (6, 1), (9, 1), (12, 2), (15, 3), (18, 3)], ordered=True)
+    ids = spark.range(0, 10, 1, 2).select("id", F.monotonically_increasing_id().alias("m"))
+    assert [r for r in rows_of(ids) if r[0] in (0, 4, 5, 9)] == [(0, 0), (4, 4), (5, 8589934592), (9, 8589934596)]
+    # show() takes its rows after the limit: the ids still come per partition.
+    assert "|  5|                   2|" in spark.range(10, numPartitions=5).select(
+        "id", F.spark_partition_id()
+    )._show_string()
+    assert spark.range(10, 0, -3).count() == 4 and spark.range(0, 10, -1).count() == 0
+    assert spark.sql("select count(*) from range(5, 10)").collect()[0][0] == 5

@@ -22,6 +22,7 @@ use prost::Message;
 
 use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use ember_sql::dynamic_scan_filters::{RuntimeFilter, RuntimeFilterExec};
+use ember_sql::functions::range::{RangeExec, RangeSpec};
 use ember_sql::partition_id::PartitionIdExec;
 use ember_sql::python::eval::PythonEvalExec;
 use ember_sql::python::map::{MapSpec, PythonMapExec};
@@ -34,7 +35,7 @@ use crate::shuffle::{ReaderKind, ShuffleReaderExec, ShuffleWriterExec};
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct ExtensionNode {
-    #[prost(oneof = "Node", tags = "1, 2, 3, 4, 5, 6, 7")]
+    #[prost(oneof = "Node", tags = "1, 2, 3, 4, 5, 6, 7, 8")]
     node: Option<Node>,
 }
 
@@ -55,6 +56,23 @@ enum Node {
     PythonMap(PythonMapNode),
     #[prost(message, tag = "7")]
     PythonEval(PythonEvalNode),
+    #[prost(message, tag = "8")]
+    Range(RangeNode),
+}
+
+/// A `RangeExec`: the range and how many partitions it is split into.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RangeNode {
+    #[prost(int64, tag = "1")]
+    start: i64,
+    #[prost(int64, tag = "2")]
+    end: i64,
+    #[prost(int64, tag = "3")]
+    step: i64,
+    #[prost(uint64, tag = "4")]
+    slices: u64,
+    #[prost(bool, tag = "5")]
+    with_id: bool,
 }
 
 /// A `PythonEvalExec`: a Python UDF over a partition's batches.
@@ -392,6 +410,10 @@ impl PhysicalExtensionCodec for EmberCodec {
                 let [input] = inputs else { return Err(codec_err("a batch slicer has one input")) };
                 Ok(Arc::new(SliceBatchesExec::new(input.clone(), slices as usize)))
             }
+            Some(Node::Range(r)) => {
+                let spec = RangeSpec { start: r.start, end: r.end, step: r.step, partitions: None };
+                Ok(Arc::new(RangeExec::new(spec, r.slices as usize, r.with_id)))
+            }
             None => Err(codec_err("empty extension node")),
         }
     }
@@ -488,6 +510,9 @@ impl PhysicalExtensionCodec for EmberCodec {
             })
         } else if let Some(s) = any.downcast_ref::<SliceBatchesExec>() {
             Node::SliceBatches(s.slices() as u32)
+        } else if let Some(r) = any.downcast_ref::<RangeExec>() {
+            let RangeSpec { start, end, step, .. } = r.spec();
+            Node::Range(RangeNode { start, end, step, slices: r.slices() as u64, with_id: r.with_id() })
         } else {
             return Err(DataFusionError::NotImplemented(format!("{} cannot run on executors yet", node.name())));
         };

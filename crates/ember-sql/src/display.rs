@@ -72,7 +72,8 @@ pub fn timestamp_us(us: i64, tz: Option<&str>) -> String {
 
 /// One cell as Spark's `show()` renders it (`NULL` for null).
 pub fn cell(array: &ArrayRef, row: usize) -> String {
-    if array.is_null(row) {
+    // A NullArray has no validity bits: every row is NULL.
+    if array.is_null(row) || array.data_type().is_null() {
         return "NULL".into();
     }
     value(array, row)

@@ -104,6 +104,12 @@ impl SparkSession {
         opts.sql_parser.default_null_ordering = "nulls_min".into();
         opts.execution.time_zone = Some(tz.clone());
         opts.execution.parquet.pushdown_filters = false;
+        // DataFusion 55's pushdown of struct field reads below projections
+        // resolves a field against the wrong column when a projection reuses
+        // an input column's name (`select(struct(…).alias("a"))` over a
+        // column `a`, then `a.d`): planning fails or rows are wrong
+        // (apache/datafusion#25414, #25446).
+        opts.optimizer.enable_leaf_expression_pushdown = false;
         if runner.is_some() {
             // Stages cut at every exchange: a round-robin exchange would be a
             // shuffle of its own.

@@ -54,7 +54,9 @@ fn alias_items(items: &mut [ast::SelectItem]) {
             ast::SelectItem::ExprWithAlias { expr, alias } => (expr.clone(), true, Some(alias.value.clone())),
             ast::SelectItem::UnnamedExpr(e) => match e {
                 Expr::Identifier(id) => (e.clone(), true, Some(id.value.clone())),
-                Expr::CompoundIdentifier(p) => (e.clone(), true, p.last().map(|id| id.value.clone())),
+                // `t.c` or a struct's field `s.f`: Spark names it by its last
+                // part, which DataFusion does for a column only.
+                Expr::CompoundIdentifier(p) => (e.clone(), false, p.last().map(|id| id.value.clone())),
                 e => (e.clone(), false, item_name(e)),
             },
             _ => continue,
@@ -494,7 +496,7 @@ mod tests {
         assert_eq!(
             stmt[0].to_string(),
             format!(
-                "SELECT count(*) AS \"count(1)\", count(1) AS \"count(1){m}1\", a + 1 AS x, t.a, s.a AS \"a{m}4\", 2 AS \"x{m}5\" FROM t"
+                "SELECT count(*) AS \"count(1)\", count(1) AS \"count(1){m}1\", a + 1 AS x, t.a AS \"a\", s.a AS \"a{m}4\", 2 AS \"x{m}5\" FROM t"
             )
         );
     }

@@ -68,7 +68,15 @@ impl Planner<'_> {
         }
         let mut named = vec![];
         for a in args {
-            named.push(self.expr(a, schema)?);
+            match &a.expr_type {
+                // `hash("*")`: a star among a function's arguments stands for
+                // every column, as Spark expands it.
+                Some(ExprType::UnresolvedStar(s)) => {
+                    let columns = self.expand_star(s.unparsed_target.as_deref(), s.plan_id, schema)?;
+                    named.extend(columns.into_iter().map(|(e, n)| NamedExpr::new(e, n)));
+                }
+                _ => named.push(self.expr(a, schema)?),
+            }
         }
         let names: Vec<String> = named.iter().map(|n| n.name.clone()).collect();
         let exprs: Vec<Expr> = named.into_iter().map(|n| strip_alias(n.expr)).collect();
@@ -265,7 +273,15 @@ impl Planner<'_> {
             // DataFusion's approx_distinct is unsigned and grouping() an
             // int: Spark's are bigint and tinyint.
             "approx_count_distinct" | "grouping" => {
-                let name = format!("{lname}({})", n.join(", "));
+                // approx_count_distinct(x, rsd): DataFusion's sketch has one
+                // precision, whose error is below Spark's default rsd (0.05).
+                if lname == "approx_count_distinct" && a.len() == 2 {
+                    match a.pop() {
+                        Some(Expr::Literal(v, _)) if v.data_type().is_numeric() => {}
+                        _ => return Err(analysis("approx_count_distinct's rsd must be a numeric literal")),
+                    }
+                }
+                let name = format!("{lname}({})", n[..a.len()].join(", "));
                 let (f, t) = if lname == "grouping" {
                     ("grouping", DataType::Int8)
                 } else {
@@ -393,11 +409,6 @@ impl Planner<'_> {
                 Expr::Column(datafusion::common::Column::from_name("__grouping_id")),
                 "grouping_id()",
             )),
-            "monotonically_increasing_id" => {
-                let f = self.session.ctx().udwf("row_number")?;
-                let e = Expr::from(WindowFunction::new(f, vec![])) - lit(1u64);
-                Ok(NamedExpr::new(cast(e, DataType::Int64), "monotonically_increasing_id()"))
-            }
             "nanvl" => {
                 let (x, y) = two(&mut a, "nanvl")?;
                 let isnan = self.session.ctx().udf("isnan")?.call(vec![x.clone()]);
@@ -441,13 +452,30 @@ impl Planner<'_> {
             "asc" | "desc" | "asc_nulls_first" | "asc_nulls_last" | "desc_nulls_first" | "desc_nulls_last" => {
                 Err(analysis(format!("{orig}() is only valid in a sort")))
             }
+            "~" => {
+                let name = format!("~{}", n[0]);
+                self.call_registry("bitwise_not", a, false, name)
+            }
+            // mode(col, deterministic => true) is named as its SQL form.
+            "mode" if n.get(1).is_some_and(|d| d == "true") => {
+                let name = format!("mode() WITHIN GROUP (ORDER BY {} DESC)", n[0]);
+                self.call_registry("mode", a, distinct, name)
+            }
             _ => {
                 let mut n = n;
+                if lname == "assert_true" && a.len() == 1 {
+                    a.push(lit(crate::functions::assert_true_message(&n[0])));
+                }
                 crate::functions::shown_args(lname, &mut n);
+                // A function the session registered keeps the case it was called by.
+                let shown = match self.session.ctx().udf(lname) {
+                    Ok(f) if f.inner().as_ref().is::<crate::python::udf::PythonUdf>() => orig.to_string(),
+                    _ => display_name(lname, n.len()),
+                };
                 let display = if distinct {
-                    format!("{}(DISTINCT {})", display_name(lname, n.len()), n.join(", "))
+                    format!("{shown}(DISTINCT {})", n.join(", "))
                 } else {
-                    format!("{}({})", display_name(lname, n.len()), n.join(", "))
+                    format!("{shown}({})", n.join(", "))
                 };
                 self.call_registry(crate::functions::registry_name(lname), a, distinct, display)
             }

@@ -260,38 +260,21 @@ impl Planner<'_> {
         Ok(NamedExpr::new(expr, name))
     }
 
-    /// `withField` / `dropFields`: rebuild the struct with one field changed.
+    /// `withField` / `dropFields`: rebuild the struct with one field (a
+    /// path `e.g` reaches into nested structs) set, added or dropped. A NULL
+    /// struct stays NULL, as in Spark.
     fn update_fields(&mut self, u: &pe::UpdateFields, schema: &DFSchema) -> Result<NamedExpr> {
         let base = self.required(&u.struct_expression, schema)?;
         let t = base.expr.get_type(schema)?;
-        let datafusion::arrow::datatypes::DataType::Struct(fields) = t else {
-            return Err(analysis(format!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] {} is not a struct", base.name)));
-        };
+        let path = resolve::parse_identifier(&u.field_name)?;
         let value = u.value_expression.as_ref().map(|v| self.expr(v, schema)).transpose()?;
-        let mut args = vec![];
-        let mut replaced = false;
-        for f in fields.iter() {
-            if f.name() == &u.field_name {
-                replaced = true;
-                if let Some(v) = &value {
-                    args.push(Expr::Literal(ScalarValue::Utf8(Some(f.name().clone())), None));
-                    args.push(strip_alias(v.expr.clone()));
-                }
-                continue;
-            }
-            args.push(Expr::Literal(ScalarValue::Utf8(Some(f.name().clone())), None));
-            args.push(datafusion::functions::core::expr_fn::get_field(
-                strip_alias(base.expr.clone()),
-                f.name().as_str(),
-            ));
-        }
-        if !replaced {
-            if let Some(v) = value {
-                args.push(Expr::Literal(ScalarValue::Utf8(Some(u.field_name.clone())), None));
-                args.push(strip_alias(v.expr));
-            }
-        }
-        Ok(NamedExpr::new(datafusion::functions::core::expr_fn::named_struct(args), base.name))
+        let shown = match &value {
+            Some(v) => format!("WithField({})", v.name),
+            None => "dropfield()".to_string(),
+        };
+        let value = value.map(|v| strip_alias(v.expr));
+        let e = updated_struct(strip_alias(base.expr), &t, &path, value.as_ref())?;
+        Ok(NamedExpr::new(e, format!("update_fields({}, {shown})", base.name)))
     }
 
     /// `f(...).over(window)`: an aggregate or ranking function over a window.
@@ -575,4 +558,68 @@ pub(crate) fn star_text(sql: &str) -> Option<Option<&str>> {
         && (qualifier.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
             || (qualifier.starts_with('`') && qualifier.ends_with('`')));
     plain.then_some(Some(sql))
+}
+
+/// `base` (of type `t`) with the field at `path` set to `value`, or
+/// dropped when there is no value; NULL where `base` is NULL.
+fn updated_struct(
+    base: Expr,
+    t: &datafusion::arrow::datatypes::DataType,
+    path: &[String],
+    value: Option<&Expr>,
+) -> Result<Expr> {
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::functions::core::expr_fn::{get_field, named_struct};
+    use datafusion::logical_expr::lit;
+    let DataType::Struct(fields) = t else {
+        return Err(analysis(format!(
+            "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] update_fields takes a struct, not {}",
+            crate::types::simple_string(t)
+        )));
+    };
+    let Some((name, rest)) = path.split_first() else { return Err(analysis("withField needs a field name")) };
+    let mut args = vec![];
+    let mut found = false;
+    for f in fields.iter() {
+        let field = get_field(base.clone(), f.name().as_str());
+        let updated = if f.name() != name || found {
+            Some(field)
+        } else if rest.is_empty() {
+            found = true;
+            value.cloned()
+        } else {
+            found = true;
+            Some(updated_struct(field, f.data_type(), rest, value)?)
+        };
+        if let Some(v) = updated {
+            args.push(lit(f.name().as_str()));
+            args.push(v);
+        }
+    }
+    if !found {
+        match (value, rest.is_empty()) {
+            (Some(v), true) => {
+                args.push(lit(name.as_str()));
+                args.push(v.clone());
+            }
+            (Some(_), false) => {
+                return Err(analysis(format!(
+                    "[FIELD_NOT_FOUND] No such struct field `{name}` in {}.",
+                    fields.iter().map(|f| format!("`{}`", f.name())).collect::<Vec<_>>().join(", ")
+                )));
+            }
+            (None, _) => {}
+        }
+    }
+    if args.is_empty() {
+        return Err(analysis(
+            "[DATATYPE_MISMATCH.CANNOT_DROP_ALL_FIELDS] Cannot drop all fields in struct.".to_string(),
+        ));
+    }
+    let rebuilt = named_struct(args);
+    Ok(Expr::Case(datafusion::logical_expr::expr::Case::new(
+        None,
+        vec![(Box::new(base.is_null()), Box::new(Expr::Literal(ScalarValue::Null, None)))],
+        Some(Box::new(rebuilt)),
+    )))
 }

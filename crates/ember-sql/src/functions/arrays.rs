@@ -271,6 +271,13 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
     ctx.register_udf(ScalarUDF::from(ArrayPosition::new()));
     ctx.register_udf(ScalarUDF::from(ArraySize::new()));
     ctx.register_udf(ScalarUDF::from(ArrayInsert::new()));
+    if let Ok(flatten) = ctx.udf("flatten") {
+        ctx.register_udf(ScalarUDF::from(Flatten { inner: flatten.as_ref().clone() }));
+    }
+    ctx.register_udf(ScalarUDF::from(ArraysOverlap::new()));
+    if let Ok(repeat) = ctx.udf("array_repeat") {
+        ctx.register_udf(ScalarUDF::from(ArrayRepeat { inner: repeat.as_ref().clone() }));
+    }
 }
 
 /// `array_insert(array, pos, value)`: `value` inserted at the 1-based
@@ -423,5 +430,192 @@ mod tests {
         assert_eq!(insert_at(base(), -5, nine(), &null).unwrap(), ints(&[Some(9), None, Some(1), Some(2), Some(3)]));
         assert!(insert_at(base(), i64::MIN, nine(), &null).is_err());
         assert!(insert_at(base(), i64::MAX, nine(), &null).is_err());
+    }
+}
+
+/// The list arrays of a `List` or `LargeList` column, as offsets into one
+/// values array.
+fn list_parts(array: &dyn Array) -> Result<(Vec<(usize, usize)>, datafusion::arrow::array::ArrayRef)> {
+    use datafusion::arrow::array::AsArray;
+    let ranges = |offsets: Vec<usize>| offsets.windows(2).map(|w| (w[0], w[1])).collect::<Vec<_>>();
+    match array.data_type() {
+        DataType::List(_) => {
+            let l = array.as_list::<i32>();
+            Ok((ranges(l.offsets().iter().map(|o| *o as usize).collect()), Arc::clone(l.values())))
+        }
+        DataType::LargeList(_) => {
+            let l = array.as_list::<i64>();
+            Ok((ranges(l.offsets().iter().map(|o| *o as usize).collect()), Arc::clone(l.values())))
+        }
+        t => plan_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] expected an array, not {t}"),
+    }
+}
+
+/// `flatten(array_of_arrays)`: NULL when the outer array or any array in
+/// it is NULL, as Spark's is (DataFusion's skips a NULL inner array).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Flatten {
+    inner: ScalarUDF,
+}
+
+impl ScalarUDFImpl for Flatten {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn aliases(&self) -> &[String] {
+        self.inner.aliases()
+    }
+
+    fn signature(&self) -> &Signature {
+        self.inner.signature()
+    }
+
+    fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
+        super::coerced_types(types, &self.inner)
+    }
+
+    fn return_type(&self, types: &[DataType]) -> Result<DataType> {
+        self.inner.return_type(types)
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let field = self.inner.return_field_from_args(args)?;
+        Ok(Arc::new(field.as_ref().clone().with_nullable(true)))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        use datafusion::arrow::array::BooleanArray;
+        let rows = args.number_rows;
+        let Some(input) = args.args.first().map(|a| a.to_array(rows)).transpose()? else {
+            return plan_err!("flatten takes an array");
+        };
+        let out = self.inner.invoke_with_args(args)?.to_array(rows)?;
+        if !is_list(input.data_type()) {
+            return Ok(ColumnarValue::Array(out));
+        }
+        let (ranges, inner) = list_parts(input.as_ref())?;
+        if inner.null_count() == 0 && input.null_count() == 0 {
+            return Ok(ColumnarValue::Array(out));
+        }
+        let null: BooleanArray = ranges
+            .iter()
+            .enumerate()
+            .map(|(row, (from, to))| Some(input.is_null(row) || (*from..*to).any(|i| inner.is_null(i))))
+            .collect();
+        Ok(ColumnarValue::Array(nullif(&out, &null)?))
+    }
+}
+
+/// `arrays_overlap(a, b)`: true when the arrays share a non-NULL element;
+/// otherwise NULL when both are non-empty and either holds a NULL, else
+/// false (Spark's three-valued answer).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ArraysOverlap {
+    signature: Signature,
+}
+
+impl ArraysOverlap {
+    pub fn new() -> Self {
+        Self { signature: Signature::user_defined(Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for ArraysOverlap {
+    fn name(&self) -> &str {
+        "arrays_overlap"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
+        if types.len() != 2 {
+            return plan_err!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `arrays_overlap` requires 2 parameters but the actual number is {}.",
+                types.len()
+            );
+        }
+        super::coerced_types(types, &datafusion::functions_nested::array_has::array_has_any_udf())
+    }
+
+    fn return_type(&self, _types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        use datafusion::arrow::array::BooleanArray;
+        use datafusion::arrow::row::{RowConverter, SortField};
+        let rows = args.number_rows;
+        let [a, b] = args.args.as_slice() else { return plan_err!("arrays_overlap takes two arrays") };
+        let (a, b) = (a.to_array(rows)?, b.to_array(rows)?);
+        if a.data_type().is_null() || b.data_type().is_null() {
+            return Ok(ColumnarValue::Scalar(ScalarValue::Boolean(None)));
+        }
+        let ((ra, va), (rb, vb)) = (list_parts(a.as_ref())?, list_parts(b.as_ref())?);
+        // Elements compare by their row encoding, which is equal for equal values.
+        let converter = RowConverter::new(vec![SortField::new(va.data_type().clone())])?;
+        let (ea, eb) = (converter.convert_columns(&[Arc::clone(&va)])?, converter.convert_columns(&[vb.clone()])?);
+        let out: BooleanArray = (0..rows)
+            .map(|row| {
+                if a.is_null(row) || b.is_null(row) {
+                    return None;
+                }
+                let ((fa, ta), (fb, tb)) = (ra[row], rb[row]);
+                let seen: std::collections::HashSet<_> =
+                    (fa..ta).filter(|i| va.is_valid(*i)).map(|i| ea.row(i)).collect();
+                if (fb..tb).any(|i| vb.is_valid(i) && seen.contains(&eb.row(i))) {
+                    return Some(true);
+                }
+                let has_null = (fa..ta).any(|i| va.is_null(i)) || (fb..tb).any(|i| vb.is_null(i));
+                if has_null && ta > fa && tb > fb { None } else { Some(false) }
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+/// `array_repeat(x, n)` where `x` is an array: DataFusion's builds the
+/// repeated arrays with an `item` element field whatever `x`'s is, so an
+/// array read as Spark names its elements (`element`) is renamed first.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ArrayRepeat {
+    inner: ScalarUDF,
+}
+
+impl ScalarUDFImpl for ArrayRepeat {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn aliases(&self) -> &[String] {
+        self.inner.aliases()
+    }
+
+    fn signature(&self) -> &Signature {
+        self.inner.signature()
+    }
+
+    fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
+        use datafusion::arrow::datatypes::Field;
+        let mut types = super::coerced_types(types, &self.inner)?;
+        if let Some(t) = types.first_mut() {
+            let item = |f: &FieldRef| Arc::new(Field::new_list_field(f.data_type().clone(), f.is_nullable()));
+            match t {
+                DataType::List(f) => *t = DataType::List(item(f)),
+                DataType::LargeList(f) => *t = DataType::LargeList(item(f)),
+                _ => {}
+            }
+        }
+        Ok(types)
+    }
+
+    fn return_type(&self, types: &[DataType]) -> Result<DataType> {
+        self.inner.return_type(types)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        self.inner.invoke_with_args(args)
     }
 }

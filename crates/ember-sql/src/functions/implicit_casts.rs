@@ -84,6 +84,7 @@ pub const FUNCTIONS: &[Wrapped] = &[
     f("contains", &[TextOrBinary, TextOrBinary], 2),
     f("like", &[Text, Text, Keep], 2),
     f("regexp_like", &[Text, Text, Keep], 2),
+    f("factorial", &[Int], 1),
 ];
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -258,11 +259,11 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
     }
 }
 
-/// `SUBSTRING(s FROM p [FOR n])` and `POSITION(sub IN s)` (and the calls
-/// `substr(…)`, `substring(…)`): the SQL planner plans these forms with
-/// functions of its own choosing (datafusion-spark's `substring`,
-/// DataFusion's `strpos`) rather than the session's, so they are wrapped
-/// here too.
+/// `SUBSTRING(s FROM p [FOR n])`, `POSITION(sub IN s)` and `OVERLAY(s
+/// PLACING r FROM p)` (and the calls `substr(…)`, `substring(…)`): the SQL
+/// planner plans these forms with functions of its own choosing
+/// (datafusion-spark's `substring`, DataFusion's `strpos` and `overlay`)
+/// rather than the session's, so they are wrapped or replaced here.
 #[derive(Debug)]
 pub struct SqlForms;
 
@@ -283,6 +284,10 @@ impl ExprPlanner for SqlForms {
 
     fn plan_position(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
         Self::call("strpos", datafusion::functions::unicode::strpos(), args)
+    }
+
+    fn plan_overlay(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
+        Ok(PlannerResult::Planned(ScalarUDF::from(super::overlay::Overlay::new()).call(args)))
     }
 }
 
@@ -357,7 +362,9 @@ fn backslash_escaped(pattern: &str, escape: char) -> Result<String> {
                     );
                 }
             },
-            c => out.push_str(&like_literal(c)),
+            // Wildcards stay wildcards; only a backslash needs escaping now.
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
         }
     }
     Ok(out)

@@ -6,6 +6,7 @@ mod add_months;
 pub mod array_index;
 mod arrays;
 mod avg;
+mod charset;
 mod checked;
 pub mod checked_sum;
 mod conv;
@@ -23,11 +24,12 @@ mod mask;
 mod mode;
 mod moments;
 mod numeric;
+pub mod overlay;
 pub mod percentile;
 pub mod promote_strings;
 mod raise;
 pub mod random;
-mod range;
+pub mod range;
 mod regexp_extract;
 mod rewritten;
 mod sample;
@@ -76,6 +78,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         ctx.register_udf(ScalarUDF::from(form));
     }
     ctx.register_udf(ScalarUDF::from(crate::partition_id::SparkPartitionId::new()));
+    ctx.register_udf(ScalarUDF::from(crate::partition_id::SparkPartitionId::monotonically_increasing_id()));
     ctx.register_udf(ScalarUDF::from(sample::SampleRand::new()));
     ctx.register_udf(ScalarUDF::from(random::SparkRandom::rand()));
     ctx.register_udf(ScalarUDF::from(conv::Conv::new()));
@@ -95,6 +98,9 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         ctx.register_udf(ScalarUDF::from(logarithm::Logarithm::new(kind)));
     }
     ctx.register_udf(ScalarUDF::from(mask::Mask::new()));
+    ctx.register_udf(ScalarUDF::from(overlay::Overlay::new()));
+    ctx.register_udf(ScalarUDF::from(charset::CharsetCoding::encode()));
+    ctx.register_udf(ScalarUDF::from(charset::CharsetCoding::decode()));
     ctx.register_udf(ScalarUDF::from(to_string::FloatToString::new()));
     ctx.register_udf(ScalarUDF::from(to_string::TimestampToString::new()));
     ctx.register_udf(ScalarUDF::from(regexp_extract::RegexpExtract::new()));
@@ -155,9 +161,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     if let Some(filter) = ctx.state().higher_order_functions().get("array_filter").cloned() {
         ctx.register_higher_order_function(Arc::new(filter.as_ref().clone().with_aliases(["filter"])));
     }
-    if let Ok(range) = ctx.table_function("range") {
-        ctx.register_udtf("range", Arc::new(range::SparkRange::new(range.function().clone())));
-    }
+    ctx.register_udtf("range", Arc::new(range::SparkRange));
     register_spark_names(ctx);
     Ok(())
 }
@@ -198,13 +202,25 @@ pub const SPARK_NAMES: &[(&str, &str)] = &[
     ("try_avg", "avg"),
 ];
 
+/// The message of `assert_true(cond)` when it has none of its own.
+pub fn assert_true_message(condition: &str) -> String {
+    format!("'{condition}' is not true!")
+}
+
 /// The arguments Spark shows in a function's name: the defaults a call
 /// left out (`split(s, ',')` is named `split(s, ,, -1)`), and not the
 /// flags it leaves out of the name (`first(x, true)` is `first(x)`).
 pub fn shown_args(name: &str, args: &mut Vec<String>) {
-    if matches!(name, "first" | "last" | "first_value" | "last_value" | "any_value" | "approx_count_distinct" | "mode")
-    {
+    if matches!(
+        name,
+        "first" | "last" | "first_value" | "last_value" | "any_value" | "approx_count_distinct" | "mode" | "shuffle"
+    ) {
         args.truncate(1);
+    }
+    // assert_true(cond)'s message names the condition.
+    if name == "assert_true" && args.len() == 1 {
+        let message = assert_true_message(&args[0]);
+        args.push(message);
     }
     // Spark's name of try_make_timestamp leaves out the time zone.
     if name == "try_make_timestamp" {
@@ -218,7 +234,8 @@ pub fn shown_args(name: &str, args: &mut Vec<String>) {
         ("lag" | "lead", 2) => &["NULL"],
         ("round" | "bround", 1) => &["0"],
         ("months_between", 2) => &["true"],
-        ("from_unixtime" | "unix_timestamp", 1) => &["yyyy-MM-dd HH:mm:ss"],
+        ("from_unixtime" | "unix_timestamp" | "to_unix_timestamp", 1) => &["yyyy-MM-dd HH:mm:ss"],
+        ("regexp_instr", 2) => &["0"],
         ("sort_array", 1) => &["true"],
         ("str_to_map", 1) => &[",", ":"],
         ("str_to_map", 2) => &[":"],
@@ -278,6 +295,7 @@ pub fn pretty_name(name: &str, args: usize) -> String {
         "rank",
         "dense_rank",
         "percent_rank",
+        "spark_partition_id",
     ];
     match name {
         "log" if args == 2 => "LOG".to_string(),

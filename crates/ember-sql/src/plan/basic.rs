@@ -164,20 +164,12 @@ impl Planner<'_> {
     }
 
     pub(super) async fn range(&mut self, r: &sc::Range) -> Result<LogicalPlan> {
-        if r.step == 0 {
-            return Err(SparkError::illegal_argument("[FAILED_FUNCTION_CALL] The step of range must not be 0.").into());
-        }
         let start = r.start.unwrap_or(0);
-        let sql = format!("SELECT id FROM range({start}, {}, {})", r.end, r.step);
-        let df = self.session.ctx().sql(&sql).await?;
-        let plan = df.into_unoptimized_plan();
-        let parts = r.num_partitions.and_then(|n| usize::try_from(n).ok()).filter(|n| *n > 0);
-        let plan = match parts {
-            Some(n) if n > 1 => {
-                LogicalPlanBuilder::from(plan).repartition(Partitioning::RoundRobinBatch(n))?.build()?
-            }
-            _ => plan,
+        let sql = match r.num_partitions {
+            Some(n) => format!("SELECT id FROM range({start}, {}, {}, {n})", r.end, r.step),
+            None => format!("SELECT id FROM range({start}, {}, {})", r.end, r.step),
         };
+        let plan = self.session.ctx().sql(&sql).await?.into_unoptimized_plan();
         let name = self.fresh_alias();
         Ok(LogicalPlanBuilder::from(plan).alias(name)?.build()?)
     }
