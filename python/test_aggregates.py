@@ -385,3 +385,36 @@ def test_mode_is_the_most_frequent_value(spark):
 def test_pivot_on_null_names_the_column_null(spark):
     df = spark.createDataFrame([("a", None, 1), ("a", 2, 3)], "k string, p int, v int")
     assert df.groupBy("k").pivot("p").sum("v").columns == ["k", "null", "2"]
+
+
+def test_group_by_time_windows(spark):
+    import datetime
+
+    t = datetime.datetime
+    df = spark.createDataFrame(
+        [(t(2016, 3, 11, 9, 0, 7), 1), (t(2016, 3, 11, 9, 4, 0), 2), (t(2016, 3, 11, 9, 12, 0), 3), (None, 4)],
+        "date timestamp, val int",
+    )
+    tumbling = df.groupBy(F.window("date", "5 minutes")).agg(F.sum("val").alias("sum"))
+    assert tumbling.schema["window"].dataType.simpleString() == "struct<start:timestamp,end:timestamp>"
+    start = F.col("window.start").cast("string")
+    assert rows_of(tumbling.select(start, "sum").orderBy(start)) == [
+        ("2016-03-11 09:00:00", 3),
+        ("2016-03-11 09:10:00", 3),
+    ]
+    # Sliding windows: a row counts in every window it falls in; a NULL time in none.
+    sliding = df.groupBy(F.window("date", "10 minutes", "5 minutes")).agg(F.sum("val"), F.count("*"))
+    assert rows_of(sliding.select(start, "sum(val)", "count(1)").orderBy(start)) == [
+        ("2016-03-11 08:55:00", 3, 2),
+        ("2016-03-11 09:00:00", 3, 2),
+        ("2016-03-11 09:05:00", 3, 1),
+        ("2016-03-11 09:10:00", 3, 1),
+    ]
+    shifted = df.select("val", F.window("date", "10 minutes", startTime="3 minutes").start.cast("string"))
+    assert rows_of(shifted.orderBy("val")) == [
+        (1, "2016-03-11 08:53:00"),
+        (2, "2016-03-11 09:03:00"),
+        (3, "2016-03-11 09:03:00"),
+    ]
+    last = df.select(F.window_time(F.window("date", "1 hour")).cast("string")).where("val = 1")
+    assert rows_of(last) == [("2016-03-11 09:59:59.999999",)]

@@ -452,6 +452,36 @@ impl Planner<'_> {
             "asc" | "desc" | "asc_nulls_first" | "asc_nulls_last" | "desc_nulls_first" | "desc_nulls_last" => {
                 Err(analysis(format!("{orig}() is only valid in a sort")))
             }
+            // window(time, duration[, slide[, start]]): the windows a row
+            // falls in, one row each (see `functions::time_window`).
+            "window" if (2..=4).contains(&a.len()) => {
+                use crate::functions::time_window::{NAME, duration_micros};
+                let text = |e: &Expr, what: &str| match e {
+                    Expr::Literal(ScalarValue::Utf8(Some(s)), _) => duration_micros(s, what).map_err(Into::into),
+                    _ => Err(analysis(format!("window's {what} must be a string literal"))),
+                };
+                let duration = text(&a[1], "windowDuration")?;
+                let slide = a.get(2).map(|e| text(e, "slideDuration")).transpose()?.unwrap_or(duration);
+                let start = a.get(3).map(|e| text(e, "startTime")).transpose()?.unwrap_or(0);
+                if slide > duration {
+                    return Err(analysis(format!(
+                        "The slide duration ({slide}) must be less than or equal to the windowDuration ({duration})."
+                    )));
+                }
+                let f = self.session.ctx().udf(NAME)?;
+                let windows = f.call(vec![a.swap_remove(0), lit(duration), lit(slide), lit(start)]);
+                Ok(NamedExpr::new(Expr::Unnest(datafusion::logical_expr::expr::Unnest::new(windows)), "window"))
+            }
+            // window_time(window): the last microsecond of the window.
+            "window_time" => {
+                let w = one(&mut a, "window_time")?;
+                let end = datafusion::functions::core::expr_fn::get_field(w, "end");
+                let e = end
+                    - lit(ScalarValue::IntervalMonthDayNano(Some(
+                        datafusion::arrow::datatypes::IntervalMonthDayNano::new(0, 0, 1000),
+                    )));
+                Ok(NamedExpr::new(e, format!("window_time({})", n[0])))
+            }
             "~" => {
                 let name = format!("~{}", n[0]);
                 self.call_registry("bitwise_not", a, false, name)

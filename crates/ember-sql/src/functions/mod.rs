@@ -35,6 +35,7 @@ mod rewritten;
 mod sample;
 pub mod spelled;
 mod split;
+pub mod time_window;
 mod to_string;
 
 pub use failfast::{FailFast, malformed_record};
@@ -99,6 +100,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     }
     ctx.register_udf(ScalarUDF::from(mask::Mask::new()));
     ctx.register_udf(ScalarUDF::from(overlay::Overlay::new()));
+    ctx.register_udf(ScalarUDF::from(time_window::TimeWindows::new()));
     ctx.register_udf(ScalarUDF::from(charset::CharsetCoding::encode()));
     ctx.register_udf(ScalarUDF::from(charset::CharsetCoding::decode()));
     ctx.register_udf(ScalarUDF::from(to_string::FloatToString::new()));

@@ -27,8 +27,13 @@ impl Planner<'_> {
         {
             return self.python_aggregate(input, &a.grouping_expressions, &a.aggregate_expressions);
         }
-        let schema = input.schema().clone();
-        let groups = self.projection(&a.grouping_expressions, &schema)?;
+        let mut schema = input.schema().clone();
+        let mut groups = self.projection(&a.grouping_expressions, &schema)?;
+        let mut input = input;
+        if groups.iter().any(|g| matches!(strip_alias(g.expr.clone()), Expr::Unnest(_))) {
+            (input, groups) = self.generated_groups(input, groups)?;
+            schema = input.schema().clone();
+        }
         let mut aggs = vec![];
         for e in &a.aggregate_expressions {
             aggs.push(self.expr(e, &schema)?.at_top());
@@ -56,6 +61,48 @@ impl Planner<'_> {
             }
         };
         self.plan_aggregate(input, groups, grouping, aggs, has_grouping_id)
+    }
+
+    /// Groups that make rows (`groupBy(window(t, "10 minutes", "5
+    /// minutes"))`, one row per window a row is in): they are unnested
+    /// below the aggregate, which groups by the columns they make, as
+    /// Spark's TimeWindowing expands rows before aggregating.
+    fn generated_groups(
+        &mut self,
+        input: LogicalPlan,
+        groups: Vec<NamedExpr>,
+    ) -> Result<(LogicalPlan, Vec<NamedExpr>)> {
+        let columns: Vec<Column> = input.schema().columns();
+        let mut items: Vec<NamedExpr> =
+            columns.iter().map(|c| NamedExpr::new(Expr::Column(c.clone()), c.name.clone())).collect();
+        let mut made = vec![];
+        for (i, g) in groups.iter().enumerate() {
+            if matches!(strip_alias(g.expr.clone()), Expr::Unnest(_)) {
+                made.push(i);
+                let name = format!("__ember_group_{i}");
+                items.push(NamedExpr::new(strip_alias(g.expr.clone()), name));
+            }
+        }
+        let mut fresh = || self.fresh_alias();
+        let (plan, out, _) = super::generate::plan_generators(input, items, &mut fresh)?;
+        // The input's columns keep their qualifiers, so aggregates resolve as before.
+        let mut exprs: Vec<Expr> = columns.into_iter().map(Expr::Column).collect();
+        exprs.extend(
+            out[exprs.len()..]
+                .iter()
+                .enumerate()
+                .map(|(k, o)| strip_alias(o.expr.clone()).alias(format!("__ember_group_{}", made[k]))),
+        );
+        let plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+        let groups = groups
+            .into_iter()
+            .enumerate()
+            .map(|(i, g)| match made.contains(&i) {
+                true => NamedExpr::new(Expr::Column(Column::from_name(format!("__ember_group_{i}"))), g.name),
+                false => g,
+            })
+            .collect();
+        Ok((plan, groups))
     }
 
     /// Plans Aggregate + Projection: group columns first, then `aggs`.

@@ -55,12 +55,63 @@ impl Planner<'_> {
                 .collect::<Result<_>>()?;
         }
 
+        // `window(t, …).start`: the windows are unnested below, where the
+        // expression reads them as a column.
+        (plan, exprs) = self.time_windows_below(plan, exprs)?;
+
         // A generator (explode, posexplode, inline) adds an unnest below.
         let mut fresh = || self.fresh_alias();
         let (plan, exprs, _) = super::generate::plan_generators(plan, exprs, &mut fresh)?;
 
         let items = dedup_names(exprs.into_iter().map(NamedExpr::into_projection).collect());
         Ok(LogicalPlanBuilder::from(plan).project(items)?.build()?)
+    }
+
+    /// Unnests the time windows (`functions::time_window`) that an item
+    /// reads inside an expression into columns of a plan below `input`.
+    fn time_windows_below(
+        &mut self,
+        input: LogicalPlan,
+        exprs: Vec<NamedExpr>,
+    ) -> Result<(LogicalPlan, Vec<NamedExpr>)> {
+        let is_windows = |e: &Expr| {
+            matches!(e, Expr::Unnest(u) if matches!(u.expr.as_ref(),
+                Expr::ScalarFunction(f) if f.func.name() == crate::functions::time_window::NAME))
+        };
+        let mut hidden: Vec<NamedExpr> = vec![];
+        let mut out = Vec::with_capacity(exprs.len());
+        for n in exprs {
+            if matches!(strip_alias(n.expr.clone()), Expr::Unnest(_)) {
+                out.push(n);
+                continue;
+            }
+            let NamedExpr { expr, name, top_name } = n;
+            let expr = expr
+                .transform_down(|e| {
+                    if !is_windows(&e) {
+                        return Ok(Transformed::no(e));
+                    }
+                    let column = format!("__ember_window_{}", hidden.len());
+                    hidden.push(NamedExpr::new(e, column.clone()));
+                    Ok(Transformed::yes(Expr::Column(Column::from_name(column))))
+                })?
+                .data;
+            out.push(NamedExpr { expr, name, top_name });
+        }
+        if hidden.is_empty() {
+            return Ok((input, out));
+        }
+        let columns = input.schema().columns();
+        let mut items: Vec<NamedExpr> =
+            columns.iter().map(|c| NamedExpr::new(Expr::Column(c.clone()), c.name.clone())).collect();
+        let names: Vec<String> = hidden.iter().map(|h| h.name.clone()).collect();
+        items.extend(hidden);
+        let mut fresh = || self.fresh_alias();
+        let (plan, made, _) = super::generate::plan_generators(input, items, &mut fresh)?;
+        let mut below: Vec<Expr> = columns.into_iter().map(Expr::Column).collect();
+        let generated = made[below.len()..].iter().zip(names).map(|(m, n)| strip_alias(m.expr.clone()).alias(n));
+        below.extend(generated.collect::<Vec<_>>());
+        Ok((LogicalPlanBuilder::from(plan).project(below)?.build()?, out))
     }
 
     pub(super) async fn filter(&mut self, f: &sc::Filter) -> Result<LogicalPlan> {
