@@ -827,3 +827,10 @@ def test_range_partitions_are_contiguous_runs(spark):
     )._show_string()
     assert spark.range(10, 0, -3).count() == 4 and spark.range(0, 10, -1).count() == 0
     assert spark.sql("select count(*) from range(5, 10)").collect()[0][0] == 5
+
+
+def test_a_filter_stays_above_a_nondeterministic_projection(spark):
+    # Spark never pushes a filter below a projection with nondeterministic
+    # expressions: the ids are numbered before rows are dropped.
+    ids = spark.range(0, 10, 1, 2).select("id", F.monotonically_increasing_id().alias("m"))
+    assert rows_of(ids.where("id in (4, 9)")) == [(4, 4), (9, 8589934596)]
