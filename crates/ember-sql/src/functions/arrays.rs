@@ -90,7 +90,8 @@ impl ScalarUDFImpl for ListOrText {
 }
 
 /// An array function that is NULL for a NULL array, as Spark's are:
-/// DataFusion's `array_append(NULL, 4)` is `[4]`; datafusion-spark's
+/// DataFusion's `array_append(NULL, 4)` is `[4]`, its `flatten` of
+/// `[[1], NULL]` is `[1]` (Spark's is NULL); datafusion-spark's
 /// `size(NULL)` is -1, which Spark 4 gives only without ANSI mode
 /// (`spark.sql.legacy.sizeOfNull`).
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -98,6 +99,9 @@ pub struct NullForNullArray {
     inner: ScalarUDF,
     /// NULL for a NULL array only under ANSI mode.
     ansi_only: bool,
+    /// NULL too when an array inside the array is NULL (`flatten`, which
+    /// in DataFusion skips a NULL inner array).
+    inner_nulls: bool,
 }
 
 impl ScalarUDFImpl for NullForNullArray {
@@ -133,12 +137,21 @@ impl ScalarUDFImpl for NullForNullArray {
         }
         let array = args.args.first().map(|a| a.to_array(rows)).transpose()?;
         let out = self.inner.invoke_with_args(args)?;
-        match array {
-            Some(array) if array.null_count() > 0 => {
-                Ok(ColumnarValue::Array(nullif(&out.to_array(rows)?, &is_null(&array)?)?))
-            }
-            _ => Ok(out),
+        let Some(array) = array else { return Ok(out) };
+        if self.inner_nulls && is_list(array.data_type()) {
+            use datafusion::arrow::array::BooleanArray;
+            let (ranges, inner) = list_parts(array.as_ref())?;
+            let null: BooleanArray = ranges
+                .iter()
+                .enumerate()
+                .map(|(row, (from, to))| Some(array.is_null(row) || (*from..*to).any(|i| inner.is_null(i))))
+                .collect();
+            return Ok(ColumnarValue::Array(nullif(&out.to_array(rows)?, &null)?));
         }
+        if array.null_count() > 0 {
+            return Ok(ColumnarValue::Array(nullif(&out.to_array(rows)?, &is_null(&array)?)?));
+        }
+        Ok(out)
     }
 }
 
@@ -263,16 +276,25 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
         }
     }
     if let Ok(append) = ctx.udf("array_append") {
-        ctx.register_udf(ScalarUDF::from(NullForNullArray { inner: append.as_ref().clone(), ansi_only: false }));
+        ctx.register_udf(ScalarUDF::from(NullForNullArray {
+            inner: append.as_ref().clone(),
+            ansi_only: false,
+            inner_nulls: false,
+        }));
     }
     if let Ok(size) = ctx.udf("size") {
-        ctx.register_udf(ScalarUDF::from(NullForNullArray { inner: size.as_ref().clone(), ansi_only: true }));
+        ctx.register_udf(ScalarUDF::from(NullForNullArray {
+            inner: size.as_ref().clone(),
+            ansi_only: true,
+            inner_nulls: false,
+        }));
     }
     ctx.register_udf(ScalarUDF::from(ArrayPosition::new()));
     ctx.register_udf(ScalarUDF::from(ArraySize::new()));
     ctx.register_udf(ScalarUDF::from(ArrayInsert::new()));
     if let Ok(flatten) = ctx.udf("flatten") {
-        ctx.register_udf(ScalarUDF::from(Flatten { inner: flatten.as_ref().clone() }));
+        let inner = flatten.as_ref().clone();
+        ctx.register_udf(ScalarUDF::from(NullForNullArray { inner, ansi_only: false, inner_nulls: true }));
     }
     ctx.register_udf(ScalarUDF::from(ArraysOverlap::new()));
     if let Ok(repeat) = ctx.udf("array_repeat") {
@@ -448,62 +470,6 @@ fn list_parts(array: &dyn Array) -> Result<(Vec<(usize, usize)>, datafusion::arr
             Ok((ranges(l.offsets().iter().map(|o| *o as usize).collect()), Arc::clone(l.values())))
         }
         t => plan_err!("[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] expected an array, not {t}"),
-    }
-}
-
-/// `flatten(array_of_arrays)`: NULL when the outer array or any array in
-/// it is NULL, as Spark's is (DataFusion's skips a NULL inner array).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct Flatten {
-    inner: ScalarUDF,
-}
-
-impl ScalarUDFImpl for Flatten {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn aliases(&self) -> &[String] {
-        self.inner.aliases()
-    }
-
-    fn signature(&self) -> &Signature {
-        self.inner.signature()
-    }
-
-    fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
-        super::coerced_types(types, &self.inner)
-    }
-
-    fn return_type(&self, types: &[DataType]) -> Result<DataType> {
-        self.inner.return_type(types)
-    }
-
-    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let field = self.inner.return_field_from_args(args)?;
-        Ok(Arc::new(field.as_ref().clone().with_nullable(true)))
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        use datafusion::arrow::array::BooleanArray;
-        let rows = args.number_rows;
-        let Some(input) = args.args.first().map(|a| a.to_array(rows)).transpose()? else {
-            return plan_err!("flatten takes an array");
-        };
-        let out = self.inner.invoke_with_args(args)?.to_array(rows)?;
-        if !is_list(input.data_type()) {
-            return Ok(ColumnarValue::Array(out));
-        }
-        let (ranges, inner) = list_parts(input.as_ref())?;
-        if inner.null_count() == 0 && input.null_count() == 0 {
-            return Ok(ColumnarValue::Array(out));
-        }
-        let null: BooleanArray = ranges
-            .iter()
-            .enumerate()
-            .map(|(row, (from, to))| Some(input.is_null(row) || (*from..*to).any(|i| inner.is_null(i))))
-            .collect();
-        Ok(ColumnarValue::Array(nullif(&out, &null)?))
     }
 }
 
