@@ -141,6 +141,9 @@ impl ScalarUDFImpl for NullForNullArray {
         if self.inner_nulls && is_list(array.data_type()) {
             use datafusion::arrow::array::BooleanArray;
             let (ranges, inner) = list_parts(array.as_ref())?;
+            if inner.null_count() == 0 && array.null_count() == 0 {
+                return Ok(out);
+            }
             let null: BooleanArray = ranges
                 .iter()
                 .enumerate()

@@ -16,6 +16,12 @@ use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl,
 
 pub const NAME: &str = "ember_time_windows";
 
+/// Whether `e` is the unnest of a row's windows that `window(…)` plans.
+pub fn is_windows(e: &datafusion::logical_expr::Expr) -> bool {
+    use datafusion::logical_expr::Expr;
+    matches!(e, Expr::Unnest(u) if matches!(u.expr.as_ref(), Expr::ScalarFunction(f) if f.func.name() == NAME))
+}
+
 /// A duration argument of `window` (`"10 minutes"`) in microseconds.
 pub fn duration_micros(text: &str, what: &str) -> Result<i64> {
     let invalid = || {

@@ -30,7 +30,7 @@ impl Planner<'_> {
         let mut schema = input.schema().clone();
         let mut groups = self.projection(&a.grouping_expressions, &schema)?;
         let mut input = input;
-        if groups.iter().any(|g| matches!(strip_alias(g.expr.clone()), Expr::Unnest(_))) {
+        if groups.iter().any(|g| crate::functions::time_window::is_windows(&strip_alias(g.expr.clone()))) {
             (input, groups) = self.generated_groups(input, groups)?;
             schema = input.schema().clone();
         }
@@ -72,37 +72,19 @@ impl Planner<'_> {
         input: LogicalPlan,
         groups: Vec<NamedExpr>,
     ) -> Result<(LogicalPlan, Vec<NamedExpr>)> {
-        let columns: Vec<Column> = input.schema().columns();
-        let mut items: Vec<NamedExpr> =
-            columns.iter().map(|c| NamedExpr::new(Expr::Column(c.clone()), c.name.clone())).collect();
-        let mut made = vec![];
-        for (i, g) in groups.iter().enumerate() {
-            if matches!(strip_alias(g.expr.clone()), Expr::Unnest(_)) {
-                made.push(i);
-                let name = format!("__ember_group_{i}");
-                items.push(NamedExpr::new(strip_alias(g.expr.clone()), name));
+        let mut unnests = vec![];
+        let mut out = Vec::with_capacity(groups.len());
+        for (i, g) in groups.into_iter().enumerate() {
+            let e = strip_alias(g.expr.clone());
+            if !crate::functions::time_window::is_windows(&e) {
+                out.push(g);
+                continue;
             }
+            let column = format!("__ember_group_{i}");
+            unnests.push(NamedExpr::new(e, column.clone()));
+            out.push(NamedExpr::new(Expr::Column(Column::from_name(column)), g.name));
         }
-        let mut fresh = || self.fresh_alias();
-        let (plan, out, _) = super::generate::plan_generators(input, items, &mut fresh)?;
-        // The input's columns keep their qualifiers, so aggregates resolve as before.
-        let mut exprs: Vec<Expr> = columns.into_iter().map(Expr::Column).collect();
-        exprs.extend(
-            out[exprs.len()..]
-                .iter()
-                .enumerate()
-                .map(|(k, o)| strip_alias(o.expr.clone()).alias(format!("__ember_group_{}", made[k]))),
-        );
-        let plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
-        let groups = groups
-            .into_iter()
-            .enumerate()
-            .map(|(i, g)| match made.contains(&i) {
-                true => NamedExpr::new(Expr::Column(Column::from_name(format!("__ember_group_{i}"))), g.name),
-                false => g,
-            })
-            .collect();
-        Ok((plan, groups))
+        Ok((self.unnest_below(input, unnests)?, out))
     }
 
     /// Plans Aggregate + Projection: group columns first, then `aggs`.

@@ -74,10 +74,6 @@ impl Planner<'_> {
         input: LogicalPlan,
         exprs: Vec<NamedExpr>,
     ) -> Result<(LogicalPlan, Vec<NamedExpr>)> {
-        let is_windows = |e: &Expr| {
-            matches!(e, Expr::Unnest(u) if matches!(u.expr.as_ref(),
-                Expr::ScalarFunction(f) if f.func.name() == crate::functions::time_window::NAME))
-        };
         let mut hidden: Vec<NamedExpr> = vec![];
         let mut out = Vec::with_capacity(exprs.len());
         for n in exprs {
@@ -88,7 +84,7 @@ impl Planner<'_> {
             let NamedExpr { expr, name, top_name } = n;
             let expr = expr
                 .transform_down(|e| {
-                    if !is_windows(&e) {
+                    if !crate::functions::time_window::is_windows(&e) {
                         return Ok(Transformed::no(e));
                     }
                     let column = format!("__ember_window_{}", hidden.len());
@@ -101,17 +97,23 @@ impl Planner<'_> {
         if hidden.is_empty() {
             return Ok((input, out));
         }
+        Ok((self.unnest_below(input, hidden)?, out))
+    }
+
+    /// `input`'s columns (qualifiers kept, so expressions over them resolve
+    /// as before) and a column of each named unnest's rows.
+    pub(super) fn unnest_below(&mut self, input: LogicalPlan, unnests: Vec<NamedExpr>) -> Result<LogicalPlan> {
         let columns = input.schema().columns();
         let mut items: Vec<NamedExpr> =
             columns.iter().map(|c| NamedExpr::new(Expr::Column(c.clone()), c.name.clone())).collect();
-        let names: Vec<String> = hidden.iter().map(|h| h.name.clone()).collect();
-        items.extend(hidden);
+        let names: Vec<String> = unnests.iter().map(|u| u.name.clone()).collect();
+        items.extend(unnests);
         let mut fresh = || self.fresh_alias();
         let (plan, made, _) = super::generate::plan_generators(input, items, &mut fresh)?;
         let mut below: Vec<Expr> = columns.into_iter().map(Expr::Column).collect();
         let generated = made[below.len()..].iter().zip(names).map(|(m, n)| strip_alias(m.expr.clone()).alias(n));
         below.extend(generated.collect::<Vec<_>>());
-        Ok((LogicalPlanBuilder::from(plan).project(below)?.build()?, out))
+        Ok(LogicalPlanBuilder::from(plan).project(below)?.build()?)
     }
 
     pub(super) async fn filter(&mut self, f: &sc::Filter) -> Result<LogicalPlan> {
