@@ -834,3 +834,7 @@ def test_a_filter_stays_above_a_nondeterministic_projection(spark):
     # expressions: the ids are numbered before rows are dropped.
     ids = spark.range(0, 10, 1, 2).select("id", F.monotonically_increasing_id().alias("m"))
     assert rows_of(ids.where("id in (4, 9)")) == [(4, 4), (9, 8589934596)]
+    # The same values a row gets without the filter, for rand(seed) too.
+    drawn = spark.range(0, 10, 1, 2).select("id", F.rand(7).alias("r"))
+    every = dict(rows_of(drawn))
+    assert rows_of(drawn.where("id in (4, 9)")) == [(4, every[4]), (9, every[9])]

@@ -20,6 +20,7 @@ pub mod inline_table;
 pub mod lateral_view;
 pub mod literal;
 pub mod literal_suffix;
+pub mod nondeterministic;
 pub mod ordered_aggregates;
 pub mod ordered_coalesce;
 pub mod partition_id;

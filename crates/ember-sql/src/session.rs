@@ -145,6 +145,7 @@ impl SparkSession {
             .with_default_features()
             .with_spark_features()
             .with_query_planner(Arc::new(crate::python::map::PythonQueryPlanner))
+            .with_optimizer_rules(crate::nondeterministic::optimizer_rules())
             .with_physical_optimizer_rules(first_physical_rules())
             .with_physical_optimizer_rule(Arc::new(crate::dynamic_scan_filters::RuntimeFiltersAboveScans))
             .with_physical_optimizer_rule(Arc::new(crate::partition_id::PartitionIdInProjections))
