@@ -95,6 +95,8 @@ class _EmberServer:
                 # Tables the tests create live in this run's temp dir.
                 "--conf",
                 f"spark.sql.warehouse.dir={self.log_dir / 'spark-warehouse'}",
+                "--conf",
+                f"spark.checkpoint.dir={self.log_dir / 'checkpoints'}",
                 *self.extra_args,
             ],
             stdout=log,

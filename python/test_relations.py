@@ -595,6 +595,38 @@ def test_persist_with_level(spark):
         df.unpersist()
 
 
+def test_local_checkpoint_keeps_the_rows_it_computed(spark):
+    drawn = spark.range(0, 6, 1, 2).selectExpr("id", "rand(3) AS r", "spark_partition_id() AS p")
+    kept = drawn.localCheckpoint()
+    first = rows_of(kept)
+    # The values were drawn once: every later plan reads the same rows.
+    assert rows_of(kept) == first and [r[0] for r in first] == list(range(6))
+    assert [r[2] for r in first] == [0, 0, 0, 1, 1, 1]
+    assert kept.columns == ["id", "r", "p"]
+    assert kept.join(kept.select("id", F.col("r").alias("r2")), "id").where("r = r2").count() == 6
+    assert rows_of(kept.where("id > 3").select("id")) == [(4,), (5,)]
+    lazy = spark.range(3).localCheckpoint(eager=False, storageLevel=StorageLevel.MEMORY_ONLY)
+    assert rows_of(lazy) == [(0,), (1,), (2,)]
+
+
+def test_checkpoint_writes_to_the_checkpoint_dir(spark):
+    import os
+
+    try:
+        directory = spark.conf.get("spark.checkpoint.dir")
+    except Exception:
+        directory = None
+    if directory is None:
+        # Spark's message when the application set no checkpoint directory.
+        with pytest.raises(Exception, match="Checkpoint directory has not been set"):
+            spark.range(3).checkpoint()
+        return
+    kept = spark.range(4).selectExpr("id", "id * 10 AS t").checkpoint()
+    assert rows_of(kept.orderBy("id")) == [(0, 0), (1, 10), (2, 20), (3, 30)]
+    local = directory.removeprefix("file:")
+    assert any(files for _, _, files in os.walk(local))
+
+
 # ---------------------------------------------------------------- actions
 
 

@@ -120,6 +120,7 @@ const CORE_PREFIXES: &[&str] = &[
     "spark.files",
     "spark.pyspark.",
     "spark.connect.",
+    "spark.checkpoint.",
 ];
 
 /// Whether a session may set a key, and if not, why.

@@ -66,6 +66,15 @@ async fn run_command(r: &Responder, cmd: &spark_connect_proto::Command) -> ember
         ember_sql::command::CommandOutcome::SqlResult(relation) => {
             r.send(Some(ResponseType::SqlCommandResult(SqlCommandResult { relation: Some(relation) })), None);
         }
+        ember_sql::command::CommandOutcome::Checkpoint(relation_id) => {
+            let relation = spark_connect_proto::CachedRemoteRelation { relation_id };
+            r.send(
+                Some(ResponseType::CheckpointCommandResult(spark_connect_proto::CheckpointCommandResult {
+                    relation: Some(relation),
+                })),
+                None,
+            );
+        }
         ember_sql::command::CommandOutcome::Done => {}
     }
     Ok(())

@@ -1,5 +1,7 @@
 //! `df.cache()` / `persist()`: the relation's rows are computed once and
 //! kept in memory; later plans containing the same relation read them.
+//! `df.localCheckpoint()` / `checkpoint()`: the same, under an id the
+//! client then refers to.
 //!
 //! A relation is identified by its encoded Connect message (the client
 //! sends the same bytes, plan ids included, for the same DataFrame).
@@ -7,7 +9,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
+use datafusion::prelude::ParquetReadOptions;
+use ember_common::ExceptionClass;
+use ember_common::SparkError;
 use prost::Message;
 use spark_connect_proto::Relation;
 
@@ -22,6 +28,8 @@ pub struct Cache {
     /// `spark.catalog.cacheTable`: name → the view it replaced (none for a
     /// table, whose rows `crate::catalog` keeps).
     tables: Mutex<HashMap<String, Option<Arc<dyn datafusion::catalog::TableProvider>>>>,
+    /// The ids of checkpointed relations.
+    checkpoints: Mutex<std::collections::HashSet<String>>,
 }
 
 pub fn cached_table_name(id: &str) -> String {
@@ -60,6 +68,52 @@ impl Cache {
         session.ctx().register_table(name.as_str(), Arc::new(table))?;
         if let Ok(mut e) = self.entries.lock() {
             e.insert(key, (name, level.to_string()));
+        }
+        Ok(())
+    }
+
+    /// `df.localCheckpoint()` / `df.checkpoint()`: the relation's rows,
+    /// computed now, under a new id that later plans read as a
+    /// `CachedRemoteRelation`. A local checkpoint keeps the rows in the
+    /// driver's memory; a reliable one writes them as Parquet under
+    /// `spark.checkpoint.dir` and reads them from there. (A lazy checkpoint
+    /// is computed now too: the rows are the same, only computed earlier.)
+    pub async fn checkpoint(&self, session: &SparkSession, rel: &Relation, local: bool) -> Result<String> {
+        let dir = match local {
+            true => None,
+            false => Some(session.conf_get("spark.checkpoint.dir").ok_or_else(|| {
+                SparkError::new(ExceptionClass::Spark, "Checkpoint directory has not been set in the SparkContext")
+            })?),
+        };
+        let mut planner = Planner::new(session);
+        let plan = planner.relation(rel).await?;
+        let df = session.ctx().execute_logical_plan(plan).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let name = cached_table_name(&id);
+        match dir {
+            None => {
+                let schema = Arc::new(df.schema().as_arrow().clone());
+                let partitions = df.collect_partitioned().await?;
+                session.ctx().register_table(name.as_str(), Arc::new(MemTable::try_new(schema, partitions)?))?;
+            }
+            Some(dir) => {
+                let dir = std::path::Path::new(dir.strip_prefix("file:").unwrap_or(&dir)).join(&id);
+                let path = format!("{}/", dir.display());
+                df.write_parquet(&path, DataFrameWriteOptions::new(), None).await?;
+                session.ctx().register_parquet(name.as_str(), &path, ParquetReadOptions::default()).await?;
+            }
+        }
+        if let Ok(mut c) = self.checkpoints.lock() {
+            c.insert(id.clone());
+        }
+        Ok(id)
+    }
+
+    /// The client dropped a checkpointed DataFrame
+    /// (`RemoveCachedRemoteRelationCommand`): its rows are released.
+    pub fn remove_checkpoint(&self, session: &SparkSession, id: &str) -> Result<()> {
+        if self.checkpoints.lock().map(|mut c| c.remove(id)).unwrap_or(false) {
+            session.ctx().deregister_table(cached_table_name(id).as_str())?;
         }
         Ok(())
     }

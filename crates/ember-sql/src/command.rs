@@ -17,6 +17,8 @@ use crate::sql::SqlOutcome;
 pub enum CommandOutcome {
     /// `spark.sql`: the relation the client's DataFrame stands for.
     SqlResult(Relation),
+    /// `localCheckpoint`/`checkpoint`: the id of the checkpointed rows.
+    Checkpoint(String),
     /// The command ran and has no result.
     Done,
 }
@@ -44,6 +46,16 @@ pub async fn run(session: &SparkSession, cmd: &Command) -> Result<CommandOutcome
         }
         CommandType::RegisterFunction(f) => {
             crate::python::register(session, f)?;
+            Ok(CommandOutcome::Done)
+        }
+        CommandType::CheckpointCommand(c) => {
+            let rel = c.relation.as_ref().ok_or_else(|| analysis("checkpoint without a relation"))?;
+            Ok(CommandOutcome::Checkpoint(session.cache.checkpoint(session, rel, c.local).await?))
+        }
+        CommandType::RemoveCachedRemoteRelationCommand(c) => {
+            if let Some(r) = &c.relation {
+                session.cache.remove_checkpoint(session, &r.relation_id)?;
+            }
             Ok(CommandOutcome::Done)
         }
         other => {
