@@ -1514,6 +1514,69 @@ def test_make_timestamp(spark):
     assert "DATETIME_FIELD_OUT_OF_BOUNDS" in str(e.value)
 
 
+def test_timestamp_ntz_and_ltz_constructors_and_epoch_units(spark):
+    df = spark.sql(
+        "SELECT make_timestamp_ntz(2014, 12, 28, 6, 30, 45.887) a, try_make_timestamp_ntz(2014, 13, 28, 6, 30, 45.887) b, "
+        "unix_micros(make_timestamp_ltz(2014, 12, 28, 6, 30, 45.887, 'UTC')) c, "
+        "unix_micros(timestamp_seconds(1230219000)) d, unix_micros(timestamp_millis(1230219000123)) e, "
+        "unix_micros(timestamp_micros(1230219000123123)) f, unix_micros(timestamp_seconds(1.5d)) g, "
+        "timestamp_seconds(double('NaN')) h"
+    )
+    assert_df(
+        df,
+        [("a", "timestamp_ntz"), ("b", "timestamp_ntz"), ("c", "bigint"), ("d", "bigint"), ("e", "bigint"),
+         ("f", "bigint"), ("g", "bigint"), ("h", "timestamp")],
+        [(datetime.datetime(2014, 12, 28, 6, 30, 45, 887000), None, 1419748245887000,
+          1230219000000000, 1230219000123000, 1230219000123123, 1500000, None)],
+    )
+    with pytest.raises(Exception, match="long overflow"):
+        spark.sql("SELECT timestamp_seconds(9223372036854775807)").collect()
+    with pytest.raises(Exception, match="DATETIME_FIELD_OUT_OF_BOUNDS"):
+        spark.sql("SELECT make_timestamp_ntz(2014, 13, 28, 6, 30, 45)").collect()
+
+
+def test_convert_timezone_moves_the_wall_clock(spark):
+    df = spark.sql(
+        "SELECT convert_timezone('Europe/Brussels', 'America/Los_Angeles', timestamp_ntz'2021-12-06 00:00:00') a, "
+        "convert_timezone('UTC', 'Asia/Tokyo', timestamp_ntz'2021-12-31 20:30:00') b, "
+        "convert_timezone('Asia/Tokyo', timestamp_ntz'2021-12-31 20:30:00') c"
+    )
+    assert df.dtypes == [("a", "timestamp_ntz"), ("b", "timestamp_ntz"), ("c", "timestamp_ntz")]
+    tz = spark.conf.get("spark.sql.session.timeZone")
+    row = df.first()
+    assert (row.a, row.b) == (datetime.datetime(2021, 12, 5, 15, 0), datetime.datetime(2022, 1, 1, 5, 30))
+    # Two arguments: the source is the session zone.
+    assert row.c == spark.sql(f"SELECT convert_timezone('{tz}', 'Asia/Tokyo', timestamp_ntz'2021-12-31 20:30:00')").first()[0]
+
+
+def test_to_binary_formats(spark):
+    df = spark.range(1).select(
+        F.to_binary(lit("YWJj"), lit("base64")),
+        F.to_binary(lit("YWJ"), lit("BASE64")),
+        F.to_binary(lit("abc"), lit("UTF8")),
+        F.to_binary(lit("F"), lit("hex")),
+        F.to_binary(lit("616263")),
+        F.try_to_binary(lit("zz")),
+        F.try_to_binary(lit("!!"), lit("base64")),
+    )
+    assert df.columns[0] == "to_binary(YWJj, base64)" and df.columns[4] == "to_binary(616263)"
+    assert tuple(df.first()) == (b"abc", b"ab", b"abc", b"\x0f", b"abc", None, None)
+    with pytest.raises(Exception, match="CONVERSION_INVALID_INPUT"):
+        spark.range(1).select(F.to_binary(lit("zz"), lit("hex"))).collect()
+    with pytest.raises(Exception, match="INVALID_ARG_VALUE"):
+        spark.range(1).select(F.to_binary(lit("abc"), lit("xx"))).collect()
+
+
+def test_try_add_and_subtract_move_dates(spark):
+    df = spark.sql("SELECT DATE'2015-09-30' d, INTERVAL 1 YEAR i").select(
+        F.try_add("d", lit(1)), F.try_subtract("d", lit(1)), F.try_add("d", "i"), F.try_subtract("d", "i")
+    )
+    assert df.columns == ["try_add(d, 1)", "try_subtract(d, 1)", "try_add(d, i)", "try_subtract(d, i)"]
+    assert tuple(df.first()) == (
+        datetime.date(2015, 10, 1), datetime.date(2015, 9, 29), datetime.date(2016, 9, 30), datetime.date(2014, 9, 30)
+    )
+
+
 def test_cast_and_field_names_follow_spark(spark):
     df = spark.createDataFrame([(Row(a=1, b="b"), "123")], "r struct<a:int,b:string>, name string")
     got = df.select(df.name.cast("long"), df.name.try_cast("long"), (col("name") + 1).cast("string"), df.r.getField("b"), df.r["b"], col("r.b"))
@@ -1829,3 +1892,41 @@ def test_functions_named_and_typed_as_spark(spark):
     assert rows_of(r.drop("to_unix_timestamp(ts, yyyy-MM-dd HH:mm:ss)")) == [
         (4, [["x", None], ["x", None]], 6, -2, 120)
     ]
+
+
+def test_result_nullability_follows_the_arguments(spark):
+    # Spark's nullability: a function of non-null columns is non-null
+    # (upper, arithmetic, date parts), greatest only when every argument
+    # may be NULL, concat_ws only for a NULL separator; constructors never.
+    df = spark.createDataFrame(
+        [(1, "a", None, datetime.date(2020, 1, 2))],
+        "id bigint not null, s string not null, n string, d date not null",
+    )
+    exprs = {
+        "upper(s)": False,
+        "upper(n)": True,
+        "id * 2": False,
+        "id - 1": False,
+        "lpad(s, 5, '0')": False,
+        "year(d)": False,
+        "date_add(d, 1)": False,
+        "datediff(d, d)": False,
+        "greatest(id, 1)": False,
+        "greatest(n, n)": True,
+        "concat_ws('-', s, n)": False,
+        "struct(id, n)": False,
+        "map('a', n)": False,
+        "hash(n)": False,
+        "rand()": False,
+        "if(id > 1, s, 'x')": False,
+        "if(id > 1, n, 'x')": True,
+        "nvl2(n, 1, 2)": False,
+        "current_date()": False,
+        "split(s, ',')": False,
+    }
+    schema = df.selectExpr(*exprs).schema
+    assert {e: f.nullable for e, f in zip(exprs, schema.fields)} == exprs
+    assert schema["nvl2(n, 1, 2)"].dataType.simpleString() == "int"
+    # The rows agree with the schema, NULLs where it says so.
+    row = df.selectExpr("upper(s)", "upper(n)", "greatest(n, n)", "concat_ws('-', s, n)").first()
+    assert tuple(row) == ("A", None, None, "a")

@@ -161,6 +161,7 @@ impl SparkSession {
         ctx.add_analyzer_rule(Arc::new(crate::partition_id::PartitionIdBelowAggregates));
         ctx.add_analyzer_rule(Arc::new(crate::ordered_aggregates::OrderedAggregates));
         ctx.add_analyzer_rule(Arc::new(crate::python::eval::PythonUdfsBelowFiltersAndAggregates));
+        ctx.add_analyzer_rule(Arc::new(crate::functions::nullability::SparkNullability));
         crate::functions::register(&ctx, &tz)?;
         let names = crate::catalog::attach(&ctx)?;
         Ok(Arc::new(Self {

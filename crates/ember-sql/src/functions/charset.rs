@@ -177,9 +177,181 @@ impl ScalarUDFImpl for CharsetCoding {
     }
 }
 
+/// `to_binary(str[, fmt])` and `try_to_binary`: the bytes that `str`
+/// spells in `fmt`: `hex` (the default; an odd length starts with one
+/// nibble), `utf-8`/`utf8`, or `base64`. Text that does not spell bytes is
+/// Spark's CONVERSION_INVALID_INPUT (NULL from `try_to_binary`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ToBinary {
+    /// `try_to_binary`: NULL for malformed text.
+    lenient: bool,
+    signature: Signature,
+}
+
+impl ToBinary {
+    pub fn new(lenient: bool) -> Self {
+        Self { lenient, signature: Signature::user_defined(Volatility::Immutable) }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BinaryFormat {
+    Hex,
+    Utf8,
+    Base64,
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let b = s.as_bytes();
+    let (head, rest) = b.split_at(b.len() % 2);
+    let mut out: Vec<u8> = head.iter().map(|&c| nibble(c)).collect::<Option<_>>()?;
+    for pair in rest.chunks(2) {
+        out.push(nibble(pair[0])? << 4 | nibble(pair[1])?);
+    }
+    Some(out)
+}
+
+/// Base64 as Spark validates it: the alphabet, then only padding; white
+/// space is skipped; a lone trailing character spells no byte.
+fn unbase64(s: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut sextets = vec![];
+    let mut padding = 0;
+    for c in s.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        match (c, padding) {
+            (b'=', _) => padding += 1,
+            (_, 0) => sextets.push(value(c)?),
+            _ => return None,
+        }
+    }
+    if sextets.len() % 4 == 1 || padding > 2 || (padding > 0 && (sextets.len() + padding) % 4 != 0) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(sextets.len() * 3 / 4);
+    for chunk in sextets.chunks(4) {
+        let bits = chunk.iter().fold(0u32, |acc, &v| acc << 6 | u32::from(v)) << (6 * (4 - chunk.len()));
+        let bytes = bits.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    Some(out)
+}
+
+impl ScalarUDFImpl for ToBinary {
+    fn name(&self) -> &str {
+        if self.lenient { "try_to_binary" } else { "to_binary" }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
+        if !(1..=2).contains(&types.len()) {
+            return plan_err!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{}` requires [1, 2] parameters but the actual number is {}.",
+                self.name(),
+                types.len()
+            );
+        }
+        Ok(vec![DataType::Utf8; types.len()])
+    }
+
+    fn return_type(&self, _types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Binary)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let text = args.args[0].to_array(rows)?;
+        let text = text.as_string::<i32>();
+        let formats = args.args.get(1).map(|f| f.to_array(rows)).transpose()?;
+        let format = |row: usize| -> Result<Option<(BinaryFormat, String)>> {
+            let Some(f) = &formats else { return Ok(Some((BinaryFormat::Hex, "hex".into()))) };
+            let f = f.as_string::<i32>();
+            if f.is_null(row) {
+                return Ok(None);
+            }
+            let name = f.value(row);
+            let format = match name.to_ascii_lowercase().as_str() {
+                "hex" => BinaryFormat::Hex,
+                "utf-8" | "utf8" => BinaryFormat::Utf8,
+                "base64" => BinaryFormat::Base64,
+                _ => {
+                    let e = SparkError::with_class(
+                        ExceptionClass::Analysis,
+                        "DATATYPE_MISMATCH.INVALID_ARG_VALUE",
+                        "42K09",
+                        format!(
+                            "Cannot resolve \"{}\" due to data type mismatch: The fmt value must to be a case-insensitive \"STRING\" literal of 'hex', 'utf-8', 'utf8', or 'base64', but got '{name}'.",
+                            self.name()
+                        ),
+                    );
+                    return Err(DataFusionError::External(Box::new(e)));
+                }
+            };
+            Ok(Some((format, name.to_ascii_uppercase())))
+        };
+        let mut out = BinaryBuilder::new();
+        for row in 0..rows {
+            let Some((format, name)) = format(row)? else {
+                out.append_null();
+                continue;
+            };
+            if text.is_null(row) {
+                out.append_null();
+                continue;
+            }
+            let s = text.value(row);
+            let bytes = match format {
+                BinaryFormat::Hex => unhex(s),
+                BinaryFormat::Utf8 => Some(s.as_bytes().to_vec()),
+                BinaryFormat::Base64 => unbase64(s),
+            };
+            match bytes {
+                Some(b) => out.append_value(b),
+                None if self.lenient => out.append_null(),
+                None => {
+                    let e = SparkError::with_class(
+                        ExceptionClass::IllegalArgument,
+                        "CONVERSION_INVALID_INPUT",
+                        "22018",
+                        format!(
+                            "The value '{s}' ('{name}') cannot be converted to \"BINARY\" because it is malformed. Correct the value as per the syntax, or change its format. Use `try_to_binary` to tolerate malformed input and return NULL instead."
+                        ),
+                    );
+                    return Err(DataFusionError::External(Box::new(e)));
+                }
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_and_base64_as_spark_reads_them() {
+        assert_eq!(unhex("616263"), Some(b"abc".to_vec()));
+        assert_eq!(unhex("F"), Some(vec![0x0F]));
+        assert_eq!(unhex("zz"), None);
+        assert_eq!(unbase64("YWJj"), Some(b"abc".to_vec()));
+        assert_eq!(unbase64("YWJ"), Some(b"ab".to_vec()));
+        assert_eq!(unbase64("YW=="), Some(b"a".to_vec()));
+        assert_eq!(unbase64("YWJ j"), Some(b"abc".to_vec()));
+        assert_eq!(unbase64("!!"), None);
+        assert_eq!(unbase64("Y"), None);
+        assert_eq!(unbase64("YW=a"), None);
+    }
 
     #[test]
     fn java_bytes() {

@@ -23,6 +23,7 @@ mod logarithm;
 mod mask;
 mod mode;
 mod moments;
+pub mod nullability;
 mod numeric;
 pub mod overlay;
 pub mod percentile;
@@ -103,6 +104,9 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(time_window::TimeWindows::new()));
     ctx.register_udf(ScalarUDF::from(charset::CharsetCoding::encode()));
     ctx.register_udf(ScalarUDF::from(charset::CharsetCoding::decode()));
+    for lenient in [false, true] {
+        ctx.register_udf(ScalarUDF::from(charset::ToBinary::new(lenient)));
+    }
     ctx.register_udf(ScalarUDF::from(to_string::FloatToString::new()));
     ctx.register_udf(ScalarUDF::from(to_string::TimestampToString::new()));
     ctx.register_udf(ScalarUDF::from(regexp_extract::RegexpExtract::new()));
@@ -125,6 +129,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
         Form::TypeOf,
         Form::RegexpReplace,
         Form::MapContainsKey,
+        Form::Nvl2,
     ] {
         ctx.register_udf(ScalarUDF::from(Rewritten::new(form)));
     }
@@ -165,6 +170,7 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     }
     ctx.register_udtf("range", Arc::new(range::SparkRange));
     register_spark_names(ctx);
+    nullability::register(ctx);
     Ok(())
 }
 

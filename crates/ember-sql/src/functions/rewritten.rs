@@ -47,6 +47,9 @@ pub enum Form {
     /// `pos` replaced (DataFusion's replaces the first unless flagged `g`,
     /// and its fourth argument is the flags).
     RegexpReplace,
+    /// `nvl2(x, a, b)`: `a` when `x` is not NULL, else `b`; the type is the
+    /// common type of `a` and `b` alone (DataFusion's widens it by `x`).
+    Nvl2,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -83,6 +86,7 @@ impl ScalarUDFImpl for Rewritten {
             Form::TypeOf => "typeof",
             Form::RegexpReplace => "regexp_replace",
             Form::MapContainsKey => "map_contains_key",
+            Form::Nvl2 => "nvl2",
         }
     }
 
@@ -138,6 +142,14 @@ impl ScalarUDFImpl for Rewritten {
                     )
                 };
             }
+            (Form::Nvl2, [x, a, b]) => {
+                let Some(common) = datafusion::logical_expr::type_coercion::binary::comparison_coercion(a, b) else {
+                    return plan_err!(
+                        "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve \"nvl2\" due to data type mismatch: the branches have different types {a} and {b}."
+                    );
+                };
+                return Ok(vec![x.clone(), common.clone(), common]);
+            }
             _ => false,
         };
         if !ok {
@@ -169,6 +181,7 @@ impl ScalarUDFImpl for Rewritten {
             Form::Sequence => DataType::new_list(t[0].clone(), true),
             Form::TypeOf | Form::RegexpReplace => DataType::Utf8,
             Form::MapContainsKey => DataType::Boolean,
+            Form::Nvl2 => t[1].clone(),
         })
     }
 
@@ -293,6 +306,12 @@ impl ScalarUDFImpl for Rewritten {
                     datafusion::functions_nested::expr_fn::gen_series(start, stop, step)
                 };
                 datafusion::logical_expr::cast(series, DataType::new_list(t, true))
+            }
+            Form::Nvl2 => {
+                let (Some(b), Some(a), Some(x)) = (args.pop(), args.pop(), args.pop()) else {
+                    return plan_err!("nvl2 takes three arguments");
+                };
+                Expr::Case(Case::new(None, vec![(Box::new(x.is_not_null()), Box::new(a))], Some(Box::new(b))))
             }
             Form::MapContainsKey => {
                 let (Some(key), Some(map)) = (args.pop(), args.pop()) else {

@@ -226,7 +226,12 @@ impl ScalarUDFImpl for SpelledUdf {
                     r
                 };
                 let to = try_types(*op, &[info.get_data_type(&l)?, info.get_data_type(&r)?])?.2;
-                if !to.is_integer() {
+                if to == DataType::Date32 && info.get_data_type(&r)?.is_integer() {
+                    match op {
+                        Operator::Minus => datafusion_spark::function::datetime::expr_fn::date_sub(l, r),
+                        _ => datafusion_spark::function::datetime::expr_fn::date_add(l, r),
+                    }
+                } else if !to.is_integer() {
                     binary(l, *op, r)
                 } else {
                     // Exact in decimal(38, 0), then NULL outside the type's range.
@@ -276,6 +281,17 @@ fn try_types(op: Operator, t: &[DataType]) -> Result<(DataType, DataType, DataTy
     };
     let as_int = |t: &DataType| if t.is_null() { DataType::Int32 } else { t.clone() };
     let (l, r) = (as_int(l), as_int(r));
+    // Dates move by days or intervals, timestamps by intervals; intervals add.
+    match (op, &l, &r) {
+        (Operator::Plus | Operator::Minus, DataType::Date32, r) if r.is_integer() => {
+            return Ok((DataType::Date32, DataType::Int32, DataType::Date32));
+        }
+        (Operator::Plus | Operator::Minus, DataType::Date32 | DataType::Timestamp(..), DataType::Interval(_))
+        | (Operator::Plus | Operator::Minus, DataType::Interval(_), DataType::Interval(_)) => {
+            return Ok((l.clone(), r.clone(), l));
+        }
+        _ => {}
+    }
     if !l.is_numeric() || !r.is_numeric() {
         return plan_err!("[DATATYPE_MISMATCH.BINARY_OP_WRONG_TYPE] try arithmetic takes numbers, not {l} and {r}");
     }

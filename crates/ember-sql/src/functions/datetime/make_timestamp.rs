@@ -1,6 +1,8 @@
 //! `make_timestamp(year, month, day, hour, min, sec[, timezone])` and
 //! `try_make_timestamp`: the TIMESTAMP of a wall-clock date and time in
-//! `timezone` (else the session's). `sec` is a decimal(16,6); 60 is the
+//! `timezone` (else the session's); `make_timestamp_ltz` is the same.
+//! `make_timestamp_ntz(year, month, day, hour, min, sec)` is the wall-clock
+//! TIMESTAMP_NTZ itself. `sec` is a decimal(16,6); 60 is the
 //! next minute. A field out of range is DATETIME_FIELD_OUT_OF_BOUNDS (the
 //! `try_` form, and any form without ANSI, give NULL).
 
@@ -23,15 +25,32 @@ pub struct MakeTimestamp {
     tz: Option<Arc<str>>,
     name: &'static str,
     fail_on_error: bool,
+    /// TIMESTAMP_NTZ: the wall-clock time, no zone.
+    ntz: bool,
 }
 
 impl MakeTimestamp {
-    pub fn new(tz: Option<Arc<str>>, fail_on_error: bool) -> Self {
-        Self { signature: Signature::user_defined(Volatility::Immutable), tz, name: "make_timestamp", fail_on_error }
+    fn new(tz: Option<Arc<str>>, fail_on_error: bool) -> Self {
+        Self {
+            signature: Signature::user_defined(Volatility::Immutable),
+            tz,
+            name: "make_timestamp",
+            fail_on_error,
+            ntz: false,
+        }
     }
 
-    pub fn new_try(tz: Option<Arc<str>>) -> Self {
-        Self { name: "try_make_timestamp", fail_on_error: false, ..Self::new(tz, false) }
+    /// Every form by its name: `[try_]make_timestamp[_ltz|_ntz]`.
+    pub fn all(tz: Option<Arc<str>>, ansi: bool) -> Vec<Self> {
+        let of = |name, fail_on_error, ntz| Self { name, fail_on_error, ntz, ..Self::new(tz.clone(), false) };
+        vec![
+            of("make_timestamp", ansi, false),
+            of("try_make_timestamp", false, false),
+            of("make_timestamp_ltz", ansi, false),
+            of("try_make_timestamp_ltz", false, false),
+            of("make_timestamp_ntz", ansi, true),
+            of("try_make_timestamp_ntz", false, true),
+        ]
     }
 }
 
@@ -62,6 +81,13 @@ impl ScalarUDFImpl for MakeTimestamp {
     }
 
     fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
+        if self.ntz && types.len() != 6 {
+            return plan_err!(
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{}` requires 6 parameters but the actual number is {}.",
+                self.name,
+                types.len()
+            );
+        }
         if !(6..=7).contains(&types.len()) {
             return plan_err!(
                 "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{}` requires [6, 7] parameters but the actual number is {}.",
@@ -78,7 +104,7 @@ impl ScalarUDFImpl for MakeTimestamp {
     }
 
     fn return_type(&self, _types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Timestamp(TimeUnit::Microsecond, self.tz.clone()))
+        Ok(DataType::Timestamp(TimeUnit::Microsecond, if self.ntz { None } else { self.tz.clone() }))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -115,6 +141,7 @@ impl ScalarUDFImpl for MakeTimestamp {
             };
             let fields = [0, 1, 2, 3, 4].map(|i| ints[i].value(row));
             match local_time(fields, seconds.value(row)) {
+                Ok(local) if self.ntz => out.push(Some(local.and_utc().timestamp_micros())),
                 Ok(local) => {
                     let utc = zone.local_to_utc(&local).ok_or_else(super::overflow)?;
                     out.push(Some(utc.and_utc().timestamp_micros()));
@@ -127,7 +154,7 @@ impl ScalarUDFImpl for MakeTimestamp {
                 Err(_) => out.push(None),
             }
         }
-        let out = TimestampMicrosecondArray::from(out).with_timezone_opt(self.tz.clone());
+        let out = TimestampMicrosecondArray::from(out).with_timezone_opt(if self.ntz { None } else { self.tz.clone() });
         Ok(ColumnarValue::Array(Arc::new(out)))
     }
 }

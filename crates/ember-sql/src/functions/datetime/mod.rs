@@ -22,6 +22,7 @@
 //! parsing; `zone.rs` is Java's zone handling.
 
 mod cast;
+mod convert;
 mod format;
 mod make_timestamp;
 mod months_between;
@@ -66,24 +67,30 @@ pub fn udfs(time_zone: &str, ansi: bool) -> Result<Vec<ScalarUDF>> {
         )));
     }
     let tz: Option<Arc<str>> = Some(time_zone.into());
-    Ok(vec![
-        ScalarUDF::from(ToDate::new(tz.clone()).with_fail_on_error(ansi)),
-        ScalarUDF::from(ToDate::new_try(tz.clone())),
-        ScalarUDF::from(ToTimestamp::new(tz.clone()).with_fail_on_error(ansi)),
-        ScalarUDF::from(ToTimestamp::new_try(tz.clone())),
-        ScalarUDF::from(ToTimestamp::new_ltz(tz.clone()).with_fail_on_error(ansi)),
-        ScalarUDF::from(ToTimestamp::new_ntz().with_fail_on_error(ansi)),
-        ScalarUDF::from(DateFormat::new(tz.clone()).with_fail_on_error(ansi)),
-        ScalarUDF::from(UnixTimestamp::new(tz.clone()).with_fail_on_error(ansi)),
-        ScalarUDF::from(UnixTimestamp::named_to_unix_timestamp(tz.clone()).with_fail_on_error(ansi)),
-        ScalarUDF::from(FromUnixTime::new(tz.clone())),
-        ScalarUDF::from(make_timestamp::MakeTimestamp::new(tz.clone(), ansi)),
-        ScalarUDF::from(make_timestamp::MakeTimestamp::new_try(tz.clone())),
-        ScalarUDF::from(units::TimestampUnits::add(tz.clone())),
-        ScalarUDF::from(units::TimestampUnits::diff(tz)),
-        ScalarUDF::from(CurrentTimezone::new()),
-        ScalarUDF::from(months_between::MonthsBetween::new()),
-    ])
+    let made = make_timestamp::MakeTimestamp::all(tz.clone(), ansi).into_iter().map(ScalarUDF::from);
+    let epoch = [convert::EpochTimestamp::SECONDS, convert::EpochTimestamp::MILLIS, convert::EpochTimestamp::MICROS]
+        .map(|unit| ScalarUDF::from(convert::EpochTimestamp::new(unit, tz.clone())));
+    let converted = ScalarUDF::from(convert::ConvertTimezone::new(tz.clone()));
+    Ok(made
+        .chain(epoch)
+        .chain([converted])
+        .chain([
+            ScalarUDF::from(ToDate::new(tz.clone()).with_fail_on_error(ansi)),
+            ScalarUDF::from(ToDate::new_try(tz.clone())),
+            ScalarUDF::from(ToTimestamp::new(tz.clone()).with_fail_on_error(ansi)),
+            ScalarUDF::from(ToTimestamp::new_try(tz.clone())),
+            ScalarUDF::from(ToTimestamp::new_ltz(tz.clone()).with_fail_on_error(ansi)),
+            ScalarUDF::from(ToTimestamp::new_ntz().with_fail_on_error(ansi)),
+            ScalarUDF::from(DateFormat::new(tz.clone()).with_fail_on_error(ansi)),
+            ScalarUDF::from(UnixTimestamp::new(tz.clone()).with_fail_on_error(ansi)),
+            ScalarUDF::from(UnixTimestamp::named_to_unix_timestamp(tz.clone()).with_fail_on_error(ansi)),
+            ScalarUDF::from(FromUnixTime::new(tz.clone())),
+            ScalarUDF::from(units::TimestampUnits::add(tz.clone())),
+            ScalarUDF::from(units::TimestampUnits::diff(tz)),
+            ScalarUDF::from(CurrentTimezone::new()),
+            ScalarUDF::from(months_between::MonthsBetween::new()),
+        ])
+        .collect())
 }
 
 /// `current_timezone()`: the session time zone.
