@@ -1,6 +1,7 @@
 """DataFrame relations: construction, projection, filtering, set operations, display."""
 
 import datetime
+import decimal
 
 import pandas as pd
 import pytest
@@ -625,6 +626,26 @@ def test_checkpoint_writes_to_the_checkpoint_dir(spark):
     assert rows_of(kept.orderBy("id")) == [(0, 0), (1, 10), (2, 20), (3, 30)]
     local = directory.removeprefix("file:")
     assert any(files for _, _, files in os.walk(local))
+
+
+def test_observe_reports_metrics_after_an_action(spark):
+    from pyspark.sql import Observation
+
+    obs = Observation("metrics")
+    df = spark.createDataFrame([(1, "a"), (2, "b"), (3, None)], "id int, s string")
+    observed = df.observe(obs, F.count(F.lit(1)).alias("rows"), F.max("id"), F.sum("id").alias("total"), F.count("s"))
+    # The rows pass through unchanged.
+    assert rows_of(observed) == [(1, "a"), (2, "b"), (3, None)]
+    assert obs.get == {"rows": 3, "max(id)": 3, "total": 6, "count(s)": 2}
+    # Other actions report them too: count() over an observed DataFrame.
+    later = Observation()
+    assert spark.range(10).observe(later, F.max("id").alias("top")).where("id > 3").count() == 6
+    assert later.get == {"top": 9}
+    typed = Observation("typed")
+    spark.range(5).observe(
+        typed, F.sum(F.col("id").cast("decimal(10,2)")).alias("d"), F.lit(None).cast("string").alias("n")
+    ).collect()
+    assert typed.get == {"d": decimal.Decimal("10.00"), "n": None}
 
 
 # ---------------------------------------------------------------- actions

@@ -113,6 +113,41 @@ async fn stream_relation(r: &Responder, rel: &spark_connect_proto::Relation) -> 
     if !pending.is_empty() || !sent_any {
         send_batches(r, &schema, pending, offset)?;
     }
+    send_observed_metrics(r, planner.take_observed()).await
+}
+
+/// `df.observe(...)`: each observation's metrics, once the rows went out.
+async fn send_observed_metrics(r: &Responder, observed: Vec<ember_sql::plan::Observed>) -> ember_sql::Result<()> {
+    if observed.is_empty() {
+        return Ok(());
+    }
+    let mut metrics = vec![];
+    for o in observed {
+        let keys: Vec<String> = o.metrics.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let batches = r.session.spark.collect(o.metrics).await?;
+        let mut values = vec![];
+        if let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) {
+            for column in batch.columns() {
+                let v = datafusion::common::ScalarValue::try_from_array(column, 0)?;
+                values.push(ember_sql::literal::to_proto(&v)?);
+            }
+        }
+        metrics.push(spark_connect_proto::execute_plan_response::ObservedMetrics {
+            name: o.name,
+            values,
+            keys,
+            plan_id: o.plan_id,
+            ..Default::default()
+        });
+    }
+    r.op.push(ExecutePlanResponse {
+        session_id: r.session.session_id.clone(),
+        server_side_session_id: r.session.server_side_session_id.clone(),
+        operation_id: r.op.operation_id.clone(),
+        response_id: uuid::Uuid::new_v4().to_string(),
+        observed_metrics: metrics,
+        ..Default::default()
+    });
     Ok(())
 }
 

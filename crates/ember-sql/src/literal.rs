@@ -231,3 +231,38 @@ mod tests {
         assert!(parse_decimal("1e5", None, None).is_err());
     }
 }
+
+/// A result value as a Connect literal (observed metrics): Spark's scalar
+/// types; NULL carries its type.
+pub fn to_proto(v: &ScalarValue) -> Result<Literal> {
+    use datafusion::common::exec_err;
+    if v.is_null() {
+        let t = types::from_arrow(&v.data_type()).map_err(|e| DataFusionError::Plan(e.to_string()))?;
+        return Ok(Literal { data_type: None, literal_type: Some(LiteralType::Null(t)) });
+    }
+    let value = match v {
+        ScalarValue::Boolean(Some(b)) => LiteralType::Boolean(*b),
+        ScalarValue::Int8(Some(i)) => LiteralType::Byte(i32::from(*i)),
+        ScalarValue::Int16(Some(i)) => LiteralType::Short(i32::from(*i)),
+        ScalarValue::Int32(Some(i)) => LiteralType::Integer(*i),
+        ScalarValue::Int64(Some(i)) => LiteralType::Long(*i),
+        ScalarValue::Float32(Some(f)) => LiteralType::Float(*f),
+        ScalarValue::Float64(Some(f)) => LiteralType::Double(*f),
+        ScalarValue::Decimal128(Some(_), p, s) => LiteralType::Decimal(literal::Decimal {
+            value: v.to_string(),
+            precision: Some(i32::from(*p)),
+            scale: Some(i32::from(*s)),
+        }),
+        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
+            LiteralType::String(s.clone())
+        }
+        ScalarValue::Binary(Some(b)) | ScalarValue::LargeBinary(Some(b)) | ScalarValue::BinaryView(Some(b)) => {
+            LiteralType::Binary(b.clone().into())
+        }
+        ScalarValue::Date32(Some(d)) => LiteralType::Date(*d),
+        ScalarValue::TimestampMicrosecond(Some(t), Some(_)) => LiteralType::Timestamp(*t),
+        ScalarValue::TimestampMicrosecond(Some(t), None) => LiteralType::TimestampNtz(*t),
+        other => return exec_err!("[UNSUPPORTED_FEATURE] an observed metric of type {}", other.data_type()),
+    };
+    Ok(Literal { data_type: None, literal_type: Some(value) })
+}

@@ -43,11 +43,35 @@ pub struct Planner<'a> {
     next_alias: usize,
     /// Lambda variables in scope (name → column in the lambda's input).
     pub(crate) lambda_scope: Vec<String>,
+    /// `df.observe(...)`s met while translating.
+    observed: Vec<Observed>,
+}
+
+/// A `CollectMetrics` relation (`df.observe(name, *exprs)`): the rows pass
+/// through unchanged; the metrics are an aggregate over them, which the
+/// caller runs once the action is done and sends as observed metrics.
+pub struct Observed {
+    pub name: String,
+    pub plan_id: i64,
+    /// One row: a column per metric, named as Spark names it.
+    pub metrics: LogicalPlan,
 }
 
 impl<'a> Planner<'a> {
     pub fn new(session: &'a SparkSession) -> Self {
-        Self { session, plan_columns: HashMap::new(), plan_log: vec![], next_alias: 0, lambda_scope: vec![] }
+        Self {
+            session,
+            plan_columns: HashMap::new(),
+            plan_log: vec![],
+            next_alias: 0,
+            lambda_scope: vec![],
+            observed: vec![],
+        }
+    }
+
+    /// The observations met so far, taken out of the planner.
+    pub fn take_observed(&mut self) -> Vec<Observed> {
+        std::mem::take(&mut self.observed)
     }
 
     /// How SQL text's types become Spark's in this session (`time_zone`
@@ -134,6 +158,22 @@ impl<'a> Planner<'a> {
             RelType::MapPartitions(m) => self.map_partitions(m).await,
             RelType::GroupMap(g) => self.group_map(g).await,
             RelType::Catalog(c) => self.catalog(c, rel.common.as_ref().and_then(|c| c.plan_id)).await,
+            RelType::CollectMetrics(c) => {
+                let input = self.input(&c.input).await?;
+                // The metrics as Spark names them: an aggregate of the input
+                // (translated again, so its plan ids resolve as in the input).
+                let aggregate = spark_connect_proto::Aggregate {
+                    input: c.input.clone(),
+                    group_type: spark_connect_proto::aggregate::GroupType::Groupby as i32,
+                    aggregate_expressions: c.metrics.clone(),
+                    ..Default::default()
+                };
+                let metrics = Relation { common: None, rel_type: Some(RelType::Aggregate(Box::new(aggregate))) };
+                let metrics = self.relation(&metrics).await?;
+                let plan_id = rel.common.as_ref().and_then(|c| c.plan_id).unwrap_or_default();
+                self.observed.push(Observed { name: c.name.clone(), plan_id, metrics });
+                Ok(input)
+            }
             RelType::CachedRemoteRelation(c) => {
                 let name = crate::cache::cached_table_name(&c.relation_id);
                 let table =
