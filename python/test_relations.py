@@ -5,6 +5,7 @@ import decimal
 
 import pandas as pd
 import pytest
+from pyspark.errors import AnalysisException
 from pyspark.sql import Row
 from pyspark.sql import functions as F
 from pyspark.sql.functions import col
@@ -646,6 +647,25 @@ def test_observe_reports_metrics_after_an_action(spark):
         typed, F.sum(F.col("id").cast("decimal(10,2)")).alias("d"), F.lit(None).cast("string").alias("n")
     ).collect()
     assert typed.get == {"d": decimal.Decimal("10.00"), "n": None}
+
+
+def test_dataframe_subqueries_scalar_exists_and_isin(spark):
+    pay = spark.createDataFrame(
+        [(1, "Alice", 45000), (2, "Bob", 54000), (3, "Carl", 29000), (4, "Dan", 61000)], ["id", "name", "salary"]
+    )
+    above = pay.where(F.col("salary") > pay.select(F.avg("salary")).scalar()).select("name")
+    assert sorted(rows_of(above)) == [("Bob",), ("Dan",)]
+    top = pay.select("id", pay.select(F.max("salary")).scalar())
+    assert top.columns == ["id", "scalarsubquery()"] and rows_of(top.where("id = 1")) == [(1, 61000)]
+    assert pay.where(spark.range(0).exists()).count() == 0
+    assert pay.where(spark.range(1).exists()).count() == 4
+    chosen = pay.where(F.col("id").isin(spark.range(2, 4))).select("name")
+    assert sorted(rows_of(chosen)) == [("Bob",), ("Carl",)]
+    assert sorted(rows_of(pay.where(~F.col("id").isin(spark.range(2, 4))).select("id"))) == [(1,), (4,)]
+    with pytest.raises(AnalysisException, match="SCALAR_SUBQUERY_RETURN_MORE_THAN_ONE_OUTPUT_COLUMN"):
+        pay.select(pay.select("id", "salary").scalar()).collect()
+    with pytest.raises(Exception, match="SCALAR_SUBQUERY_TOO_MANY_ROWS"):
+        pay.select(pay.select("id").scalar()).collect()
 
 
 # ---------------------------------------------------------------- actions

@@ -126,6 +126,14 @@ pub fn classify_datafusion(e: &DataFusionError) -> SparkError {
             if m.contains("Divide by zero") || m.contains("DIVIDE_BY_ZERO") {
                 return divide_by_zero();
             }
+            if m.contains("Scalar subquery returned more than one row") {
+                return SparkError::with_class(
+                    ExceptionClass::Spark,
+                    "SCALAR_SUBQUERY_TOO_MANY_ROWS",
+                    "21000",
+                    "More than one row returned by a subquery used as an expression.",
+                );
+            }
             runtime_from_message(m)
         }
         DataFusionError::ExecutionJoin(j) => SparkError::new(ExceptionClass::Runtime, j.to_string()),

@@ -122,6 +122,7 @@ impl Planner<'_> {
                 Err(SparkError::unsupported(format!("column regex `{}`", r.col_name)).into())
             }
             ExprType::CommonInlineUserDefinedFunction(u) => self.python_udf(u, schema),
+            ExprType::SubqueryExpression(s) => self.subquery(s, schema),
             other => {
                 let dbg = format!("{other:?}");
                 Err(SparkError::unsupported(format!("the expression {}", dbg.split('(').next().unwrap_or("?"))).into())
@@ -622,4 +623,48 @@ fn updated_struct(
         vec![(Box::new(base.is_null()), Box::new(Expr::Literal(ScalarValue::Null, None)))],
         Some(Box::new(rebuilt)),
     )))
+}
+
+impl Planner<'_> {
+    /// `df.scalar()`, `df.exists()` and `col.isin(df)`: a subquery over a
+    /// relation of the enclosing `WithRelations`. (A subquery that refers
+    /// to the outer query's columns, `col(...).outer()`, is not supported:
+    /// its relation does not resolve on its own.)
+    fn subquery(&mut self, s: &spark_connect_proto::SubqueryExpression, schema: &DFSchema) -> Result<NamedExpr> {
+        use datafusion::logical_expr::Subquery;
+        use datafusion::logical_expr::expr::{Exists, InSubquery};
+        use spark_connect_proto::subquery_expression::SubqueryType;
+        let plan = self.references.get(&s.plan_id).cloned().ok_or_else(|| {
+            analysis(format!("the subquery's relation (plan id {}) is not among the query's references", s.plan_id))
+        })?;
+        let subquery =
+            Subquery { subquery: std::sync::Arc::new(plan), outer_ref_columns: vec![], spans: Default::default() };
+        match SubqueryType::try_from(s.subquery_type) {
+            Ok(SubqueryType::Scalar) => {
+                let columns = subquery.subquery.schema().fields().len();
+                if columns != 1 {
+                    return Err(SparkError::with_class(
+                        ember_common::ExceptionClass::Analysis,
+                        "INVALID_SUBQUERY_EXPRESSION.SCALAR_SUBQUERY_RETURN_MORE_THAN_ONE_OUTPUT_COLUMN",
+                        "42823",
+                        format!("Invalid subquery: Scalar subquery must return only one column, but got {columns}."),
+                    )
+                    .into());
+                }
+                Ok(NamedExpr::new(Expr::ScalarSubquery(subquery), "scalarsubquery()".to_string()))
+            }
+            Ok(SubqueryType::Exists) => {
+                Ok(NamedExpr::new(Expr::Exists(Exists::new(subquery, false)), "exists()".to_string()))
+            }
+            Ok(SubqueryType::In) => {
+                let [value] = s.in_subquery_values.as_slice() else {
+                    return Err(SparkError::unsupported("isin(DataFrame) of several columns").into());
+                };
+                let value = self.expr(value, schema)?;
+                let name = format!("({} IN (listquery()))", value.name);
+                Ok(NamedExpr::new(Expr::InSubquery(InSubquery::new(Box::new(value.expr), subquery, false)), name))
+            }
+            _ => Err(SparkError::unsupported("this kind of subquery expression").into()),
+        }
+    }
 }

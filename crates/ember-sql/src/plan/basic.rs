@@ -478,6 +478,9 @@ impl Planner<'_> {
         let mut views = crate::catalog::ScopedViews::new(self.session);
         for r in &w.references {
             let plan = self.relation(r).await?;
+            if let Some(id) = r.common.as_ref().and_then(|c| c.plan_id) {
+                self.references.insert(id, plan.clone());
+            }
             if let (true, Some(sc::relation::RelType::SubqueryAlias(a))) = (sql_root, &r.rel_type) {
                 views.add(&a.alias, plan)?;
             }

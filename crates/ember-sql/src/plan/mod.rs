@@ -45,6 +45,9 @@ pub struct Planner<'a> {
     pub(crate) lambda_scope: Vec<String>,
     /// `df.observe(...)`s met while translating.
     observed: Vec<Observed>,
+    /// The relations a `WithRelations` root refers to, by plan id: the
+    /// plans of `df.scalar()`, `df.exists()` and `col.isin(df)`.
+    pub(crate) references: HashMap<i64, LogicalPlan>,
 }
 
 /// A `CollectMetrics` relation (`df.observe(name, *exprs)`): the rows pass
@@ -66,6 +69,7 @@ impl<'a> Planner<'a> {
             next_alias: 0,
             lambda_scope: vec![],
             observed: vec![],
+            references: HashMap::new(),
         }
     }
 
