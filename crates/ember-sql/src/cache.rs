@@ -32,6 +32,17 @@ pub struct Cache {
     checkpoints: Mutex<std::collections::HashSet<String>>,
 }
 
+/// A DataFrame's rows, computed, as a table of its partitions. The table
+/// takes the executed plan's schema: the batches' nullability can be wider
+/// than the logical plan's where a function was rewritten while optimizing.
+async fn computed(df: datafusion::dataframe::DataFrame) -> Result<MemTable> {
+    let task = Arc::new(df.task_ctx());
+    let plan = df.create_physical_plan().await?;
+    let schema = plan.schema();
+    let partitions = datafusion::physical_plan::collect_partitioned(plan, task).await?;
+    Ok(MemTable::try_new(schema, partitions)?)
+}
+
 pub fn cached_table_name(id: &str) -> String {
     format!("__ember_cached_{id}")
 }
@@ -60,10 +71,7 @@ impl Cache {
         }
         let mut planner = Planner::new(session);
         let plan = planner.relation(rel).await?;
-        let schema = Arc::new(plan.schema().as_arrow().clone());
-        let df = session.ctx().execute_logical_plan(plan).await?;
-        let partitions = df.collect_partitioned().await?;
-        let table = MemTable::try_new(schema, partitions)?;
+        let table = computed(session.ctx().execute_logical_plan(plan).await?).await?;
         let name = cached_table_name(&uuid::Uuid::new_v4().simple().to_string());
         session.ctx().register_table(name.as_str(), Arc::new(table))?;
         if let Ok(mut e) = self.entries.lock() {
@@ -92,9 +100,7 @@ impl Cache {
         let name = cached_table_name(&id);
         match dir {
             None => {
-                let schema = Arc::new(df.schema().as_arrow().clone());
-                let partitions = df.collect_partitioned().await?;
-                session.ctx().register_table(name.as_str(), Arc::new(MemTable::try_new(schema, partitions)?))?;
+                session.ctx().register_table(name.as_str(), Arc::new(computed(df).await?))?;
             }
             Some(dir) => {
                 let dir = std::path::Path::new(dir.strip_prefix("file:").unwrap_or(&dir)).join(&id);
@@ -139,10 +145,7 @@ impl Cache {
         let ctx = session.ctx();
         let provider = ctx.table_provider(name).await.map_err(|_| ember_common::SparkError::table_not_found(name))?;
         let view = crate::catalog::is_view(session, name).then_some(provider);
-        let df = ctx.table(name).await?;
-        let schema = Arc::new(df.schema().as_arrow().clone());
-        let partitions = df.collect_partitioned().await?;
-        let rows = Arc::new(MemTable::try_new(schema, partitions)?);
+        let rows = Arc::new(computed(ctx.table(name).await?).await?);
         if view.is_some() {
             ctx.deregister_table(name)?;
             ctx.register_table(name, rows)?;
