@@ -231,11 +231,10 @@ impl ScalarUDFImpl for SparkNulls {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let nullable = |i: usize| args.arg_fields.get(i).is_none_or(|f| f.is_nullable());
         let spark = match self.rule {
             Nulls::AnyArgument => args.arg_fields.iter().any(|f| f.is_nullable()),
             Nulls::EveryArgument => !args.arg_fields.is_empty() && args.arg_fields.iter().all(|f| f.is_nullable()),
-            Nulls::FirstArgument => nullable(0),
+            Nulls::FirstArgument => args.arg_fields.first().is_none_or(|f| f.is_nullable()),
             Nulls::LaterArguments => args.arg_fields.iter().skip(1).any(|f| f.is_nullable()),
             Nulls::Never => false,
         };

@@ -164,16 +164,12 @@ impl<'a> Planner<'a> {
             RelType::Catalog(c) => self.catalog(c, rel.common.as_ref().and_then(|c| c.plan_id)).await,
             RelType::CollectMetrics(c) => {
                 let input = self.input(&c.input).await?;
-                // The metrics as Spark names them: an aggregate of the input
-                // (translated again, so its plan ids resolve as in the input).
-                let aggregate = spark_connect_proto::Aggregate {
-                    input: c.input.clone(),
-                    group_type: spark_connect_proto::aggregate::GroupType::Groupby as i32,
-                    aggregate_expressions: c.metrics.clone(),
-                    ..Default::default()
-                };
-                let metrics = Relation { common: None, rel_type: Some(RelType::Aggregate(Box::new(aggregate))) };
-                let metrics = self.relation(&metrics).await?;
+                // The metrics as Spark names them: a global aggregate of the input.
+                let mut aggs = vec![];
+                for m in &c.metrics {
+                    aggs.push(self.expr(m, input.schema())?.at_top());
+                }
+                let metrics = self.plan_aggregate(input.clone(), vec![], vec![], aggs, false)?;
                 let plan_id = rel.common.as_ref().and_then(|c| c.plan_id).unwrap_or_default();
                 self.observed.push(Observed { name: c.name.clone(), plan_id, metrics });
                 Ok(input)

@@ -81,16 +81,11 @@ impl ScalarUDFImpl for MakeTimestamp {
     }
 
     fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
-        if self.ntz && types.len() != 6 {
+        // A TIMESTAMP_NTZ has no time zone argument.
+        let (most, shown) = if self.ntz { (6, "6") } else { (7, "[6, 7]") };
+        if !(6..=most).contains(&types.len()) {
             return plan_err!(
-                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{}` requires 6 parameters but the actual number is {}.",
-                self.name,
-                types.len()
-            );
-        }
-        if !(6..=7).contains(&types.len()) {
-            return plan_err!(
-                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{}` requires [6, 7] parameters but the actual number is {}.",
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{}` requires {shown} parameters but the actual number is {}.",
                 self.name,
                 types.len()
             );
