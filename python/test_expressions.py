@@ -647,6 +647,118 @@ def test_date_plus_interval_in_sql(spark):
     assert_df(df, [("d", "date"), ("m", "date")], [(datetime.date(1998, 9, 2), datetime.date(2024, 2, 29))])
 
 
+def test_interval_literals_are_typed_by_their_fields(spark):
+    # (literal, Spark's type, Spark's text of the value)
+    cases = [
+        ("INTERVAL 1 YEAR", "interval year", "INTERVAL '1' YEAR"),
+        ("INTERVAL 14 MONTHS", "interval month", "INTERVAL '14' MONTH"),
+        ("INTERVAL 1 YEAR 2 MONTHS", "interval year to month", "INTERVAL '1-2' YEAR TO MONTH"),
+        ("INTERVAL -'1-2' YEAR TO MONTH", "interval year to month", "INTERVAL '-1-2' YEAR TO MONTH"),
+        ("INTERVAL 3 DAYS", "interval day", "INTERVAL '3' DAY"),
+        ("INTERVAL 2 WEEKS 3 DAYS", "interval day", "INTERVAL '17' DAY"),
+        ("INTERVAL 2 HOURS", "interval hour", "INTERVAL '02' HOUR"),
+        ("INTERVAL 1 DAY -2 HOURS", "interval day to hour", "INTERVAL '0 22' DAY TO HOUR"),
+        ("INTERVAL '1 day 2 hours'", "interval day to hour", "INTERVAL '1 02' DAY TO HOUR"),
+        ("INTERVAL 1 SECOND 500 MILLISECONDS", "interval second", "INTERVAL '01.5' SECOND"),
+        ("INTERVAL '1 02:03:04.5' DAY TO SECOND", "interval day to second", "INTERVAL '1 02:03:04.5' DAY TO SECOND"),
+        ("INTERVAL '12:30' MINUTE TO SECOND", "interval minute to second", "INTERVAL '12:30' MINUTE TO SECOND"),
+        ("- INTERVAL 3 DAYS", "interval day", "INTERVAL '-3' DAY"),
+    ]
+    for literal, spark_type, text in cases:
+        row = spark.sql(f"SELECT typeof({literal}) AS t, CAST({literal} AS STRING) AS v").collect()[0]
+        assert (row.t, row.v) == (spark_type, text), literal
+    df = spark.sql("SELECT INTERVAL 3 DAYS AS d, INTERVAL 1 YEAR AS y")
+    assert_schema(df, [("d", "interval day"), ("y", "interval year")])
+    assert df.select("d").collect() == [Row(d=datetime.timedelta(days=3))]
+    assert df.columns == ["d", "y"]
+    assert spark.sql("SELECT INTERVAL 3 DAYS").columns == ["INTERVAL '3' DAY"]
+
+
+def test_malformed_interval_literals_are_parse_errors(spark):
+    from pyspark.errors import ParseException
+
+    for literal, message in [
+        ("INTERVAL 1 YEAR 2 DAYS", "Cannot mix year-month and day-time fields: INTERVAL 1 YEAR 2 DAYS."),
+        ("INTERVAL '1-12' YEAR TO MONTH", "Error parsing '1-12' to interval."),
+        ("INTERVAL '1 24' DAY TO HOUR", "requirement failed: hour 24 outside range [0, 23]."),
+        ("INTERVAL 'abc' DAY", "but got invalid value: abc."),
+    ]:
+        with pytest.raises(ParseException) as ei:
+            spark.sql(f"SELECT {literal}").collect()
+        assert message in str(ei.value), literal
+    with pytest.raises(PySparkException) as ei:
+        spark.sql("SELECT INTERVAL 1.5 DAYS").collect()
+    assert ei.value.getCondition() == "INVALID_INTERVAL_FORMAT.INVALID_FRACTION"
+
+
+def test_interval_arithmetic(spark):
+    df = spark.sql(
+        """SELECT d + INTERVAL 36 HOURS AS ts, d - INTERVAL 2 DAYS AS day, d + INTERVAL 1 MONTH AS month,
+                  DATE'2024-03-01' - d AS diff, INTERVAL 1 YEAR * 3 AS y3, INTERVAL 3 DAYS / 2 AS half,
+                  2.5 * INTERVAL 1 MONTH AS m25, INTERVAL 1 DAY + INTERVAL 2 DAYS AS sum
+           FROM VALUES (DATE'2024-01-31') AS t(d)"""
+    )
+    assert_schema(
+        df,
+        [
+            ("ts", "timestamp"),
+            ("day", "date"),
+            ("month", "date"),
+            ("diff", "interval day"),
+            ("y3", "interval year to month"),
+            ("half", "interval day to second"),
+            ("m25", "interval year to month"),
+            ("sum", "interval day"),
+        ],
+    )
+    shown = df.select(*[F.col(c).cast("string") for c in df.columns]).collect()[0]
+    assert tuple(shown) == (
+        "2024-02-01 12:00:00",
+        "2024-01-29",
+        "2024-02-29",
+        "INTERVAL '30' DAY",
+        "INTERVAL '3-0' YEAR TO MONTH",
+        "INTERVAL '1 12:00:00' DAY TO SECOND",
+        "INTERVAL '0-3' YEAR TO MONTH",
+        "INTERVAL '3' DAY",
+    )
+    with pytest.raises(PySparkException) as ei:
+        spark.sql("SELECT INTERVAL 1 DAY / 0").collect()
+    assert ei.value.getCondition() == "INTERVAL_DIVIDED_BY_ZERO"
+
+
+def test_date_and_timedelta_columns(spark):
+    df = spark.createDataFrame(
+        [(datetime.date(2024, 1, 31), datetime.date(2024, 1, 1), datetime.timedelta(days=1, hours=2))],
+        "a date, b date, td interval day to second",
+    )
+    out = df.select(
+        (col("a") + col("td")).alias("moved"),
+        (col("td") * 2).alias("twice"),
+        (-col("td")).alias("neg"),
+        (col("a") - col("b")).alias("diff"),
+    )
+    assert_df(
+        out,
+        [("moved", "timestamp"), ("twice", "interval day to second"), ("neg", "interval day to second"), ("diff", "interval day")],
+        [
+            (
+                datetime.datetime(2024, 2, 1, 2, 0),
+                datetime.timedelta(days=2, hours=4),
+                -datetime.timedelta(days=1, hours=2),
+                datetime.timedelta(days=30),
+            )
+        ],
+    )
+
+
+def test_make_ym_and_dt_intervals(spark):
+    df = spark.sql("SELECT make_ym_interval(2, 14) AS ym, make_dt_interval(1, 25, 0, 1.25) AS dt, make_ym_interval() AS z")
+    assert_schema(df, [("ym", "interval year to month"), ("dt", "interval day to second"), ("z", "interval year to month")])
+    shown = df.select(*[F.col(c).cast("string") for c in df.columns]).collect()[0]
+    assert tuple(shown) == ("INTERVAL '3-2' YEAR TO MONTH", "INTERVAL '2 01:00:01.25' DAY TO SECOND", "INTERVAL '0-0' YEAR TO MONTH")
+
+
 def test_to_timestamp_with_pattern(spark):
     df = spark.createDataFrame([("05/03/2024 13:45",)], "s string").select(F.to_timestamp("s", "dd/MM/yyyy HH:mm").alias("t"))
     assert_df(df, [("t", "timestamp")], [(datetime.datetime(2024, 3, 5, 13, 45),)])

@@ -44,7 +44,14 @@ pub fn client_schema(s: &Schema, tz: &str) -> SchemaRef {
     Arc::new(Schema::new(
         s.fields()
             .iter()
-            .map(|f| Field::new(f.name(), client_type(f.data_type(), tz), f.is_nullable()))
+            .map(|f| {
+                let client = Field::new(f.name(), client_type(f.data_type(), tz), f.is_nullable());
+                // An interval's fields (`interval day`) ride in its metadata.
+                match ember_sql::interval::Interval::of_field(f) {
+                    Some(i) if client.data_type() == f.data_type() => client.with_metadata(i.metadata()),
+                    _ => client,
+                }
+            })
             .collect::<Vec<_>>(),
     ))
 }

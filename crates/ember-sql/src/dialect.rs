@@ -139,6 +139,16 @@ impl Dialect for SparkSql {
         {
             return Some(trim_spaces(parser));
         }
+        // Spark's interval literals: `INTERVAL 1 DAY 2 HOURS`, `INTERVAL
+        // '1-2' YEAR TO MONTH`, `INTERVAL '1 day'`.
+        if keyword(0) == Some(Keyword::INTERVAL)
+            && matches!(
+                parser.peek_nth_token_ref(1).token,
+                Token::Number(..) | Token::SingleQuotedString(_) | Token::Minus | Token::Plus
+            )
+        {
+            return Some(crate::interval::parse_literal(parser));
+        }
         let is_exists = keyword(0) == Some(Keyword::EXISTS);
         if !is_exists || parser.peek_nth_token_ref(1).token != Token::LParen {
             return None;
@@ -197,6 +207,13 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
             }
             let call = |name: &str, args: &[&Expr]| ast_call(name, args.iter().map(|a| (*a).clone()).collect());
             match e {
+                // `-INTERVAL 1 DAY`: the literal's value negated
+                // (DataFusion's `-` takes no durations).
+                Expr::UnaryOp { op: datafusion::sql::sqlparser::ast::UnaryOperator::Minus, expr } => {
+                    if let Some(negated) = crate::interval::negated_literal(expr) {
+                        *e = negated;
+                    }
+                }
                 Expr::BinaryOp { left, op: BinaryOperator::MyIntegerDivide, right } => *e = call("div", &[left, right]),
                 // `s RLIKE p` and `s REGEXP p`, which DataFusion does not plan.
                 Expr::RLike { negated, expr, pattern, .. } => {
@@ -394,7 +411,7 @@ fn named_fields(fields: Vec<(String, Expr)>) -> Expr {
 }
 
 /// The call `name(args…)`.
-fn ast_call(name: &str, args: Vec<Expr>) -> Expr {
+pub(crate) fn ast_call(name: &str, args: Vec<Expr>) -> Expr {
     use datafusion::sql::sqlparser::ast::{
         Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
     };

@@ -102,6 +102,8 @@ fn value(array: &ArrayRef, row: usize) -> String {
         DataType::Duration(TimeUnit::Microsecond) => {
             day_time_interval(array.as_primitive::<t::DurationMicrosecondType>().value(row))
         }
+        DataType::Interval(arrow::datatypes::IntervalUnit::YearMonth) => crate::interval::Interval::YEAR_TO_MONTH
+            .format(i64::from(array.as_primitive::<t::IntervalYearMonthType>().value(row))),
         DataType::Binary => {
             let b = array.as_binary::<i32>().value(row);
             format!("[{}]", b.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(" "))
@@ -175,32 +177,47 @@ fn micros_as_seconds(micros: i64) -> String {
 /// Spark's day-time interval (DAY TO SECOND) text:
 /// `INTERVAL '1 12:30:01.001001' DAY TO SECOND`.
 pub fn day_time_interval(micros: i64) -> String {
-    let sign = if micros < 0 { "-" } else { "" };
-    let m = micros.unsigned_abs();
-    let (days, rest) = (m / 86_400_000_000, m % 86_400_000_000);
-    let (hours, rest) = (rest / 3_600_000_000, rest % 3_600_000_000);
-    let (minutes, rest) = (rest / 60_000_000, rest % 60_000_000);
-    let (seconds, frac) = (rest / 1_000_000, rest % 1_000_000);
-    let frac = if frac == 0 { String::new() } else { format!(".{}", format!("{frac:06}").trim_end_matches('0')) };
-    format!("INTERVAL '{sign}{days} {hours:02}:{minutes:02}:{seconds:02}{frac}' DAY TO SECOND")
+    crate::interval::Interval::DAY_TO_SECOND.format(micros)
+}
+
+/// [`cell`] of a column of `field`, whose metadata may give an interval's
+/// fields (`INTERVAL '3' DAY` rather than `INTERVAL '3 00:00:00' DAY TO
+/// SECOND`).
+pub fn field_cell(field: &arrow::datatypes::Field, array: &ArrayRef, row: usize) -> String {
+    use arrow::datatypes as t;
+    if array.is_null(row) {
+        return cell(array, row);
+    }
+    match (crate::interval::Interval::of_field(field), array.data_type()) {
+        (Some(i), DataType::Duration(TimeUnit::Microsecond)) => {
+            i.format(array.as_primitive::<t::DurationMicrosecondType>().value(row))
+        }
+        (Some(i), DataType::Interval(arrow::datatypes::IntervalUnit::YearMonth)) => {
+            i.format(i64::from(array.as_primitive::<t::IntervalYearMonthType>().value(row)))
+        }
+        _ => cell(array, row),
+    }
 }
 
 /// Spark's `Dataset.showString`: the batch holds at most `num_rows + 1`
 /// rows; the extra row only tells whether to print the footer.
 pub fn show_string(
     batches: &[RecordBatch],
-    names: &[String],
+    fields: &[arrow::datatypes::FieldRef],
     num_rows: usize,
     truncate: usize,
     vertical: bool,
 ) -> Result<String> {
+    let names: Vec<String> = fields.iter().map(|f| f.name().clone()).collect();
     let mut rows: Vec<Vec<String>> = vec![];
     let mut total = 0usize;
     for b in batches {
         for r in 0..b.num_rows() {
             total += 1;
             if rows.len() < num_rows {
-                rows.push(b.columns().iter().map(|c| truncate_cell(cell(c, r), truncate)).collect());
+                rows.push(
+                    b.columns().iter().zip(fields).map(|(c, f)| truncate_cell(field_cell(f, c, r), truncate)).collect(),
+                );
             }
         }
     }
@@ -317,8 +334,7 @@ mod tests {
             ],
         )
         .unwrap();
-        let names = vec!["id".to_string(), "name".to_string(), "score".to_string()];
-        let s = show_string(&[b], &names, 2, 20, false).unwrap();
+        let s = show_string(&[b.clone()], b.schema().fields(), 2, 20, false).unwrap();
         assert_eq!(
             s,
             "+----+--------------------+-----+\n\

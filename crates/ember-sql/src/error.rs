@@ -423,8 +423,15 @@ impl FromMessage for SparkError {
         if self.error_class.is_none() {
             if let Some(rest) = self.message.strip_prefix('[') {
                 if let Some((class, _)) = rest.split_once(']') {
-                    if !class.is_empty() && class.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c == '.') {
+                    if !class.is_empty()
+                        && class.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '.')
+                    {
                         self.error_class = Some(class.to_string());
+                        // Spark's messages of legacy classes do not name them.
+                        if class.starts_with("_LEGACY_ERROR") {
+                            let rest = rest[class.len() + 1..].trim_start().to_string();
+                            self.message = rest;
+                        }
                     }
                 }
             }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod expr;
 pub mod functions;
 pub mod inline_table;
+pub mod interval;
 pub mod lateral_view;
 pub mod literal;
 pub mod literal_suffix;

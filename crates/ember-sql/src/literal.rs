@@ -60,10 +60,10 @@ pub fn literal(lit: &Literal, tz: &str) -> Result<(ScalarValue, String)> {
             format!("INTERVAL '{} months {} days {} microseconds'", ci.months, ci.days, ci.microseconds),
         ),
         LiteralType::YearMonthInterval(m) => {
-            (ScalarValue::IntervalYearMonth(Some(*m)), format!("INTERVAL '{m}' MONTH"))
+            (ScalarValue::IntervalYearMonth(Some(*m)), crate::interval::Interval::YEAR_TO_MONTH.format(i64::from(*m)))
         }
         LiteralType::DayTimeInterval(us) => {
-            (ScalarValue::DurationMicrosecond(Some(*us)), format!("INTERVAL '{us}' MICROSECOND"))
+            (ScalarValue::DurationMicrosecond(Some(*us)), crate::interval::Interval::DAY_TO_SECOND.format(*us))
         }
         LiteralType::Array(a) => {
             let elem_type = lit.data_type.as_ref().and_then(|t| match &t.kind {

@@ -41,6 +41,9 @@ pub struct SparkSession {
     runner: Option<Arc<dyn JobRunner>>,
     /// `spark.sql.ansi.enabled`, for the SQL planner's string promotion.
     ansi: Arc<std::sync::atomic::AtomicBool>,
+    /// `spark.sql.session.timeZone`, for the SQL planner's interval
+    /// arithmetic.
+    planner_time_zone: Arc<std::sync::RwLock<String>>,
 }
 
 /// Runs a query's physical plan as a job on executors (the distributed
@@ -152,8 +155,12 @@ impl SparkSession {
             .with_physical_optimizer_rule(Arc::new(crate::round_robin::RestoreRepartitions))
             .with_physical_optimizer_rule(Arc::new(crate::python::eval::PythonUdfsInProjections));
         let promote = crate::functions::promote_strings::PromoteStrings { ansi: ansi.clone() };
+        let planner_time_zone =
+            Arc::new(std::sync::RwLock::new(conf.get("spark.sql.session.timeZone").unwrap_or_else(|| "UTC".into())));
+        let intervals = crate::functions::intervals::IntervalArithmetic { time_zone: planner_time_zone.clone() };
         let planners = builder.expr_planners().get_or_insert_with(Vec::new);
         planners.insert(0, Arc::new(promote));
+        planners.insert(0, Arc::new(intervals));
         planners.insert(0, Arc::new(crate::functions::implicit_casts::SqlForms));
         let state = builder.build();
         let ctx = SessionContext::new_with_state(state);
@@ -175,6 +182,7 @@ impl SparkSession {
             artifacts: Default::default(),
             runner,
             ansi,
+            planner_time_zone,
         }))
     }
 
@@ -289,6 +297,9 @@ impl SparkSession {
             "spark.sql.session.timeZone" => {
                 let tz = self.time_zone();
                 self.ctx.state_ref().write().config_mut().options_mut().execution.time_zone = Some(tz.clone());
+                if let Ok(mut zone) = self.planner_time_zone.write() {
+                    zone.clone_from(&tz);
+                }
                 // Their result types carry the session zone: `hour(to_timestamp(s))`
                 // and its text read the new one.
                 if let Err(e) = crate::functions::datetime::register(&self.ctx, &tz) {

@@ -319,6 +319,12 @@ fn function_name(f: &ast::Function) -> Option<String> {
     let listed = args.join(", ");
     let mut s = match name.as_str() {
         "isnull" => format!("({listed} IS NULL)"),
+        // An interval literal (crate::interval::parse_literal) is named as
+        // Spark writes its value.
+        "ember_interval" if args.len() == 2 => {
+            let (value, interval) = (args[0].parse::<i64>().ok()?, crate::interval::Interval::parse(&args[1])?);
+            interval.format(value)
+        }
         // A cast function is named as a CAST: after its argument.
         n if args.len() == 1 && (crate::functions::spelled::is_cast(n) || n == "timestamp") => listed,
         "like" if args.len() == 2 => format!("{} LIKE {}", args[0], args[1]),

@@ -90,7 +90,10 @@ pub fn schema_to_spark(schema: &Schema) -> Result<SparkType> {
 fn field_to_spark(f: &Field) -> Result<dt::StructField> {
     Ok(dt::StructField {
         name: f.name().clone(),
-        data_type: Some(from_arrow(f.data_type())?),
+        data_type: Some(match crate::interval::Interval::of_field(f) {
+            Some(i) => interval_type(i),
+            None => from_arrow(f.data_type())?,
+        }),
         nullable: f.is_nullable(),
         metadata: None,
     })
@@ -127,16 +130,10 @@ pub fn from_arrow(t: &DataType) -> Result<SparkType> {
         DataType::Date32 | DataType::Date64 => Kind::Date(dt::Date::default()),
         DataType::Timestamp(_, Some(_)) => Kind::Timestamp(dt::Timestamp::default()),
         DataType::Timestamp(_, None) => Kind::TimestampNtz(dt::TimestampNtz::default()),
-        DataType::Interval(IntervalUnit::YearMonth) => Kind::YearMonthInterval(dt::YearMonthInterval {
-            start_field: Some(0),
-            end_field: Some(1),
-            type_variation_reference: 0,
-        }),
-        DataType::Duration(_) => Kind::DayTimeInterval(dt::DayTimeInterval {
-            start_field: Some(0),
-            end_field: Some(3),
-            type_variation_reference: 0,
-        }),
+        DataType::Interval(IntervalUnit::YearMonth) => {
+            return Ok(interval_type(crate::interval::Interval::YEAR_TO_MONTH));
+        }
+        DataType::Duration(_) => return Ok(interval_type(crate::interval::Interval::DAY_TO_SECOND)),
         DataType::Interval(_) => Kind::CalendarInterval(dt::CalendarInterval::default()),
         DataType::List(f)
         | DataType::LargeList(f)
@@ -169,6 +166,25 @@ pub fn from_arrow(t: &DataType) -> Result<SparkType> {
         other => return plan_err!("the Arrow type {other} has no Spark equivalent"),
     };
     Ok(SparkType { kind: Some(kind) })
+}
+
+/// The Spark type of an ANSI interval with its fields.
+pub fn interval_type(i: crate::interval::Interval) -> SparkType {
+    use crate::interval::Interval;
+    let (start, end) = i.fields();
+    let kind = match i {
+        Interval::YearMonth(..) => dt::Kind::YearMonthInterval(dt::YearMonthInterval {
+            start_field: Some(start),
+            end_field: Some(end),
+            type_variation_reference: 0,
+        }),
+        Interval::DayTime(..) => dt::Kind::DayTimeInterval(dt::DayTimeInterval {
+            start_field: Some(start),
+            end_field: Some(end),
+            type_variation_reference: 0,
+        }),
+    };
+    SparkType { kind: Some(kind) }
 }
 
 /// Spark's JSON form of a type (`DataType.json`), as PySpark parses it.
@@ -510,6 +526,29 @@ impl<'a> DdlParser<'a> {
             "timestamp" | "timestamp_ltz" => DataType::Timestamp(TimeUnit::Microsecond, Some(self.tz.into())),
             "timestamp_ntz" => DataType::Timestamp(TimeUnit::Microsecond, None),
             "void" | "null" => DataType::Null,
+            // `interval`, `interval year to month`, `interval day`.
+            "interval" => {
+                let save = self.pos;
+                let Ok(from) = self.ident() else {
+                    self.pos = save;
+                    return Ok(DataType::Interval(IntervalUnit::MonthDayNano));
+                };
+                let before_to = self.pos;
+                let to = match self.ident() {
+                    Ok(w) if w.eq_ignore_ascii_case("to") => self.ident()?,
+                    _ => {
+                        self.pos = before_to;
+                        from.clone()
+                    }
+                };
+                match crate::interval::Interval::parse(&format!("interval {from} to {to}")) {
+                    Some(i) => i.data_type(),
+                    None => {
+                        self.pos = save;
+                        DataType::Interval(IntervalUnit::MonthDayNano)
+                    }
+                }
+            }
             "decimal" | "dec" | "numeric" => {
                 if self.eat('(') {
                     let p = self.number()?;
@@ -543,7 +582,6 @@ impl<'a> DdlParser<'a> {
                 self.expect('>')?;
                 DataType::Struct(Fields::from(f))
             }
-            "interval" => DataType::Interval(IntervalUnit::MonthDayNano),
             _ => {
                 return Err(DataFusionError::SQL(
                     Box::new(datafusion::sql::sqlparser::parser::ParserError::ParserError(format!(

@@ -100,9 +100,14 @@ impl Planner<'_> {
             ))
         };
         let ansi = self.session.ansi();
+        let tz = self.session.time_zone();
         let arith = |op: Operator, sym: &str, a: &mut Vec<Expr>, n: &[String]| -> Result<NamedExpr> {
             let (l, r) = two(a, sym)?;
-            let e = crate::functions::spark_arithmetic(l, op, r, schema, ansi)?;
+            let e = match crate::functions::intervals::arithmetic(&l, op, &r, schema, &tz)? {
+                Some(e) => e,
+                None if op == Operator::Divide => crate::functions::spark_divide(l, r, schema, ansi)?,
+                None => crate::functions::spark_arithmetic(l, op, r, schema, ansi)?,
+            };
             Ok(NamedExpr::new(e, format!("({} {sym} {})", n[0], n[1])))
         };
         match lname {
@@ -110,11 +115,7 @@ impl Planner<'_> {
             "-" if a.len() == 2 => arith(Operator::Minus, "-", &mut a, &n),
             "*" => arith(Operator::Multiply, "*", &mut a, &n),
             "%" | "mod" => arith(Operator::Modulo, "%", &mut a, &n),
-            "/" => {
-                let (l, r) = two(&mut a, "/")?;
-                let e = crate::functions::spark_divide(l, r, schema, self.session.ansi())?;
-                Ok(NamedExpr::new(e, format!("({} / {})", n[0], n[1])))
-            }
+            "/" => arith(Operator::Divide, "/", &mut a, &n),
             "==" => bin(Operator::Eq, "=", &mut a, &n),
             "!=" => {
                 let (l, r) = two(&mut a, "!=")?;
@@ -142,7 +143,12 @@ impl Planner<'_> {
             "not" | "!" => Ok(NamedExpr::new(Expr::Not(Box::new(one(&mut a, "not")?)), format!("(NOT {})", n[0]))),
             "-" | "negative" => {
                 let name = if lname == "-" { format!("(- {})", n[0]) } else { format!("negative({})", n[0]) };
-                Ok(NamedExpr::new(Expr::Negative(Box::new(one(&mut a, "negative")?)), name))
+                let x = one(&mut a, "negative")?;
+                let e = match crate::functions::intervals::negate(&x, schema)? {
+                    Some(e) => e,
+                    None => Expr::Negative(Box::new(x)),
+                };
+                Ok(NamedExpr::new(e, name))
             }
             "positive" => Ok(NamedExpr::new(one(&mut a, "positive")?, format!("(+ {})", n[0]))),
             "isnull" => Ok(NamedExpr::new(one(&mut a, "isnull")?.is_null(), format!("({} IS NULL)", n[0]))),

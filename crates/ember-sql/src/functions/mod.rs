@@ -18,6 +18,7 @@ mod hash;
 mod hof;
 pub mod implicit_casts;
 mod integral_divide;
+pub mod intervals;
 pub mod json;
 mod logarithm;
 mod mask;
@@ -68,6 +69,9 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(moments::CentralMoment::skewness()));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(moments::CentralMoment::kurtosis()));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(moments::Product::new()));
+    for f in intervals::udfs() {
+        ctx.register_udf(f);
+    }
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::new()));
     ctx.register_udf(ScalarUDF::from(divide::CheckDivisor::remainder()));
     // Registered so stage plans that hold them decode on executors.
@@ -493,6 +497,9 @@ pub fn string_cast(e: &Expr, target: &DataType, schema: &DFSchema) -> Option<Exp
             Some(ScalarUDF::from(to_string::FloatToString::new()).call(vec![e.clone()]))
         }
         DataType::Timestamp(..) => Some(ScalarUDF::from(to_string::TimestampToString::new()).call(vec![e.clone()])),
+        DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::YearMonth) | DataType::Duration(_) => {
+            intervals::IntervalText::call(e.clone(), &e.to_field(schema).ok()?.1)
+        }
         _ => None,
     }
 }

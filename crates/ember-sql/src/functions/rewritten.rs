@@ -13,8 +13,8 @@ use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::type_coercion::binary::BinaryTypeCoercer;
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, ColumnarValue, Expr, Operator, ScalarFunctionArgs, ScalarUDFImpl, Signature,
-    Volatility, lit,
+    Accumulator, AggregateUDFImpl, ColumnarValue, Expr, ExprSchemable, Operator, ScalarFunctionArgs, ScalarUDFImpl,
+    Signature, Volatility, lit,
 };
 
 /// Which Spark function a [`Rewritten`] is.
@@ -187,7 +187,14 @@ impl ScalarUDFImpl for Rewritten {
 
     fn simplify(&self, mut args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
         let expr = match self.form {
-            Form::TypeOf => lit(crate::types::simple_string(&info.get_data_type(&args[0])?)),
+            Form::TypeOf => {
+                // An interval's fields are in its field's metadata.
+                let field = args[0].to_field(info.schema())?.1;
+                lit(match crate::interval::Interval::of_field(&field) {
+                    Some(i) => i.name(),
+                    None => crate::types::simple_string(field.data_type()),
+                })
+            }
             Form::SortArray | Form::ArraySort => {
                 let asc = match args.get(1) {
                     None => true,

@@ -95,12 +95,20 @@ impl ScalarUDFImpl for TimestampToString {
 }
 
 /// Whether Spark's text of a value of this type differs from Arrow's cast
-/// to string: floats and timestamps.
+/// to string: floats, timestamps and ANSI intervals.
 pub fn differs_from_arrow(t: &DataType) -> bool {
-    matches!(t, DataType::Float32 | DataType::Float64 | DataType::Timestamp(..))
+    matches!(
+        t,
+        DataType::Float32
+            | DataType::Float64
+            | DataType::Timestamp(..)
+            | DataType::Duration(_)
+            | DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::YearMonth)
+    )
 }
 
-/// Floats and timestamps as Spark casts them to string; `None` for other
+/// Floats, timestamps and ANSI intervals (of their widest fields) as Spark
+/// casts them to string; `None` for other
 /// types, whose Arrow cast is Spark's.
 pub fn spark_text(values: &ArrayRef) -> Result<Option<ArrayRef>> {
     Ok(Some(match values.data_type() {
@@ -114,6 +122,9 @@ pub fn spark_text(values: &ArrayRef) -> Result<Option<ArrayRef>> {
                 .collect();
             Arc::new(out)
         }
-        _ => return Ok(None),
+        t => match crate::interval::Interval::of(t, &Default::default()) {
+            Some(i) => crate::functions::intervals::text(values, i),
+            None => return Ok(None),
+        },
     }))
 }

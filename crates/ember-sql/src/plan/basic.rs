@@ -490,12 +490,14 @@ impl Planner<'_> {
 
     pub(super) async fn show_string(&mut self, s: &sc::ShowString) -> Result<LogicalPlan> {
         let input = self.input(&s.input).await?;
-        let names: Vec<String> = input.schema().fields().iter().map(|f| f.name().clone()).collect();
+        // The planned fields: batches from executors lose field metadata
+        // (an interval's fields).
+        let fields = input.schema().fields().clone();
         let n = usize::try_from(s.num_rows).unwrap_or(0);
         let limited = LogicalPlanBuilder::from(input).limit(0, Some(n + 1))?.build()?;
         let batches = self.collect(limited).await?;
         let text =
-            crate::display::show_string(&batches, &names, n, usize::try_from(s.truncate).unwrap_or(0), s.vertical)?;
+            crate::display::show_string(&batches, &fields, n, usize::try_from(s.truncate).unwrap_or(0), s.vertical)?;
         self.string_plan("show_string", text)
     }
 
