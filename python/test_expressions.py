@@ -759,6 +759,13 @@ def test_make_ym_and_dt_intervals(spark):
     assert tuple(shown) == ("INTERVAL '3-2' YEAR TO MONTH", "INTERVAL '2 01:00:01.25' DAY TO SECOND", "INTERVAL '0-0' YEAR TO MONTH")
 
 
+def test_try_make_interval_is_null_on_overflow(spark):
+    df = spark.sql(
+        "SELECT CAST(try_make_interval(1, 2, 1, 1, 12) AS STRING) AS i, try_make_interval(2147483647, 1) IS NULL AS overflow"
+    )
+    assert df.collect() == [Row(i="1 years 2 months 8 days 12 hours", overflow=True)]
+
+
 def test_to_timestamp_with_pattern(spark):
     df = spark.createDataFrame([("05/03/2024 13:45",)], "s string").select(F.to_timestamp("s", "dd/MM/yyyy HH:mm").alias("t"))
     assert_df(df, [("t", "timestamp")], [(datetime.datetime(2024, 3, 5, 13, 45),)])

@@ -12,14 +12,16 @@
 //!   `date - date` is an `interval day`; sums and differences of intervals
 //!   take the widest fields of the two;
 //! - `make_ym_interval(years, months)` and `make_dt_interval(days, hours,
-//!   mins, secs)`.
+//!   mins, secs)`;
+//! - `CAST(interval AS STRING)`: `INTERVAL '3' DAY` for ANSI intervals,
+//!   `1 years 2 months` for calendar intervals.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, DurationMicrosecondArray, IntervalYearMonthArray};
 use datafusion::arrow::datatypes::{
     DataType, Decimal128Type, DurationMicrosecondType, Field, FieldRef, Float64Type, Int32Type, Int64Type,
-    IntervalYearMonthType, TimeUnit,
+    IntervalMonthDayNanoType, IntervalUnit, IntervalYearMonthType, TimeUnit,
 };
 use datafusion::common::{DFSchema, DataFusionError, Result, ScalarValue, plan_err};
 use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
@@ -384,10 +386,15 @@ impl IntervalText {
         Self { signature: Signature::any(2, Volatility::Immutable) }
     }
 
-    /// The text of `x`, an interval of the type its planned `field` has.
+    /// The text of `x`, an interval of the type its planned `field` has
+    /// (a calendar interval's type is `interval`).
     pub fn call(x: Expr, field: &Field) -> Option<Expr> {
-        let interval = Interval::of_field(field)?;
-        Some(ScalarUDF::from(Self::new()).call(vec![x, lit(interval.name())]))
+        let name = match (Interval::of_field(field), field.data_type()) {
+            (Some(interval), _) => interval.name(),
+            (None, DataType::Interval(IntervalUnit::MonthDayNano)) => "interval".into(),
+            _ => return None,
+        };
+        Some(ScalarUDF::from(Self::new()).call(vec![x, lit(name)]))
     }
 }
 
@@ -406,6 +413,14 @@ impl ScalarUDFImpl for IntervalText {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let values = args.args[0].to_array(args.number_rows)?;
+        if let DataType::Interval(IntervalUnit::MonthDayNano) = values.data_type() {
+            let out: datafusion::arrow::array::StringArray = values
+                .as_primitive::<IntervalMonthDayNanoType>()
+                .iter()
+                .map(|v| v.map(|v| crate::display::calendar_interval(v.months, v.days, v.nanoseconds / 1000)))
+                .collect();
+            return Ok(ColumnarValue::Array(Arc::new(out)));
+        }
         let interval = match &args.args[1] {
             ColumnarValue::Scalar(ScalarValue::Utf8(Some(name))) => Interval::parse(name),
             _ => None,

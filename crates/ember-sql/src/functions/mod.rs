@@ -69,6 +69,11 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(moments::CentralMoment::skewness()));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(moments::CentralMoment::kurtosis()));
     ctx.register_udaf(datafusion::logical_expr::AggregateUDF::from(moments::Product::new()));
+    // datafusion-spark's make_interval gives NULL on overflow: Spark's
+    // try_make_interval.
+    if let Ok(f) = datafusion::execution::FunctionRegistry::udf(ctx, "make_interval") {
+        ctx.register_udf(f.as_ref().clone().with_aliases(["try_make_interval"]));
+    }
     for f in intervals::udfs() {
         ctx.register_udf(f);
     }
@@ -497,7 +502,7 @@ pub fn string_cast(e: &Expr, target: &DataType, schema: &DFSchema) -> Option<Exp
             Some(ScalarUDF::from(to_string::FloatToString::new()).call(vec![e.clone()]))
         }
         DataType::Timestamp(..) => Some(ScalarUDF::from(to_string::TimestampToString::new()).call(vec![e.clone()])),
-        DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::YearMonth) | DataType::Duration(_) => {
+        DataType::Interval(_) | DataType::Duration(_) => {
             intervals::IntervalText::call(e.clone(), &e.to_field(schema).ok()?.1)
         }
         _ => None,
