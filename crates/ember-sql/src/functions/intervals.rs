@@ -29,7 +29,6 @@ use datafusion::logical_expr::{
     BinaryExpr, ColumnarValue, Expr, ExprSchemable, Operator, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF,
     ScalarUDFImpl, Signature, Volatility, cast, lit,
 };
-use datafusion::sql::sqlparser::ast::BinaryOperator;
 use ember_common::{ExceptionClass, SparkError};
 
 use crate::interval::Interval;
@@ -514,12 +513,8 @@ pub struct IntervalArithmetic {
 
 impl ExprPlanner for IntervalArithmetic {
     fn plan_binary_op(&self, expr: RawBinaryExpr, schema: &DFSchema) -> Result<PlannerResult<RawBinaryExpr>> {
-        let op = match expr.op {
-            BinaryOperator::Plus => Operator::Plus,
-            BinaryOperator::Minus => Operator::Minus,
-            BinaryOperator::Multiply => Operator::Multiply,
-            BinaryOperator::Divide => Operator::Divide,
-            _ => return Ok(PlannerResult::Original(expr)),
+        let Some(op) = super::promote_strings::arithmetic_operator(&expr.op) else {
+            return Ok(PlannerResult::Original(expr));
         };
         let tz = self.time_zone.read().map(|t| t.clone()).unwrap_or_else(|_| "UTC".into());
         Ok(match arithmetic(&expr.left, op, &expr.right, schema, &tz)? {

@@ -37,6 +37,18 @@ fn is_string(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
+/// The arithmetic operator `op` is, if it is one (`+ - * / %`).
+pub fn arithmetic_operator(op: &BinaryOperator) -> Option<Operator> {
+    Some(match op {
+        BinaryOperator::Plus => Operator::Plus,
+        BinaryOperator::Minus => Operator::Minus,
+        BinaryOperator::Multiply => Operator::Multiply,
+        BinaryOperator::Divide => Operator::Divide,
+        BinaryOperator::Modulo => Operator::Modulo,
+        _ => return None,
+    })
+}
+
 /// The SQL planner's side: DataFusion would reject `'2' + 1` while it
 /// plans, before any rewrite of the plan sees it.
 #[derive(Debug)]
@@ -47,14 +59,7 @@ pub struct PromoteStrings {
 
 impl ExprPlanner for PromoteStrings {
     fn plan_binary_op(&self, expr: RawBinaryExpr, schema: &DFSchema) -> Result<PlannerResult<RawBinaryExpr>> {
-        let op = match expr.op {
-            BinaryOperator::Plus => Operator::Plus,
-            BinaryOperator::Minus => Operator::Minus,
-            BinaryOperator::Multiply => Operator::Multiply,
-            BinaryOperator::Divide => Operator::Divide,
-            BinaryOperator::Modulo => Operator::Modulo,
-            _ => return Ok(PlannerResult::Original(expr)),
-        };
+        let Some(op) = arithmetic_operator(&expr.op) else { return Ok(PlannerResult::Original(expr)) };
         let (left, right) = string_operands(expr.left, op, expr.right, schema, self.ansi.load(Ordering::Relaxed));
         Ok(PlannerResult::Original(RawBinaryExpr { op: expr.op, left, right }))
     }
