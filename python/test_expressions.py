@@ -1181,6 +1181,19 @@ def test_sequence(spark):
                       [d(2024, 1, 1), d(2024, 2, 1), d(2024, 3, 1)])])
 
 
+def test_sequence_of_dates_and_timestamps_by_day_time_intervals(spark):
+    df = spark.sql(
+        "SELECT sequence(DATE'2024-01-01', DATE'2024-01-03', INTERVAL 1 DAY) AS d, "
+        "sequence(TIMESTAMP'2024-01-01 00:00:00', TIMESTAMP'2024-01-01 02:00:00', INTERVAL 1 HOUR) AS t"
+    )
+    d, t = datetime.date, datetime.datetime
+    assert_df(
+        df,
+        [("d", "array<date>"), ("t", "array<timestamp>")],
+        [([d(2024, 1, 1), d(2024, 1, 2), d(2024, 1, 3)], [t(2024, 1, 1, 0), t(2024, 1, 1, 1), t(2024, 1, 1, 2)])],
+    )
+
+
 def test_sequence_step_away_from_stop_raises(spark):
     from pyspark.errors import IllegalArgumentException
 

@@ -310,7 +310,25 @@ impl ScalarUDFImpl for Rewritten {
                 } else {
                     let day = |days: i32| lit(ScalarValue::new_interval_mdn(0, days, 0));
                     let step = args.get(2).cloned().unwrap_or_else(|| towards_stop(day(1), day(-1)));
-                    datafusion::functions_nested::expr_fn::gen_series(start, stop, step)
+                    // A day-time interval steps dates as the midnights'
+                    // timestamps (DataFusion steps dates by whole days of
+                    // a calendar interval only).
+                    let (start, stop) = match (&t, args.get(2).map(|s| info.get_data_type(s)).transpose()?) {
+                        (DataType::Date32, Some(DataType::Duration(_))) => {
+                            let ts = DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Microsecond, None);
+                            (
+                                datafusion::logical_expr::cast(start, ts.clone()),
+                                datafusion::logical_expr::cast(stop, ts),
+                            )
+                        }
+                        _ => (start, stop),
+                    };
+                    let mdn = DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::MonthDayNano);
+                    datafusion::functions_nested::expr_fn::gen_series(
+                        start,
+                        stop,
+                        datafusion::logical_expr::cast(step, mdn),
+                    )
                 };
                 datafusion::logical_expr::cast(series, DataType::new_list(t, true))
             }
@@ -390,12 +408,16 @@ fn sequence_types(t: &[DataType]) -> Result<Vec<DataType>> {
         let wider = t.iter().filter(|x| x.is_integer()).max_by_key(|x| width(x)).cloned();
         return Ok(vec![wider.unwrap_or(DataType::Int32); t.len()]);
     }
-    let interval = |x: &DataType| matches!(x, DataType::Interval(_) | DataType::Null);
+    let interval = |x: &DataType| matches!(x, DataType::Interval(_) | DataType::Duration(_) | DataType::Null);
     if temporal(start) && temporal(stop) && t.get(2).is_none_or(interval) {
         let bound = if start.is_null() { stop.clone() } else { start.clone() };
         let mut types = vec![bound.clone(), bound];
         if t.len() == 3 {
-            types.push(DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::MonthDayNano));
+            // A day-time interval stays one until `simplify` sees it.
+            types.push(match &t[2] {
+                DataType::Duration(_) => DataType::Duration(datafusion::arrow::datatypes::TimeUnit::Microsecond),
+                _ => DataType::Interval(datafusion::arrow::datatypes::IntervalUnit::MonthDayNano),
+            });
         }
         return Ok(types);
     }
