@@ -1707,6 +1707,10 @@ def test_try_add_and_subtract_move_dates(spark):
     assert tuple(df.first()) == (
         datetime.date(2015, 10, 1), datetime.date(2015, 9, 29), datetime.date(2016, 9, 30), datetime.date(2014, 9, 30)
     )
+    days = spark.sql(
+        "SELECT try_add(DATE'2024-01-01', INTERVAL 1 DAY) AS d, try_add(TIMESTAMP'2024-01-01 00:00:00', INTERVAL 1 HOUR) AS t"
+    )
+    assert_df(days, [("d", "date"), ("t", "timestamp")], [(datetime.date(2024, 1, 2), datetime.datetime(2024, 1, 1, 1))])
 
 
 def test_cast_and_field_names_follow_spark(spark):

@@ -226,7 +226,18 @@ impl ScalarUDFImpl for SpelledUdf {
                     r
                 };
                 let to = try_types(*op, &[info.get_data_type(&l)?, info.get_data_type(&r)?])?.2;
-                if to == DataType::Date32 && info.get_data_type(&r)?.is_integer() {
+                if to == DataType::Date32 && matches!(info.get_data_type(&r)?, DataType::Duration(_)) {
+                    let tz = info.config_options().execution.time_zone.clone().unwrap_or_else(|| "UTC".into());
+                    match super::intervals::arithmetic(&l, *op, &r, info.schema(), &tz)? {
+                        Some(moved) if moved.get_type(info.schema().as_ref())? == DataType::Date32 => moved,
+                        _ => {
+                            return plan_err!(
+                                "[DATATYPE_MISMATCH.BINARY_OP_WRONG_TYPE] {} moves a date by whole days (an interval day) only; use + for a timestamp",
+                                self.name()
+                            );
+                        }
+                    }
+                } else if to == DataType::Date32 && info.get_data_type(&r)?.is_integer() {
                     match op {
                         Operator::Minus => datafusion_spark::function::datetime::expr_fn::date_sub(l, r),
                         _ => datafusion_spark::function::datetime::expr_fn::date_add(l, r),
@@ -287,8 +298,14 @@ fn try_types(op: Operator, t: &[DataType]) -> Result<(DataType, DataType, DataTy
             return Ok((DataType::Date32, DataType::Int32, DataType::Date32));
         }
         (Operator::Plus | Operator::Minus, DataType::Date32 | DataType::Timestamp(..), DataType::Interval(_))
-        | (Operator::Plus | Operator::Minus, DataType::Interval(_), DataType::Interval(_)) => {
+        | (Operator::Plus | Operator::Minus, DataType::Timestamp(..), DataType::Duration(_))
+        | (Operator::Plus | Operator::Minus, DataType::Interval(_), DataType::Interval(_))
+        | (Operator::Plus | Operator::Minus, DataType::Duration(_), DataType::Duration(_)) => {
             return Ok((l.clone(), r.clone(), l));
+        }
+        // A date moves by an `interval day` (`simplify` checks the fields).
+        (Operator::Plus | Operator::Minus, DataType::Date32, DataType::Duration(_)) => {
+            return Ok((l.clone(), r.clone(), DataType::Date32));
         }
         _ => {}
     }
