@@ -99,11 +99,14 @@ fn value(array: &ArrayRef, row: usize) -> String {
             let v = array.as_primitive::<t::IntervalMonthDayNanoType>().value(row);
             calendar_interval(v.months, v.days, v.nanoseconds / 1000)
         }
-        DataType::Duration(TimeUnit::Microsecond) => {
-            day_time_interval(array.as_primitive::<t::DurationMicrosecondType>().value(row))
+        // ANSI intervals of their widest fields ([`field_cell`] knows the
+        // column's).
+        t @ (DataType::Duration(_) | DataType::Interval(arrow::datatypes::IntervalUnit::YearMonth)) => {
+            match (crate::interval::Interval::of(t, &Default::default()), crate::interval::value_at(array, row)) {
+                (Some(i), Some(v)) => i.format(v),
+                _ => String::new(),
+            }
         }
-        DataType::Interval(arrow::datatypes::IntervalUnit::YearMonth) => crate::interval::Interval::YEAR_TO_MONTH
-            .format(i64::from(array.as_primitive::<t::IntervalYearMonthType>().value(row))),
         DataType::Binary => {
             let b = array.as_binary::<i32>().value(row);
             format!("[{}]", b.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(" "))
@@ -174,27 +177,12 @@ fn micros_as_seconds(micros: i64) -> String {
     format!("{sign}{whole}.{}", frac.trim_end_matches('0'))
 }
 
-/// Spark's day-time interval (DAY TO SECOND) text:
-/// `INTERVAL '1 12:30:01.001001' DAY TO SECOND`.
-pub fn day_time_interval(micros: i64) -> String {
-    crate::interval::Interval::DAY_TO_SECOND.format(micros)
-}
-
 /// [`cell`] of a column of `field`, whose metadata may give an interval's
 /// fields (`INTERVAL '3' DAY` rather than `INTERVAL '3 00:00:00' DAY TO
 /// SECOND`).
 pub fn field_cell(field: &arrow::datatypes::Field, array: &ArrayRef, row: usize) -> String {
-    use arrow::datatypes as t;
-    if array.is_null(row) {
-        return cell(array, row);
-    }
-    match (crate::interval::Interval::of_field(field), array.data_type()) {
-        (Some(i), DataType::Duration(TimeUnit::Microsecond)) => {
-            i.format(array.as_primitive::<t::DurationMicrosecondType>().value(row))
-        }
-        (Some(i), DataType::Interval(arrow::datatypes::IntervalUnit::YearMonth)) => {
-            i.format(i64::from(array.as_primitive::<t::IntervalYearMonthType>().value(row)))
-        }
+    match (crate::interval::Interval::of_field(field), crate::interval::value_at(array, row)) {
+        (Some(i), Some(v)) => i.format(v),
         _ => cell(array, row),
     }
 }

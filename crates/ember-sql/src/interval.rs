@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 
+use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Field, IntervalUnit, TimeUnit};
 use datafusion::sql::sqlparser::ast;
 use datafusion::sql::sqlparser::keywords::Keyword;
@@ -183,6 +184,32 @@ impl Interval {
         };
         format!("INTERVAL '{text}' {suffix}")
     }
+}
+
+/// The months (a year-month interval) or microseconds (a day-time
+/// interval, of any Arrow unit) of `array[row]`; `None` for a NULL or
+/// another type.
+pub fn value_at(array: &dyn Array, row: usize) -> Option<i64> {
+    use datafusion::arrow::datatypes as t;
+    if array.is_null(row) {
+        return None;
+    }
+    Some(match array.data_type() {
+        DataType::Interval(IntervalUnit::YearMonth) => {
+            i64::from(array.as_primitive::<t::IntervalYearMonthType>().value(row))
+        }
+        DataType::Duration(TimeUnit::Second) => {
+            array.as_primitive::<t::DurationSecondType>().value(row).saturating_mul(MICROS_PER_SECOND)
+        }
+        DataType::Duration(TimeUnit::Millisecond) => {
+            array.as_primitive::<t::DurationMillisecondType>().value(row).saturating_mul(1_000)
+        }
+        DataType::Duration(TimeUnit::Microsecond) => array.as_primitive::<t::DurationMicrosecondType>().value(row),
+        DataType::Duration(TimeUnit::Nanosecond) => {
+            array.as_primitive::<t::DurationNanosecondType>().value(row) / 1_000
+        }
+        _ => return None,
+    })
 }
 
 /// A unit of Spark's multi-unit interval literals, as the field it counts
@@ -565,6 +592,19 @@ mod tests {
             t("interval day to second", -(MICROS_PER_DAY + 2 * MICROS_PER_HOUR + 3 * MICROS_PER_MINUTE + 4_500_000)),
             "INTERVAL '-1 02:03:04.5' DAY TO SECOND"
         );
+    }
+
+    #[test]
+    fn values_of_every_duration_unit_are_microseconds() {
+        use datafusion::arrow::array::{DurationNanosecondArray, DurationSecondArray, IntervalYearMonthArray};
+        let seconds = DurationSecondArray::from(vec![Some(90), None]);
+        assert_eq!((value_at(&seconds, 0), value_at(&seconds, 1)), (Some(90 * MICROS_PER_SECOND), None));
+        let nanos = DurationNanosecondArray::from(vec![-1_500_000_000]);
+        assert_eq!(
+            value_at(&nanos, 0).map(|v| Interval::DAY_TO_SECOND.format(v)).as_deref(),
+            Some("INTERVAL '-0 00:00:01.5' DAY TO SECOND")
+        );
+        assert_eq!(value_at(&IntervalYearMonthArray::from(vec![14]), 0), Some(14));
     }
 
     #[test]

@@ -424,7 +424,10 @@ impl ScalarUDFImpl for IntervalText {
             ColumnarValue::Scalar(ScalarValue::Utf8(Some(name))) => Interval::parse(name),
             _ => None,
         };
-        let Some(interval) = interval.filter(|i| i.data_type() == *values.data_type()) else {
+        // The named type's kind must be the values' (any Arrow duration
+        // unit is a day-time interval).
+        let kind = Interval::of(values.data_type(), &Default::default()).map(Interval::data_type);
+        let Some(interval) = interval.filter(|i| kind == Some(i.data_type())) else {
             return datafusion::common::exec_err!(
                 "ember_interval_to_string takes an interval, not {}",
                 values.data_type()
@@ -436,14 +439,8 @@ impl ScalarUDFImpl for IntervalText {
 
 /// Spark's text of each interval of `values`, of type `interval`.
 pub fn text(values: &ArrayRef, interval: Interval) -> ArrayRef {
-    let out: datafusion::arrow::array::StringArray = match values.data_type() {
-        DataType::Interval(_) => values
-            .as_primitive::<IntervalYearMonthType>()
-            .iter()
-            .map(|v| v.map(|v| interval.format(i64::from(v))))
-            .collect(),
-        _ => values.as_primitive::<DurationMicrosecondType>().iter().map(|v| v.map(|v| interval.format(v))).collect(),
-    };
+    let out: datafusion::arrow::array::StringArray =
+        (0..values.len()).map(|row| crate::interval::value_at(values, row).map(|v| interval.format(v))).collect();
     Arc::new(out)
 }
 
