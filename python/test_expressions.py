@@ -1375,6 +1375,94 @@ def test_json_paths_and_schema(spark):
     assert_df(inferred, [("from_json(j)", "struct<a:bigint>")], [(Row(a=5),)])
 
 
+def test_from_csv_reads_one_record_per_string(spark):
+    rows = [("1,2.5,x",), ("1,x,3",), ("1",), ("1,2,3,4",), (None,), ('"a,b",2,',), (" 4,5 ,6",), ("",)]
+    df = spark.createDataFrame(rows, "v string")
+    got = df.select(F.from_csv("v", "a STRING, b INT, c DOUBLE"))
+    # Tokens that do not convert and missing tokens are NULL (PERMISSIVE);
+    # ints keep their blanks (and fail), doubles are read as Java reads them.
+    assert_df(
+        got,
+        [("from_csv(v)", "struct<a:string,b:int,c:double>")],
+        [
+            (Row(a="1", b=None, c=None),),
+            (Row(a="1", b=None, c=3.0),),
+            (Row(a="1", b=None, c=None),),
+            (Row(a="1", b=2, c=3.0),),
+            (None,),
+            (Row(a="a,b", b=2, c=None),),
+            (Row(a=" 4", b=None, c=6.0),),
+            (Row(a=None, b=None, c=None),),
+        ],
+    )
+    typed = spark.createDataFrame([("02/01/2020;2020-01-02 03:04:05;TRUE;1e3;NA",)], "v string").select(
+        F.from_csv("v", "d DATE, t TIMESTAMP, b BOOLEAN, x DECIMAL(10,2), s STRING", {"sep": ";", "dateFormat": "dd/MM/yyyy", "nullValue": "NA"}).alias("r")
+    )
+    assert_rows(
+        typed.select("r.*"),
+        [(datetime.date(2020, 1, 2), datetime.datetime(2020, 1, 2, 3, 4, 5), True, D("1000.00"), None)],
+    )
+    sql = spark.sql("SELECT from_csv('1;2', 'a INT, b INT', map('sep', ';')) AS r, from_csv('7,x', schema_of_csv('1,a')) AS s")
+    assert_df(sql, [("r", "struct<a:int,b:int>"), ("s", "struct<_c0:int,_c1:string>")], [(Row(a=1, b=2), Row(_c0=7, _c1="x"))])
+    inferred = df.limit(1).select(F.from_csv("v", F.schema_of_csv("1,2.5,x")).alias("r"))
+    assert_df(inferred, [("r", "struct<_c0:int,_c1:double,_c2:string>")], [(Row(_c0=1, _c1=2.5, _c2="x"),)])
+
+
+def test_from_csv_modes_and_bad_schemas(spark):
+    df = spark.createDataFrame([("1,x",)], "v string")
+    with pytest.raises(PySparkException) as e:
+        df.select(F.from_csv("v", "a INT, b INT", {"mode": "FAILFAST"})).collect()
+    assert e.value.getCondition() == "MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION"
+    assert "record parsing: [1,null]." in str(e.value)
+    with pytest.raises(AnalysisException) as e:
+        df.select(F.from_csv("v", "a INT, b INT", {"mode": "DROPMALFORMED"})).collect()
+    assert e.value.getCondition() == "PARSE_MODE_UNSUPPORTED"
+    with pytest.raises(PySparkException) as e:
+        df.select(F.from_csv("v", "x array<int>")).collect()
+    assert e.value.getCondition() == "UNSUPPORTED_DATATYPE"
+
+
+def test_to_csv_writes_as_spark(spark):
+    df = spark.sql(
+        "SELECT named_struct('a', ' a ', 'b', 'b,c', 'c', 'q\"x', 'd', '', 'e', CAST(NULL AS STRING), 'g', 1.5D, "
+        "'h', 1e10D, 'i', DATE'2020-01-02', 'j', TIMESTAMP'2020-01-02 03:04:05.5', 'k', array(1, 2), "
+        "'l', map('x', 1), 'n', 1.50BD, 'o', true) AS s"
+    )
+    got = df.select(F.to_csv("s"))
+    expected = 'a,"b,c","q\\"x","",,1.5,1.0E10,2020-01-02,2020-01-02T03:04:05.500Z,"[1, 2]",{x -> 1},1.50,true'
+    assert_df(got, [("to_csv(s)", "string")], [(expected,)])
+    opts = {"sep": ";", "nullValue": "NA", "dateFormat": "dd/MM/yyyy", "timestampFormat": "yyyy-MM-dd HH:mm", "quoteAll": "true"}
+    got = spark.sql(
+        "SELECT named_struct('a', 'x;y', 'b', CAST(NULL AS INT), 'd', DATE'2020-01-02', 'e', TIMESTAMP'2020-01-02 03:04:05') AS s "
+        "UNION ALL SELECT NULL"
+    ).select(F.to_csv("s", opts).alias("x"))
+    assert_rows(got, [('"x;y";"NA";"02/01/2020";"2020-01-02 03:04"',), (None,)])
+    with pytest.raises(AnalysisException) as e:
+        spark.sql("SELECT to_csv(array(1, 2))").collect()
+    assert e.value.getCondition() == "DATATYPE_MISMATCH.UNSUPPORTED_INPUT_TYPE"
+
+
+def test_schema_of_csv_infers_as_spark(spark):
+    got = spark.range(1).select(
+        F.schema_of_csv(F.lit("1|3000000000|2.5|abc|TRUE|2020-01-01|2020-01-01 10:00:00||NaN| 1"), {"sep": "|"})
+    )
+    assert_df(
+        got,
+        [("schema_of_csv(1|3000000000|2.5|abc|TRUE|2020-01-01|2020-01-01 10:00:00||NaN| 1)", "string")],
+        [
+            (
+                "STRUCT<_c0: INT, _c1: BIGINT, _c2: DOUBLE, _c3: STRING, _c4: BOOLEAN, _c5: DATE, _c6: TIMESTAMP, "
+                "_c7: STRING, _c8: DOUBLE, _c9: DOUBLE>",
+            )
+        ],
+    )
+
+
+def test_show_escapes_control_characters(spark):
+    got = spark.sql("SELECT 'a\nb' AS x, 'c\td' AS y")._show_string(truncate=20)
+    assert got.splitlines()[3] == "|a\\nb|c\\td|", got
+
+
 def test_try_arithmetic_is_null_on_integer_overflow(spark):
     df = spark.createDataFrame([(2147483647, 9223372036854775807), (1, 2)], "i int, l long")
     got = df.select(F.try_add("i", F.lit(1)), F.try_subtract(F.lit(-5), "l"), F.try_multiply("l", F.lit(2)), F.try_add("i", "l"))

@@ -438,6 +438,41 @@ pub(crate) fn ast_call(name: &str, args: Vec<Expr>) -> Expr {
 /// `replace(s, x)` `replace(s, x, '')` and `levenshtein(a, b, threshold)`
 /// -1 past the threshold.
 /// Their names were taken before, from the text (`crate::sql_names`).
+/// The schema text of `schema_of_csv('1,a'[, map('sep', ';')])` or
+/// `schema_of_json('{"a": 1}')` of literals.
+fn literal_schema(f: &datafusion::sql::sqlparser::ast::Function) -> Option<String> {
+    use datafusion::sql::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments, ObjectNamePart, Value};
+    let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice() else { return None };
+    let FunctionArguments::List(list) = &f.args else { return None };
+    let text = |e: &FunctionArg| match e {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) => match &v.value {
+            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    match (name.value.to_ascii_lowercase().as_str(), list.args.as_slice()) {
+        ("schema_of_json", [json]) => crate::functions::json::schema_of_json(&text(json)?),
+        ("schema_of_csv", [csv, options @ ..]) => {
+            let mut given = std::collections::HashMap::new();
+            if let [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Function(map)))] = options {
+                let FunctionArguments::List(pairs) = &map.args else { return None };
+                let is_map = matches!(map.name.0.as_slice(), [ObjectNamePart::Identifier(n)] if n.value.eq_ignore_ascii_case("map"));
+                if !is_map || pairs.args.len() % 2 != 0 {
+                    return None;
+                }
+                for pair in pairs.args.chunks(2) {
+                    given.insert(text(&pair[0])?.to_ascii_lowercase(), text(&pair[1])?);
+                }
+            } else if !options.is_empty() {
+                return None;
+            }
+            crate::functions::csv::schema_of_literal(&text(csv)?, &given, "UTC").ok()
+        }
+        _ => None,
+    }
+}
+
 fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<Expr> {
     use datafusion::sql::sqlparser::ast::{
         BinaryOperator, CastKind, DataType, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, NullTreatment,
@@ -487,6 +522,13 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
         // map_filter / transform_values / transform_keys(m, (k, v) -> e):
         // the lambda over the map's entries, a map again.
         ("map_filter" | "transform_values" | "transform_keys", [m, Expr::Lambda(l)]) => map_lambda(&name, m, l),
+        // from_csv(s, schema_of_csv('1,a')): the schema, known while
+        // planning, as its text (likewise from_json and schema_of_json).
+        ("from_csv" | "from_json", [_, Expr::Function(inner), ..]) => {
+            let schema = literal_schema(inner)?;
+            list.args[1] = FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(Value::SingleQuotedString(schema))));
+            None
+        }
         ("isnull", [x]) => Some(Expr::IsNull(Box::new(x.clone()))),
         ("isnotnull", [x]) => Some(Expr::IsNotNull(Box::new(x.clone()))),
         ("curdate", []) => Some(ast_call("current_date", vec![])),

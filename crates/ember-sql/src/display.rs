@@ -196,7 +196,7 @@ pub fn show_string(
     truncate: usize,
     vertical: bool,
 ) -> Result<String> {
-    let names: Vec<String> = fields.iter().map(|f| f.name().clone()).collect();
+    let names: Vec<String> = fields.iter().map(|f| escape_meta_characters(f.name())).collect();
     let mut rows: Vec<Vec<String>> = vec![];
     let mut total = 0usize;
     for b in batches {
@@ -204,7 +204,11 @@ pub fn show_string(
             total += 1;
             if rows.len() < num_rows {
                 rows.push(
-                    b.columns().iter().zip(fields).map(|(c, f)| truncate_cell(field_cell(f, c, r), truncate)).collect(),
+                    b.columns()
+                        .iter()
+                        .zip(fields)
+                        .map(|(c, f)| truncate_cell(escape_meta_characters(&field_cell(f, c, r)), truncate))
+                        .collect(),
                 );
             }
         }
@@ -256,6 +260,28 @@ pub fn show_string(
         out.push_str(&format!("only showing top {num_rows} {noun}"));
     }
     Ok(out)
+}
+
+/// Spark's `escapeMetaCharacters`: control characters that would break
+/// the table's layout shown as their escapes (`a\nb`).
+fn escape_meta_characters(s: &str) -> String {
+    if !s.contains(['\n', '\r', '\t', '\u{c}', '\u{8}', '\u{b}', '\u{7}']) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{c}' => out.push_str("\\f"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{b}' => out.push_str("\\v"),
+            '\u{7}' => out.push_str("\\a"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn truncate_cell(s: String, truncate: usize) -> String {

@@ -19,6 +19,20 @@ use super::{NamedExpr, strip_alias};
 use crate::error::{Result, analysis};
 use crate::plan::Planner;
 
+/// `e` folded to a literal when it is constant (`map('sep', ';')`), else `e`.
+fn fold_constant(e: Expr) -> Result<Expr> {
+    use datafusion::logical_expr::simplify::SimplifyContext;
+    use datafusion::optimizer::simplify_expressions::ExprSimplifier;
+    if matches!(e, Expr::Literal(..)) || !e.column_refs().is_empty() {
+        return Ok(e);
+    }
+    let context = SimplifyContext::builder().with_schema(std::sync::Arc::new(DFSchema::empty())).build();
+    match ExprSimplifier::new(context).simplify(e.clone()) {
+        Ok(folded @ Expr::Literal(..)) => Ok(folded),
+        _ => Ok(e),
+    }
+}
+
 /// Spark's display name for a function in column names.
 fn display_name(spark: &str, args: usize) -> String {
     match spark {
@@ -298,17 +312,35 @@ impl Planner<'_> {
             }
             // Spark names it by its value alone. A schema from
             // schema_of_json(literal) is known while planning.
-            "from_json" if a.len() >= 2 => {
-                if let Expr::ScalarFunction(f) = &a[1] {
-                    if let (true, [Expr::Literal(ScalarValue::Utf8(Some(text)), _)]) =
-                        (f.func.name() == "schema_of_json", f.args.as_slice())
-                    {
-                        if let Some(schema) = crate::functions::json::schema_of_json(text) {
-                            a[1] = lit(schema);
+            // The options map is folded to a literal, which the function
+            // checks while planning.
+            "from_json" | "from_csv" | "to_csv" | "schema_of_csv" if !a.is_empty() => {
+                let at = if matches!(lname, "from_json" | "from_csv") { 2 } else { 1 };
+                if let Some(options) = a.get_mut(at) {
+                    *options = fold_constant(std::mem::take(options))?;
+                }
+                if let Some(Expr::ScalarFunction(f)) = a.get(1) {
+                    match (lname, f.func.name(), f.args.as_slice()) {
+                        ("from_json", "schema_of_json", [Expr::Literal(ScalarValue::Utf8(Some(text)), _)]) => {
+                            if let Some(schema) = crate::functions::json::schema_of_json(text) {
+                                a[1] = lit(schema);
+                            }
                         }
+                        (
+                            "from_csv",
+                            "schema_of_csv",
+                            [Expr::Literal(ScalarValue::Utf8(Some(text)), _), options @ ..],
+                        ) => {
+                            let options = match options.first().map(|o| fold_constant(o.clone())).transpose()? {
+                                Some(Expr::Literal(v, _)) => crate::functions::csv::options_of(&v)?,
+                                _ => Default::default(),
+                            };
+                            a[1] = lit(crate::functions::csv::schema_of_literal(text, &options, &tz)?);
+                        }
+                        _ => {}
                     }
                 }
-                self.call_registry("from_json", a, false, format!("from_json({})", n[0]))
+                self.call_registry(lname, a, false, format!("{lname}({})", n[0]))
             }
             // Spark names the missing delimiter.
             "listagg" | "string_agg" if a.len() == 1 => {

@@ -16,7 +16,7 @@ pub fn malformed_record(record: &str) -> SparkError {
         "MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION",
         "22023",
         format!(
-            "Malformed records are detected in record parsing: {record}. Parse Mode: FAILFAST. To process malformed records as null result, try setting the option 'mode' as 'PERMISSIVE'."
+            "Malformed records are detected in record parsing: {record}.\nParse Mode: FAILFAST. To process malformed records as null result, try setting the option 'mode' as 'PERMISSIVE'. "
         ),
     )
     .param("badRecord", record)

@@ -10,6 +10,7 @@ mod charset;
 mod checked;
 pub mod checked_sum;
 mod conv;
+pub mod csv;
 pub mod datetime;
 mod divide;
 pub(crate) mod failfast;
@@ -156,6 +157,9 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     for form in json::JsonFn::ALL {
         ctx.register_udf(ScalarUDF::from(json::Json::new(form)));
     }
+    for form in csv::CsvFn::ALL {
+        ctx.register_udf(ScalarUDF::from(csv::Csv::new(form)));
+    }
     implicit_casts::register(ctx);
     arrays::register(ctx);
     datafusion::execution::FunctionRegistry::register_function_rewrite(
@@ -230,7 +234,19 @@ pub fn assert_true_message(condition: &str) -> String {
 pub fn shown_args(name: &str, args: &mut Vec<String>) {
     if matches!(
         name,
-        "first" | "last" | "first_value" | "last_value" | "any_value" | "approx_count_distinct" | "mode" | "shuffle"
+        "first"
+            | "last"
+            | "first_value"
+            | "last_value"
+            | "any_value"
+            | "approx_count_distinct"
+            | "mode"
+            | "shuffle"
+            // The schema and options are not the expression's children in Spark.
+            | "from_json"
+            | "from_csv"
+            | "to_csv"
+            | "schema_of_csv"
     ) {
         args.truncate(1);
     }

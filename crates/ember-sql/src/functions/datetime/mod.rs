@@ -40,9 +40,13 @@ use datafusion::common::{DataFusionError, Result};
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::SessionContext;
 
+pub use cast::{string_to_date, string_to_timestamp};
+pub use format::format_micros;
+pub use parse::Parser;
 pub use pattern::{DateTimePattern, Mode, PatternError};
 pub use udf::{DateFormat, FromUnixTime, ToDate, ToTimestamp, UnixTimestamp};
 pub use units::is_unit;
+pub use zone::Zone;
 
 /// Whether Spark resolves `id` as a time zone (`spark.sql.session.timeZone`).
 pub fn valid_time_zone(id: &str) -> bool {
