@@ -1044,6 +1044,23 @@ def test_aggregate_hof_with_finish(spark):
     assert_rows(df, [(1.5,)])
 
 
+def test_aggregate_with_a_struct_accumulator(spark):
+    # The merge and finish lambdas reach into the accumulator's fields.
+    df = spark.createDataFrame([([20.0, 4.0, 2.0, 6.0, 10.0],), (None,)], "values array<double>")
+
+    def merge(acc, x):
+        return F.struct((acc["count"] + 1).alias("count"), (acc.sum + x).alias("sum"))
+
+    zero = F.struct(lit(0).alias("count"), lit(0.0).alias("sum"))
+    got = df.select(F.aggregate("values", zero, merge, lambda acc: acc.sum / acc["count"]).alias("mean"))
+    assert_df(got, [("mean", "double")], [(8.4,), (None,)])
+    sql = spark.sql(
+        "SELECT aggregate(array(1.0D, 2.0D), named_struct('c', 0, 's', 0.0D), "
+        "(acc, x) -> named_struct('c', acc.c + 1, 's', acc.s + x), acc -> acc.s / acc.c) AS m"
+    )
+    assert_rows(sql, [(1.5,)])
+
+
 def test_exists_and_forall(nested):
     df = nested.select(F.exists("arr", lambda x: x > 2).alias("e"), F.forall("arr", lambda x: x > 0).alias("f"))
     assert_df(df, [("e", "boolean"), ("f", "boolean")], [(True, True), (False, True)])
@@ -1692,6 +1709,28 @@ def test_map_filter_and_transform_keys_and_values(spark):
     assert named.columns == [
         "map_filter(data, lambdafunction(startswith(namedlambdavariable(), b), namedlambdavariable(), namedlambdavariable()))"
     ]
+
+
+def test_map_zip_with(spark):
+    df = spark.createDataFrame(
+        [(1, {"A": 1, "B": 2}, {"B": 3, "C": 4}), (2, None, {"x": 1}), (3, {}, {"q": 5})], "id int, m1 map<string,bigint>, m2 map<string,bigint>"
+    )
+    got = df.select(
+        F.map_zip_with("m1", "m2", lambda k, v1, v2: F.when(v2.isNull(), v1).when(k == "B", v1 + v2).otherwise(-v2)).alias("z")
+    ).orderBy(F.col("z").isNull())
+    # Every key of either map, the first map's first; a key's missing value is NULL.
+    assert_df(got, [("z", "map<string,bigint>")], [({"A": 1, "B": 5, "C": -4},), ({"q": -5},), (None,)], ordered=True)
+    got = df.where("id = 1").select(F.map_zip_with("m1", "m2", lambda _, v1, v2: v1 + v2))
+    assert got.columns == [
+        "map_zip_with(m1, m2, lambdafunction((namedlambdavariable() + namedlambdavariable()), "
+        "namedlambdavariable(), namedlambdavariable(), namedlambdavariable()))"
+    ]
+    assert list(got.first()[0].items()) == [("A", None), ("B", 5), ("C", None)]
+    sql = spark.sql(
+        "SELECT map_zip_with(map(1, 'a', 2, 'b'), map(1, 'x', 3, 'y'), "
+        "(k, v1, v2) -> concat(k, coalesce(v1, '-'), coalesce(v2, '-'))) AS m"
+    )
+    assert_rows(sql, [({1: "1ax", 2: "2b-", 3: "3-y"},)])
 
 
 def test_intervals_show_as_spark_prints_them(spark, capsys):

@@ -196,6 +196,12 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
     struct Rewrite;
     impl VisitorMut for Rewrite {
         type Break = ();
+        fn pre_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
+            if let Expr::Lambda(l) = e {
+                lambda_fields(l);
+            }
+            std::ops::ControlFlow::Continue(())
+        }
         fn post_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
             if let Expr::CompoundFieldAccess { access_chain, .. } = e {
                 for access in access_chain.iter_mut() {
@@ -268,19 +274,39 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
     let _ = node.visit(&mut Rewrite);
 }
 
-/// `map_filter(m, (k, v) -> p)` as `map_from_entries(filter(map_entries(m),
-/// e -> p))` with `k` and `v` the entry's fields; `transform_values` and
-/// `transform_keys` transform the entries' value or key.
-fn map_lambda(name: &str, map: &Expr, lambda: &datafusion::sql::sqlparser::ast::LambdaFunction) -> Option<Expr> {
-    use datafusion::sql::sqlparser::ast::{
-        Ident, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, OneOrManyWithParens, Value, VisitMut, VisitorMut,
+/// `(acc, x) -> acc.count + 1`: a field of a lambda's parameter, which
+/// DataFusion would read as a column of a table `acc`, as
+/// `get_field(acc, 'count')`.
+fn lambda_fields(lambda: &mut datafusion::sql::sqlparser::ast::LambdaFunction) {
+    use datafusion::sql::sqlparser::ast::{OneOrManyWithParens, Value, VisitMut, VisitorMut};
+    let params: Vec<String> = match &lambda.params {
+        OneOrManyWithParens::One(p) => vec![p.name.value.clone()],
+        OneOrManyWithParens::Many(ps) => ps.iter().map(|p| p.name.value.clone()).collect(),
     };
-    let OneOrManyWithParens::Many(params) = &lambda.params else { return None };
-    let [k, v] = params.as_slice() else { return None };
-    let entry = Ident::new("__ember_map_entry");
-    let field = |f: &str| {
-        ast_call("get_field", vec![Expr::Identifier(entry.clone()), Expr::value(Value::SingleQuotedString(f.into()))])
-    };
+    struct Fields(Vec<String>);
+    impl VisitorMut for Fields {
+        type Break = ();
+        fn post_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
+            if let Expr::CompoundIdentifier(parts) = e
+                && let [first, fields @ ..] = parts.as_slice()
+                && !fields.is_empty()
+                && self.0.iter().any(|p| p.eq_ignore_ascii_case(&first.value))
+            {
+                let mut out = Expr::Identifier(first.clone());
+                for f in fields {
+                    out = ast_call("get_field", vec![out, Expr::value(Value::SingleQuotedString(f.value.clone()))]);
+                }
+                *e = out;
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let _ = lambda.body.visit(&mut Fields(params));
+}
+
+/// `body` with the identifiers named in `to` replaced by their expressions.
+fn substitute(body: &Expr, to: &[(String, Expr)]) -> Expr {
+    use datafusion::sql::sqlparser::ast::{VisitMut, VisitorMut};
     struct Substitute<'a>(&'a [(String, Expr)]);
     impl VisitorMut for Substitute<'_> {
         type Break = ();
@@ -293,9 +319,65 @@ fn map_lambda(name: &str, map: &Expr, lambda: &datafusion::sql::sqlparser::ast::
             std::ops::ControlFlow::Continue(())
         }
     }
-    let mut body = lambda.body.as_ref().clone();
-    let _ =
-        body.visit(&mut Substitute(&[(k.name.value.clone(), field("key")), (v.name.value.clone(), field("value"))]));
+    let mut body = body.clone();
+    let _ = body.visit(&mut Substitute(to));
+    body
+}
+
+/// `map_zip_with(m1, m2, (k, v1, v2) -> e)`: a map of every key of `m1`,
+/// then those only in `m2`, to `e` of the key and its value in each map
+/// (NULL where a map lacks it); NULL when either map is.
+fn map_zip_with(m1: &Expr, m2: &Expr, lambda: &datafusion::sql::sqlparser::ast::LambdaFunction) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{LambdaFunction, LambdaSyntax, OneOrManyWithParens, Value};
+    let OneOrManyWithParens::Many(params) = &lambda.params else { return None };
+    let [k, v1, v2] = params.as_slice() else { return None };
+    let key = Expr::Identifier(k.name.clone());
+    let value_in = |m: &Expr| {
+        let one = Expr::value(Value::Number("1".into(), false));
+        ast_call("array_element", vec![ast_call("map_extract", vec![m.clone(), key.clone()]), one])
+    };
+    let body =
+        substitute(&lambda.body, &[(v1.name.value.clone(), value_in(m1)), (v2.name.value.clone(), value_in(m2))]);
+    let keys =
+        ast_call("array_union", vec![ast_call("map_keys", vec![m1.clone()]), ast_call("map_keys", vec![m2.clone()])]);
+    let lambda = Expr::Lambda(LambdaFunction {
+        params: OneOrManyWithParens::One(k.clone()),
+        body: Box::new(body),
+        syntax: LambdaSyntax::Arrow,
+    });
+    let zipped = ast_call("map_from_arrays", vec![keys.clone(), ast_call("transform", vec![keys, lambda])]);
+    let either_null = Expr::BinaryOp {
+        left: Box::new(Expr::IsNull(Box::new(m1.clone()))),
+        op: datafusion::sql::sqlparser::ast::BinaryOperator::Or,
+        right: Box::new(Expr::IsNull(Box::new(m2.clone()))),
+    };
+    Some(Expr::Case {
+        case_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+        end_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+        operand: None,
+        conditions: vec![datafusion::sql::sqlparser::ast::CaseWhen {
+            condition: either_null,
+            result: Expr::value(Value::Null),
+        }],
+        else_result: Some(Box::new(zipped)),
+    })
+}
+
+/// `map_filter(m, (k, v) -> p)` as `map_from_entries(filter(map_entries(m),
+/// e -> p))` with `k` and `v` the entry's fields; `transform_values` and
+/// `transform_keys` transform the entries' value or key.
+fn map_lambda(name: &str, map: &Expr, lambda: &datafusion::sql::sqlparser::ast::LambdaFunction) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{
+        Ident, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, OneOrManyWithParens, Value,
+    };
+    let OneOrManyWithParens::Many(params) = &lambda.params else { return None };
+    let [k, v] = params.as_slice() else { return None };
+    let entry = Ident::new("__ember_map_entry");
+    let field = |f: &str| {
+        ast_call("get_field", vec![Expr::Identifier(entry.clone()), Expr::value(Value::SingleQuotedString(f.into()))])
+    };
+    let body =
+        substitute(&lambda.body, &[(k.name.value.clone(), field("key")), (v.name.value.clone(), field("value"))]);
     let struct_of = |key: Expr, value: Expr| {
         let name = |n: &str| Expr::value(Value::SingleQuotedString(n.into()));
         ast_call("named_struct", vec![name("key"), key, name("value"), value])
@@ -522,6 +604,7 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
         // map_filter / transform_values / transform_keys(m, (k, v) -> e):
         // the lambda over the map's entries, a map again.
         ("map_filter" | "transform_values" | "transform_keys", [m, Expr::Lambda(l)]) => map_lambda(&name, m, l),
+        ("map_zip_with", [m1, m2, Expr::Lambda(l)]) => map_zip_with(m1, m2, l),
         // from_csv(s, schema_of_csv('1,a')): the schema, known while
         // planning, as its text (likewise from_json and schema_of_json).
         ("from_csv" | "from_json", [_, Expr::Function(inner), ..]) => {

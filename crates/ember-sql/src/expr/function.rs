@@ -67,6 +67,11 @@ impl Planner<'_> {
         {
             return self.higher_order(&lname, args, schema);
         }
+        if lname == "map_zip_with"
+            && matches!(args.get(2).and_then(|a| a.expr_type.as_ref()), Some(ExprType::LambdaFunction(_)))
+        {
+            return self.map_zip_with(args, schema);
+        }
         // count(*) counts rows: Spark names it count(1).
         let star = |a: &Expression| match &a.expr_type {
             Some(ExprType::UnresolvedStar(_)) => true,
@@ -639,6 +644,10 @@ impl Planner<'_> {
         // A transform lambda may take the index, a fold's merge lambda the
         // accumulator and zip_with's two elements; the others take one.
         let max_params = if fold || zip || name == "transform" { 2 } else { 1 };
+        let state = self.session.ctx().state();
+        let Some(f) = state.higher_order_functions().get(function).cloned() else {
+            return Err(unsupported("with a lambda"));
+        };
         let mut call_args = vec![];
         let mut names = vec![];
         for a in &args[..values] {
@@ -646,6 +655,20 @@ impl Planner<'_> {
             names.push(v.name);
             call_args.push(v.expr);
         }
+        // The lambdas' parameters as the function gives them (`acc` is the
+        // zero's type), so that their bodies can reach into structs.
+        let params_of = {
+            use datafusion::logical_expr::{LambdaParametersProgress, ValueOrLambda};
+            let mut fields = vec![];
+            for v in &call_args {
+                fields.push(ValueOrLambda::Value(v.to_field(schema)?.1));
+            }
+            fields.extend(args[values..].iter().map(|_| ValueOrLambda::Lambda(None)));
+            match f.lambda_parameters(0, &fields) {
+                Ok(LambdaParametersProgress::Complete(params)) => params,
+                _ => vec![],
+            }
+        };
         for (i, a) in args[values..].iter().enumerate() {
             let Some(ExprType::LambdaFunction(lambda)) = &a.expr_type else {
                 return Err(analysis(format!("argument {} of {name} must be a lambda function", values + i + 1)));
@@ -657,7 +680,9 @@ impl Planner<'_> {
                 return Err(unsupported(&format!("with a lambda of {} arguments", params.len())));
             }
             let scope = self.lambda_scope.len();
-            self.lambda_scope.extend(params.iter().cloned());
+            let fields = params_of.get(i);
+            self.lambda_scope
+                .extend(params.iter().enumerate().map(|(j, p)| (p.clone(), fields.and_then(|f| f.get(j)).cloned())));
             let body = self.required(&lambda.function, schema);
             self.lambda_scope.truncate(scope);
             let body = body?;
@@ -665,10 +690,6 @@ impl Planner<'_> {
             names.push(format!("lambdafunction({}, {})", body.name, vec![super::VARIABLE; params.len()].join(", ")));
             call_args.push(Expr::Lambda(datafusion::logical_expr::expr::Lambda::new(params, body_expr)));
         }
-        let state = self.session.ctx().state();
-        let Some(f) = state.higher_order_functions().get(function).cloned() else {
-            return Err(unsupported("with a lambda"));
-        };
         let call = Expr::HigherOrderFunction(datafusion::logical_expr::expr::HigherOrderFunction::new(f, call_args));
         let call = call.resolve_lambda_variables(schema)?.data;
         // aggregate's finish lambda defaults to the identity, which Spark names.
@@ -703,8 +724,16 @@ impl Planner<'_> {
             ))
             .into());
         };
+        // The key and value fields of the map's entries.
+        let entry_fields = match map.expr.get_type(schema)? {
+            DataType::Map(entries, _) => match entries.data_type() {
+                DataType::Struct(kv) if kv.len() == 2 => vec![Some(kv[0].clone()), Some(kv[1].clone())],
+                _ => vec![None, None],
+            },
+            _ => vec![None, None],
+        };
         let scope = self.lambda_scope.len();
-        self.lambda_scope.extend(params.iter().cloned());
+        self.lambda_scope.extend(params.iter().cloned().zip(entry_fields));
         let body = self.required(&lambda.function, schema);
         self.lambda_scope.truncate(scope);
         let body = body?;
@@ -744,6 +773,91 @@ impl Planner<'_> {
         };
         let variables = vec![super::VARIABLE; 2].join(", ");
         Ok(NamedExpr::new(result, format!("{name}({}, lambdafunction({}, {variables}))", map.name, body.name)))
+    }
+}
+
+impl Planner<'_> {
+    /// `map_zip_with(m1, m2, (k, v1, v2) -> e)`: `transform` over the
+    /// union of the maps' keys (`m1`'s first), with `v1` and `v2` the key's
+    /// value in each map (NULL where a map lacks it), made a map again; NULL
+    /// when either map is.
+    fn map_zip_with(&mut self, args: &[Expression], schema: &DFSchema) -> Result<NamedExpr> {
+        use datafusion::common::tree_node::{Transformed, TreeNode};
+        use datafusion::functions_nested::expr_fn::map_keys;
+        use datafusion::logical_expr::expr::{HigherOrderFunction, Lambda, LambdaVariable};
+        let [m1, m2, f] = args else { return Err(wrong_args("map_zip_with", 3, args.len())) };
+        let (m1, m2) = (self.expr(m1, schema)?, self.expr(m2, schema)?);
+        let Some(ExprType::LambdaFunction(lambda)) = &f.expr_type else {
+            return Err(analysis("argument 3 of map_zip_with must be a lambda function"));
+        };
+        let params: Vec<String> = lambda.arguments.iter().map(|v| v.name_parts.join(".")).collect();
+        let [k, v1, v2] = params.as_slice() else {
+            return Err(SparkError::unsupported(format!(
+                "map_zip_with with a lambda of {} arguments (it takes a key and two values)",
+                params.len()
+            ))
+            .into());
+        };
+        let entry = |m: &Expr| -> Result<(
+            Option<datafusion::arrow::datatypes::FieldRef>,
+            Option<datafusion::arrow::datatypes::FieldRef>,
+        )> {
+            Ok(match m.get_type(schema)? {
+                DataType::Map(entries, _) => match entries.data_type() {
+                    DataType::Struct(kv) if kv.len() == 2 => (Some(kv[0].clone()), Some(kv[1].clone())),
+                    _ => (None, None),
+                },
+                other => {
+                    return Err(analysis(format!(
+                        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] map_zip_with takes two maps, not {}",
+                        crate::types::simple_string(&other)
+                    )));
+                }
+            })
+        };
+        let ((key, value1), (_, value2)) = (entry(&m1.expr)?, entry(&m2.expr)?);
+        let scope = self.lambda_scope.len();
+        self.lambda_scope.extend([(k.clone(), key.clone()), (v1.clone(), value1), (v2.clone(), value2)]);
+        let body = self.required(&lambda.function, schema);
+        self.lambda_scope.truncate(scope);
+        let body = body?;
+        let key_var = Expr::LambdaVariable(LambdaVariable::new(k.clone(), key));
+        let over_key = body
+            .expr
+            .transform(|e| {
+                Ok(match &e {
+                    Expr::LambdaVariable(v) if &v.name == v1 => {
+                        Transformed::yes(crate::functions::map_lookup(m1.expr.clone(), key_var.clone()))
+                    }
+                    Expr::LambdaVariable(v) if &v.name == v2 => {
+                        Transformed::yes(crate::functions::map_lookup(m2.expr.clone(), key_var.clone()))
+                    }
+                    _ => Transformed::no(e),
+                })
+            })?
+            .data;
+        let state = self.session.ctx().state();
+        let Some(transform) = state.higher_order_functions().get("transform").cloned() else {
+            return Err(SparkError::unsupported("map_zip_with: no transform function").into());
+        };
+        let ctx = self.session.ctx();
+        let keys = ctx.udf("array_union")?.call(vec![map_keys(m1.expr.clone()), map_keys(m2.expr.clone())]);
+        let values = Expr::HigherOrderFunction(HigherOrderFunction::new(
+            transform,
+            vec![keys.clone(), Expr::Lambda(Lambda::new(vec![k.clone()], over_key))],
+        ))
+        .resolve_lambda_variables(schema)?
+        .data;
+        let zipped = ctx.udf("map_from_arrays")?.call(vec![keys, values]);
+        let either_null = m1.expr.clone().is_null().or(m2.expr.clone().is_null());
+        let e = Expr::Case(Case::new(
+            None,
+            vec![(Box::new(either_null), Box::new(lit(ScalarValue::Null)))],
+            Some(Box::new(zipped)),
+        ));
+        let variables = vec![super::VARIABLE; 3].join(", ");
+        let name = format!("map_zip_with({}, {}, lambdafunction({}, {variables}))", m1.name, m2.name, body.name);
+        Ok(NamedExpr::new(e, name))
     }
 }
 

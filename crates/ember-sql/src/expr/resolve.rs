@@ -74,8 +74,9 @@ impl Planner<'_> {
         let cs = self.session.case_sensitive();
 
         // A lambda variable shadows columns.
-        if let Some(var) = self.lambda_scope.iter().rev().find(|v| eq(v, first, cs)) {
-            let base = Expr::LambdaVariable(datafusion::logical_expr::expr::LambdaVariable::new(var.clone(), None));
+        if let Some((var, field)) = self.lambda_scope.iter().rev().find(|(v, _)| eq(v, first, cs)) {
+            let base =
+                Expr::LambdaVariable(datafusion::logical_expr::expr::LambdaVariable::new(var.clone(), field.clone()));
             return self.extract_fields(base, var.clone(), &parts[1..], schema);
         }
 

@@ -250,9 +250,29 @@ impl HigherOrderUDFImpl for Aggregate {
             acc = interleave(&[acc.as_ref(), merged.as_ref()], &pick)?;
         }
         let out = match finish {
-            Some(f) => {
+            Some(f) if list.null_count() == 0 => {
                 let acc_param = || Ok(acc.clone());
                 f.evaluate(&[&acc_param], |captured| Ok(captured.to_vec()))?.into_array(n)?
+            }
+            // The finish runs only for rows with an array: a NULL array is
+            // NULL without it (its zero may not finish, `acc.sum / acc.n`).
+            Some(f) => {
+                let valid: UInt32Array = (0..n).filter(|&r| list.is_valid(r)).map(|r| r as u32).collect();
+                let acc_in = take(acc.as_ref(), &valid, None)?;
+                let acc_param = || Ok(acc_in.clone());
+                let finished = f
+                    .evaluate(&[&acc_param], |captured| Ok(take_arrays(captured, &valid, None)?))?
+                    .into_array(valid.len())?;
+                let mut next = 0u32;
+                let positions: UInt32Array = (0..n)
+                    .map(|r| {
+                        list.is_valid(r).then(|| {
+                            next += 1;
+                            next - 1
+                        })
+                    })
+                    .collect();
+                take(finished.as_ref(), &positions, None)?
             }
             None => acc,
         };

@@ -41,8 +41,9 @@ pub struct Planner<'a> {
     /// subtree's ids form one contiguous run of this log.
     plan_log: Vec<i64>,
     next_alias: usize,
-    /// Lambda variables in scope (name → column in the lambda's input).
-    pub(crate) lambda_scope: Vec<String>,
+    /// Lambda variables in scope, with their fields when the function
+    /// knows them (an array's element, aggregate's accumulator).
+    pub(crate) lambda_scope: Vec<(String, Option<datafusion::arrow::datatypes::FieldRef>)>,
     /// `df.observe(...)`s met while translating.
     observed: Vec<Observed>,
     /// The relations a `WithRelations` root refers to, by plan id: the
