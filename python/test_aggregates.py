@@ -272,6 +272,35 @@ def test_max_by_min_by(spark):
     assert_rows(out, [("b", "a")])
 
 
+def test_max_by_min_by_of_k_rows(spark):
+    df = spark.createDataFrame([("a", 1), ("b", 5), ("c", 3), ("d", None), ("e", 4)], "x string, y int")
+    out = df.select(F.max_by("x", "y", 2), F.min_by("x", "y", 10))
+    # The best first; rows without an ordering are skipped.
+    assert_df(out, [("max_by(x, y, 2)", "array<string>"), ("min_by(x, y, 10)", "array<string>")], [(["b", "e"], ["a", "c", "e", "b"])])
+    grouped = df.groupBy((F.col("y") > 3).alias("big")).agg(F.max_by("x", "y", 1).alias("top")).orderBy("big")
+    assert_rows(grouped, [(None, None), (False, ["c"]), (True, ["b"])], ordered=True)
+    assert_rows(spark.sql("SELECT max_by(x, y, 2) FROM VALUES ('a', 1), ('b', 2) AS t(x, y)"), [(["b", "a"],)])
+    with pytest.raises(AnalysisException) as e:
+        df.select(F.max_by("x", "y", 0)).collect()
+    assert e.value.getCondition() == "DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE"
+    with pytest.raises(AnalysisException) as e:
+        df.select(F.min_by("x", "y", F.col("y"))).collect()
+    assert e.value.getCondition() == "DATATYPE_MISMATCH.NON_FOLDABLE_INPUT"
+
+
+def test_percentile_of_an_array_of_percentages(spark):
+    df = spark.range(10).select((F.col("id") % 2).alias("g"), F.col("id").cast("double").alias("v"))
+    out = df.groupBy("g").agg(F.percentile("v", [0.5, 1.0]), F.percentile("v", 0.5).alias("m")).orderBy("g")
+    assert_df(
+        out,
+        [("g", "bigint"), ("percentile(v, array(0.5, 1.0), 1)", "array<double>"), ("m", "double")],
+        [(0, [4.0, 8.0], 4.0), (1, [5.0, 9.0], 5.0)],
+        ordered=True,
+    )
+    sql = spark.sql("SELECT percentile(v, array(0.5, 0.25)) AS p FROM VALUES (1), (2), (4), (5), (7) AS t(v)")
+    assert_df(sql, [("p", "array<double>")], [([4.0, 2.0],)])
+
+
 def test_bool_and_or(spark):
     df = spark.createDataFrame([(True,), (False,), (True,)], "b boolean")
     assert_rows(df.agg(F.bool_and("b"), F.bool_or("b")), [(False, True)])

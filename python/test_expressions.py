@@ -1480,6 +1480,20 @@ def test_show_escapes_control_characters(spark):
     assert got.splitlines()[3] == "|a\\nb|c\\td|", got
 
 
+def test_regexp_extract_with_a_pattern_per_row(spark):
+    rows = [("1a 2b 14m", r"(\d+)([a-z]+)"), ("x9", r"([a-z])(\d)"), (None, "a"), ("q", None)]
+    df = spark.createDataFrame(rows, "str string, regexp string")
+    got = df.select(
+        F.regexp_extract_all("str", F.col("regexp")).alias("all1"),
+        F.regexp_extract_all("str", F.col("regexp"), 2).alias("all2"),
+        F.regexp_extract("str", F.col("regexp"), 1).alias("one"),
+    )
+    assert_rows(
+        got,
+        [(["1", "2", "14"], ["a", "b", "m"], "1"), (["x"], ["9"], "x"), (None, None, None), (None, None, None)],
+    )
+
+
 def test_try_arithmetic_is_null_on_integer_overflow(spark):
     df = spark.createDataFrame([(2147483647, 9223372036854775807), (1, 2)], "i int, l long")
     got = df.select(F.try_add("i", F.lit(1)), F.try_subtract(F.lit(-5), "l"), F.try_multiply("l", F.lit(2)), F.try_add("i", "l"))

@@ -605,6 +605,26 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
         // the lambda over the map's entries, a map again.
         ("map_filter" | "transform_values" | "transform_keys", [m, Expr::Lambda(l)]) => map_lambda(&name, m, l),
         ("map_zip_with", [m1, m2, Expr::Lambda(l)]) => map_zip_with(m1, m2, l),
+        // percentile(x, array(p1, p2)[, f]): an array of each percentile.
+        ("percentile", [x, Expr::Function(ps), rest @ ..]) if rest.len() <= 1 => {
+            let [ObjectNamePart::Identifier(array)] = ps.name.0.as_slice() else { return None };
+            let FunctionArguments::List(ps) = &ps.args else { return None };
+            if !array.value.eq_ignore_ascii_case("array") {
+                return None;
+            }
+            let each = ps
+                .args
+                .iter()
+                .map(|p| match p {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(p)) => Some(ast_call(
+                        "percentile",
+                        [x.clone(), p.clone()].into_iter().chain(rest.iter().cloned()).collect(),
+                    )),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(ast_call("array", each))
+        }
         // from_csv(s, schema_of_csv('1,a')): the schema, known while
         // planning, as its text (likewise from_json and schema_of_json).
         ("from_csv" | "from_json", [_, Expr::Function(inner), ..]) => {

@@ -19,6 +19,22 @@ use super::{NamedExpr, strip_alias};
 use crate::error::{Result, analysis};
 use crate::plan::Planner;
 
+/// The percentages of `percentile(x, array(…))`: an array literal's
+/// elements or `array(…)`'s arguments.
+fn percentages(e: &Expr) -> Option<Vec<Expr>> {
+    match e {
+        Expr::Literal(ScalarValue::List(l), _)
+            if datafusion::arrow::array::Array::len(l.as_ref()) == 1
+                && datafusion::arrow::array::Array::is_valid(l.as_ref(), 0) =>
+        {
+            let values = l.value(0);
+            (0..values.len()).map(|i| ScalarValue::try_from_array(&values, i).ok().map(lit)).collect()
+        }
+        Expr::ScalarFunction(f) if matches!(f.func.name(), "array" | "make_array") => Some(f.args.clone()),
+        _ => None,
+    }
+}
+
 /// `e` folded to a literal when it is constant (`map('sep', ';')`), else `e`.
 fn fold_constant(e: Expr) -> Result<Expr> {
     use datafusion::logical_expr::simplify::SimplifyContext;
@@ -459,6 +475,53 @@ impl Planner<'_> {
                     Expr::Case(Case::new(None, vec![(Box::new(isnan), Box::new(y))], Some(Box::new(x)))),
                     format!("nanvl({})", n.join(", ")),
                 ))
+            }
+            // max_by(x, y, k): k is a literal in [1, 100000].
+            "max_by" | "min_by" if a.len() == 3 => {
+                let name = format!("{lname}({})", n.join(", "));
+                let k = match &a[2] {
+                    Expr::Literal(v, _) if v.data_type().is_integer() => match v.cast_to(&DataType::Int64) {
+                        Ok(ScalarValue::Int64(Some(k))) => k,
+                        _ => 0,
+                    },
+                    _ => {
+                        return Err(SparkError::with_class(
+                            ExceptionClass::Analysis,
+                            "DATATYPE_MISMATCH.NON_FOLDABLE_INPUT",
+                            "42K09",
+                            format!("Cannot resolve \"{name}\" due to data type mismatch: the input k should be a foldable int expression; however, got {}.", n[2]),
+                        )
+                        .into());
+                    }
+                };
+                if !(1..=100_000).contains(&k) {
+                    return Err(SparkError::with_class(
+                        ExceptionClass::Analysis,
+                        "DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE",
+                        "42K09",
+                        format!("Cannot resolve \"{name}\" due to data type mismatch: The `k` must be between [1, 100000] (current value = {k})."),
+                    )
+                    .into());
+                }
+                self.call_registry(lname, a, distinct, name)
+            }
+            // percentile(x, array(p1, p2, …)[, 1]): the array of each
+            // percentile.
+            "percentile" if (2..=3).contains(&a.len()) && percentages(&a[1]).is_some() => {
+                let mut shown = n.clone();
+                if shown.len() == 2 {
+                    shown.push("1".into());
+                }
+                let name = format!("percentile({})", shown.join(", "));
+                if a.len() == 3 && !matches!(&a[2], Expr::Literal(v, _) if v.to_string() == "1") {
+                    return Err(SparkError::unsupported("percentile with a frequency other than 1").into());
+                }
+                let x = a.remove(0);
+                let mut each = vec![];
+                for p in percentages(&a[0]).unwrap_or_default() {
+                    each.push(self.call_registry("percentile", vec![x.clone(), p], distinct, String::new())?.expr);
+                }
+                Ok(NamedExpr::new(datafusion::functions_nested::expr_fn::make_array(each), name))
             }
             // percentile(x, p, frequency): every row counts once.
             "percentile" if a.len() == 3 => {

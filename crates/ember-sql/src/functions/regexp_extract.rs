@@ -5,10 +5,11 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{AsArray, ListBuilder, StringArray, StringBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, ListBuilder, StringBuilder};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err, plan_err};
+use datafusion::arrow::datatypes::Int32Type;
+use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -52,61 +53,57 @@ impl ScalarUDFImpl for RegexpExtract {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let pattern = match &args.args[1] {
-            ColumnarValue::Scalar(ScalarValue::Utf8(Some(p))) => p.clone(),
-            ColumnarValue::Scalar(_) => return Ok(ColumnarValue::Scalar(self.null()?)),
-            ColumnarValue::Array(_) => return exec_err!("{} expects a literal regex", self.name()),
+        let n = args.number_rows;
+        let strings = cast(&args.args[0].to_array(n)?, &DataType::Utf8)?;
+        let patterns = cast(&args.args[1].to_array(n)?, &DataType::Utf8)?;
+        let groups = match args.args.get(2) {
+            Some(g) => cast(&g.to_array(n)?, &DataType::Int32)?,
+            None => Arc::new(Int32Array::from(vec![1; n])),
         };
-        let group = match args.args.get(2) {
-            None => 1,
-            Some(ColumnarValue::Scalar(ScalarValue::Int32(Some(g)))) => *g,
-            Some(ColumnarValue::Scalar(_)) => return Ok(ColumnarValue::Scalar(self.null()?)),
-            Some(ColumnarValue::Array(_)) => return exec_err!("{} expects a literal group index", self.name()),
-        };
-        let re = regex::Regex::new(&pattern).map_err(|e| {
-            DataFusionError::Execution(format!(
-                "[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) `regexp` in `{}` is invalid: '{pattern}': {e}. SQLSTATE: 22023",
-                self.name()
-            ))
-        })?;
-        let groups = re.captures_len() as i32 - 1;
-        if group < 0 || group > groups {
-            return exec_err!(
-                "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `{}` is invalid: Expects group index between 0 and {groups}, but got {group}. SQLSTATE: 22023",
-                self.name()
-            );
-        }
-        let strings = cast(&args.args[0].to_array(args.number_rows)?, &DataType::Utf8)?;
-        let strings = strings.as_string::<i32>();
-        if self.all {
-            let mut b = ListBuilder::new(StringBuilder::new());
-            for s in strings.iter() {
-                match s {
-                    Some(s) => {
-                        for c in re.captures_iter(s) {
-                            b.values().append_value(c.get(group as usize).map(|m| m.as_str()).unwrap_or(""));
-                        }
-                        b.append(true);
-                    }
-                    None => b.append(false),
+        let (strings, patterns) = (strings.as_string::<i32>(), patterns.as_string::<i32>());
+        let groups = groups.as_primitive::<Int32Type>();
+        // The pattern is usually the same on every row: compiled once.
+        let mut compiled: Option<(String, regex::Regex)> = None;
+        let mut list = ListBuilder::new(StringBuilder::new());
+        let mut one = StringBuilder::new();
+        for row in 0..n {
+            if strings.is_null(row) || patterns.is_null(row) || groups.is_null(row) {
+                if self.all {
+                    list.append(false)
+                } else {
+                    one.append_null()
                 }
+                continue;
             }
-            return Ok(ColumnarValue::Array(Arc::new(b.finish())));
+            let pattern = patterns.value(row);
+            if compiled.as_ref().is_none_or(|(p, _)| p != pattern) {
+                let re = regex::Regex::new(pattern).map_err(|e| {
+                    DataFusionError::Execution(format!(
+                        "[INVALID_PARAMETER_VALUE.PATTERN] The value of parameter(s) `regexp` in `{}` is invalid: '{pattern}': {e}. SQLSTATE: 22023",
+                        self.name()
+                    ))
+                })?;
+                compiled = Some((pattern.to_string(), re));
+            }
+            let Some((_, re)) = &compiled else { continue };
+            let (group, count) = (groups.value(row), re.captures_len() as i32 - 1);
+            if group < 0 || group > count {
+                return exec_err!(
+                    "[INVALID_PARAMETER_VALUE.REGEX_GROUP_INDEX] The value of parameter(s) `idx` in `{}` is invalid: Expects group index between 0 and {count}, but got {group}. SQLSTATE: 22023",
+                    self.name()
+                );
+            }
+            let s = strings.value(row);
+            if self.all {
+                for c in re.captures_iter(s) {
+                    list.values().append_value(c.get(group as usize).map(|m| m.as_str()).unwrap_or(""));
+                }
+                list.append(true);
+            } else {
+                one.append_value(re.captures(s).and_then(|c| c.get(group as usize)).map(|m| m.as_str()).unwrap_or(""));
+            }
         }
-        let out: StringArray = strings
-            .iter()
-            .map(|s| {
-                s.map(|s| {
-                    re.captures(s).and_then(|c| c.get(group as usize)).map(|m| m.as_str()).unwrap_or("").to_string()
-                })
-            })
-            .collect();
-        Ok(ColumnarValue::Array(Arc::new(out)))
-    }
-}
-
-impl RegexpExtract {
-    fn null(&self) -> Result<ScalarValue> {
-        ScalarValue::try_from(self.return_type(&[])?)
+        let out: ArrayRef = if self.all { Arc::new(list.finish()) } else { Arc::new(one.finish()) };
+        Ok(ColumnarValue::Array(out))
     }
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue, internal_err, plan_err};
 use datafusion::logical_expr::expr::Case;
@@ -445,7 +445,9 @@ fn divide_type(l: &DataType, r: &DataType) -> Result<DataType> {
 
 /// `max_by(x, y)` / `min_by(x, y)`: `x` of the row with the largest
 /// (smallest) `y`; rows whose `y` is NULL are skipped; the first such row
-/// wins ties.
+/// wins ties. `max_by(x, y, k)`: the `x` of the `k` rows with the largest
+/// `y`, largest first (ties in the order the rows came), NULL when no row
+/// has a `y`.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct MaxMinBy {
     max: bool,
@@ -454,7 +456,11 @@ pub struct MaxMinBy {
 
 impl MaxMinBy {
     pub fn new(max: bool) -> Self {
-        Self { max, signature: Signature::any(2, Volatility::Immutable) }
+        let signature = Signature::one_of(
+            vec![datafusion::logical_expr::TypeSignature::Any(2), datafusion::logical_expr::TypeSignature::Any(3)],
+            Volatility::Immutable,
+        );
+        Self { max, signature }
     }
 }
 
@@ -468,18 +474,43 @@ impl AggregateUDFImpl for MaxMinBy {
     }
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        Ok(arg_types[0].clone())
+        Ok(match arg_types {
+            [x, _, _] => DataType::new_list(x.clone(), true),
+            _ => arg_types[0].clone(),
+        })
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let [x, y] = args.input_fields else { return plan_err!("{} takes two arguments", self.name()) };
+        let (x, y) = match args.input_fields {
+            [x, y] => (x.data_type().clone(), y.data_type().clone()),
+            [x, y, _] => {
+                (DataType::new_list(x.data_type().clone(), true), DataType::new_list(y.data_type().clone(), true))
+            }
+            _ => return plan_err!("{} takes two or three arguments", self.name()),
+        };
         Ok(vec![
-            Arc::new(Field::new(format!("{}_value", args.name), x.data_type().clone(), true)),
-            Arc::new(Field::new(format!("{}_ordering", args.name), y.data_type().clone(), true)),
+            Arc::new(Field::new(format!("{}_value", args.name), x, true)),
+            Arc::new(Field::new(format!("{}_ordering", args.name), y, true)),
         ])
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        if let [x, y, _] = args.expr_fields {
+            let k = args.exprs[2]
+                .downcast_ref::<datafusion::physical_expr::expressions::Literal>()
+                .and_then(|l| l.value().cast_to(&DataType::Int64).ok())
+                .and_then(|v| if let ScalarValue::Int64(Some(k)) = v { usize::try_from(k).ok() } else { None });
+            let Some(k) = k.filter(|k| *k >= 1) else {
+                return plan_err!("{}'s k must be a positive integer literal", self.name());
+            };
+            return Ok(Box::new(TopByAccumulator {
+                max: self.max,
+                k,
+                top: vec![],
+                value_type: x.data_type().clone(),
+                ordering_type: y.data_type().clone(),
+            }));
+        }
         let [x, y] = args.expr_fields else { return plan_err!("{} takes two arguments", self.name()) };
         Ok(Box::new(ByAccumulator {
             max: self.max,
@@ -515,6 +546,79 @@ impl ByAccumulator {
             }
         }
         Ok(())
+    }
+}
+
+/// `max_by(x, y, k)`'s `k` best (value, ordering) pairs, best first.
+#[derive(Debug)]
+struct TopByAccumulator {
+    max: bool,
+    k: usize,
+    top: Vec<(ScalarValue, ScalarValue)>,
+    value_type: DataType,
+    ordering_type: DataType,
+}
+
+impl TopByAccumulator {
+    fn offer(&mut self, value: ScalarValue, ordering: ScalarValue) {
+        // After every pair at least as good: ties keep their arrival order.
+        let at = self.top.partition_point(|(_, o)| match o.partial_cmp(&ordering) {
+            Some(c) if self.max => c.is_ge(),
+            Some(c) => c.is_le(),
+            None => true,
+        });
+        if at < self.k {
+            self.top.insert(at, (value, ordering));
+            self.top.truncate(self.k);
+        }
+    }
+}
+
+impl Accumulator for TopByAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let [x, y, ..] = values else { return internal_err!("max_by/min_by take three columns") };
+        for i in 0..y.len() {
+            if y.is_valid(i) {
+                self.offer(ScalarValue::try_from_array(x, i)?, ScalarValue::try_from_array(y, i)?);
+            }
+        }
+        Ok(())
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let [xs, ys] = states else { return internal_err!("max_by/min_by's state is two lists") };
+        let (xs, ys) = (xs.as_list::<i32>(), ys.as_list::<i32>());
+        for row in 0..xs.len() {
+            if xs.is_null(row) || ys.is_null(row) {
+                continue;
+            }
+            let (x, y) = (xs.value(row), ys.value(row));
+            for i in 0..y.len() {
+                self.offer(ScalarValue::try_from_array(&x, i)?, ScalarValue::try_from_array(&y, i)?);
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let values: Vec<ScalarValue> = self.top.iter().map(|(v, _)| v.clone()).collect();
+        let orderings: Vec<ScalarValue> = self.top.iter().map(|(_, o)| o.clone()).collect();
+        Ok(vec![
+            ScalarValue::List(ScalarValue::new_list(&values, &self.value_type, true)),
+            ScalarValue::List(ScalarValue::new_list(&orderings, &self.ordering_type, true)),
+        ])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        if self.top.is_empty() {
+            return ScalarValue::try_from(DataType::new_list(self.value_type.clone(), true));
+        }
+        let values: Vec<ScalarValue> = self.top.iter().map(|(v, _)| v.clone()).collect();
+        Ok(ScalarValue::List(ScalarValue::new_list(&values, &self.value_type, true)))
+    }
+
+    fn size(&self) -> usize {
+        size_of_val(self) + self.top.iter().map(|(v, o)| v.size() + o.size()).sum::<usize>()
     }
 }
 
