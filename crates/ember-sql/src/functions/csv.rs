@@ -182,14 +182,14 @@ impl Options {
             [b] => *b,
             _ => return exec_err!("a CSV function's separator must be one byte, got {:?}", self.sep),
         };
-        let mut b = csv::ReaderBuilder::new();
+        let mut b = ::csv::ReaderBuilder::new();
         b.has_headers(false).flexible(true).delimiter(sep).comment(self.comment);
         match self.quote {
             Some(q) if q == self.escape => b.quote(q).double_quote(true).escape(None),
             Some(q) => b.quote(q).double_quote(false).escape(Some(self.escape)),
             None => b.quoting(false),
         };
-        let mut record = csv::StringRecord::new();
+        let mut record = ::csv::StringRecord::new();
         let tokens = match b.from_reader(text.as_bytes()).read_record(&mut record) {
             Ok(true) => record.iter().map(|t| self.trim(t, false).to_string()).collect(),
             Ok(false) => vec![],
