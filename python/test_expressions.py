@@ -1376,6 +1376,46 @@ def test_from_json_and_to_json(spark):
     assert_rows(bad, [(None, None)])
 
 
+def test_from_json_with_an_array_schema_object(spark):
+    from pyspark.sql.types import ArrayType, IntegerType, StructField, StructType
+
+    df = spark.createDataFrame([('[{"a": 1}, {"a": null}]',), ("[1, 2]",), ("oops",)], "value string")
+    schema = ArrayType(StructType([StructField("a", IntegerType())]))
+    got = df.select(F.from_json(df.value, schema).alias("json"))
+    assert_df(got, [("json", "array<struct<a:int>>")], [([Row(a=1), Row(a=None)],), (None,), (None,)])
+    ints = df.select(F.from_json(df.value, ArrayType(IntegerType())).alias("json"))
+    assert_rows(ints, [(None,), ([1, 2],), (None,)])
+
+
+def test_to_json_and_to_csv_take_date_and_timestamp_patterns(spark):
+    df = spark.sql(
+        "SELECT named_struct('d', DATE'2022-02-22', 't', TIMESTAMP'2022-02-22 10:11:12.5', "
+        "'n', TIMESTAMP_NTZ'2022-02-22 10:11:12') AS s"
+    )
+    opts = {"dateFormat": "yyyy/MM/dd", "timestampFormat": "dd.MM.yyyy HH:mm", "timestampNTZFormat": "HH:mm"}
+    got = df.select(F.to_json("s"), F.to_json("s", opts), F.to_csv("s"), F.to_csv("s", opts))
+    assert got.columns == ["to_json(s)", "to_json(s)", "to_csv(s)", "to_csv(s)"]
+    assert_rows(
+        got,
+        [
+            (
+                '{"d":"2022-02-22","t":"2022-02-22T10:11:12.500Z","n":"2022-02-22T10:11:12.000"}',
+                '{"d":"2022/02/22","t":"22.02.2022 10:11","n":"10:11"}',
+                "2022-02-22,2022-02-22T10:11:12.500Z,2022-02-22T10:11:12.000",
+                "2022/02/22,22.02.2022 10:11,10:11",
+            )
+        ],
+    )
+
+
+def test_sql_tuples_are_structs(spark):
+    df = spark.sql("SELECT (DATE'2022-02-22', 1) AS d, (x + 1, y) AS t FROM VALUES (1, 2) AS v(x, y)")
+    assert_df(df, [("d", "struct<col1:date,col2:int>"), ("t", "struct<col1:int,y:int>")], [(Row(col1=datetime.date(2022, 2, 22), col2=1), Row(col1=2, y=2))])
+    # Tuples in IN lists compare as they did.
+    inlist = spark.sql("SELECT x FROM VALUES (1, 2), (3, 4) AS v(x, y) WHERE (x, y) IN ((1, 2), (5, 6))")
+    assert_rows(inlist, [(1,)])
+
+
 def test_json_paths_and_schema(spark):
     df = spark.createDataFrame([('{"a": {"b": [1, {"c": "x"}]}, "d": null}',), ("bad",)], "j string")
     got = df.select(

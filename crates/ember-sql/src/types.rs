@@ -651,6 +651,13 @@ pub fn parse_json_schema(json: &str, tz: &str) -> Result<Schema> {
     }
 }
 
+/// Spark's JSON form of any data type (`{"type": "array", …}`).
+pub fn parse_json_type(json: &str, tz: &str) -> Result<DataType> {
+    let v: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| DataFusionError::Plan(format!("invalid schema JSON: {e}")))?;
+    json_type(&v, tz)
+}
+
 fn json_type(v: &serde_json::Value, tz: &str) -> Result<DataType> {
     use serde_json::Value;
     match v {

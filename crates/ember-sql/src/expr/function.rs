@@ -335,7 +335,7 @@ impl Planner<'_> {
             // schema_of_json(literal) is known while planning.
             // The options map is folded to a literal, which the function
             // checks while planning.
-            "from_json" | "from_csv" | "to_csv" | "schema_of_csv" if !a.is_empty() => {
+            "from_json" | "from_csv" | "to_json" | "to_csv" | "schema_of_csv" if !a.is_empty() => {
                 let at = if matches!(lname, "from_json" | "from_csv") { 2 } else { 1 };
                 if let Some(options) = a.get_mut(at) {
                     *options = fold_constant(std::mem::take(options))?;

@@ -39,9 +39,7 @@ use datafusion::logical_expr::{
 
 use ember_common::{ExceptionClass, SparkError};
 
-use super::datetime::{DateTimePattern, Mode, Parser, Zone, format_micros, string_to_date, string_to_timestamp};
-
-const MICROS_PER_DAY: i64 = 86_400_000_000;
+use super::text_options::TextDates;
 
 /// Which CSV function a [`Csv`] is.
 #[derive(Debug, PartialEq, Eq, Hash, Clone, Copy)]
@@ -80,8 +78,6 @@ struct Options {
     negative_inf: String,
     ignore_leading: Option<bool>,
     ignore_trailing: Option<bool>,
-    date_format: Option<String>,
-    timestamp_format: Option<String>,
     failfast: bool,
     quote_all: bool,
     escape_quotes: bool,
@@ -168,8 +164,6 @@ impl Options {
             negative_inf: get("negativeInf").unwrap_or("-Inf").to_string(),
             ignore_leading: flag("ignoreLeadingWhiteSpace"),
             ignore_trailing: flag("ignoreTrailingWhiteSpace"),
-            date_format: get("dateFormat").map(str::to_string),
-            timestamp_format: get("timestampFormat").map(str::to_string),
             failfast: failfast(function, get("mode"))?,
             quote_all: flag("quoteAll").unwrap_or(false),
             escape_quotes: flag("escapeQuotes").unwrap_or(true),
@@ -232,54 +226,6 @@ impl Options {
     }
 }
 
-/// The date and timestamp patterns of the options, compiled once.
-struct Dates {
-    zone: Zone,
-    date: Option<Parser>,
-    timestamp: Option<Parser>,
-    date_out: DateTimePattern,
-    timestamp_out: DateTimePattern,
-}
-
-fn pattern(p: &str, mode: Mode) -> Result<DateTimePattern> {
-    DateTimePattern::compile(p, mode).map_err(|e| DataFusionError::Execution(e.to_string()))
-}
-
-impl Dates {
-    fn new(o: &Options, time_zone: &str) -> Result<Self> {
-        let parser = |p: &Option<String>| -> Result<Option<Parser>> {
-            p.as_deref().map(|p| Ok(Parser::new(&pattern(p, Mode::Parse)?))).transpose()
-        };
-        Ok(Self {
-            zone: Zone::parse(time_zone).unwrap_or_else(Zone::utc),
-            date: parser(&o.date_format)?,
-            timestamp: parser(&o.timestamp_format)?,
-            date_out: pattern(o.date_format.as_deref().unwrap_or("yyyy-MM-dd"), Mode::Format)?,
-            timestamp_out: pattern(
-                o.timestamp_format.as_deref().unwrap_or("yyyy-MM-dd'T'HH:mm:ss.SSSXXX"),
-                Mode::Format,
-            )?,
-        })
-    }
-
-    fn date(&self, t: &str) -> Option<i32> {
-        match &self.date {
-            Some(p) => i32::try_from(p.parse_micros(t, &Zone::utc()).ok()?.div_euclid(MICROS_PER_DAY)).ok(),
-            None => string_to_date(t),
-        }
-    }
-
-    /// A timestamp read in the session time zone, or as UTC wall-clock time
-    /// for a timestamp without a time zone.
-    fn timestamp(&self, t: &str, local: bool) -> Option<i64> {
-        let zone = if local { &Zone::utc() } else { &self.zone };
-        match &self.timestamp {
-            Some(p) => p.parse_micros(t, zone).ok(),
-            None => string_to_timestamp(t, zone),
-        }
-    }
-}
-
 /// Whether `from_csv` reads a field of type `t`.
 fn readable(t: &DataType) -> bool {
     matches!(
@@ -299,7 +245,7 @@ fn readable(t: &DataType) -> bool {
 }
 
 /// A token as a value of `t`; `None` when it does not convert.
-fn convert(token: &str, t: &DataType, o: &Options, dates: &Dates) -> Option<ScalarValue> {
+fn convert(token: &str, t: &DataType, o: &Options, dates: &TextDates) -> Option<ScalarValue> {
     let int = || token.parse::<i64>().ok();
     Some(match t {
         DataType::Utf8 => ScalarValue::Utf8(Some(token.to_string())),
@@ -315,9 +261,9 @@ fn convert(token: &str, t: &DataType, o: &Options, dates: &Dates) -> Option<Scal
         DataType::Float64 => ScalarValue::Float64(Some(o.double(token)?)),
         DataType::Float32 => ScalarValue::Float32(Some(o.double(token)? as f32)),
         DataType::Decimal128(p, s) => ScalarValue::Decimal128(Some(decimal(token, *p, *s)?), *p, *s),
-        DataType::Date32 => ScalarValue::Date32(Some(dates.date(token)?)),
+        DataType::Date32 => ScalarValue::Date32(Some(dates.parse_date(token)?)),
         DataType::Timestamp(TimeUnit::Microsecond, tz) => {
-            ScalarValue::TimestampMicrosecond(Some(dates.timestamp(token, tz.is_none())?), tz.clone())
+            ScalarValue::TimestampMicrosecond(Some(dates.parse_timestamp(token, tz.is_none())?), tz.clone())
         }
         _ => return None,
     })
@@ -380,7 +326,7 @@ fn record_text(values: &[ScalarValue]) -> String {
 }
 
 /// `from_csv`: one struct per string, NULL for a NULL string.
-fn from_csv(texts: &ArrayRef, fields: &Fields, o: &Options, dates: &Dates) -> Result<ArrayRef> {
+fn from_csv(texts: &ArrayRef, fields: &Fields, o: &Options, dates: &TextDates) -> Result<ArrayRef> {
     let texts = datafusion::arrow::compute::cast(texts, &DataType::Utf8)?;
     let texts = texts.as_string::<i32>();
     let mut columns: Vec<Vec<ScalarValue>> = vec![Vec::with_capacity(texts.len()); fields.len()];
@@ -424,7 +370,7 @@ fn from_csv(texts: &ArrayRef, fields: &Fields, o: &Options, dates: &Dates) -> Re
 }
 
 /// `to_csv`: each struct as one line, NULL for a NULL struct.
-fn to_csv(values: &ArrayRef, o: &Options, dates: &Dates) -> Result<ArrayRef> {
+fn to_csv(values: &ArrayRef, o: &Options, dates: &TextDates) -> Result<ArrayRef> {
     let s = values.as_struct();
     let mut out = StringBuilder::new();
     let mut line = String::new();
@@ -451,12 +397,11 @@ fn to_csv(values: &ArrayRef, o: &Options, dates: &Dates) -> Result<ArrayRef> {
             match column.data_type() {
                 DataType::Date32 => {
                     let days = column.as_primitive::<datafusion::arrow::datatypes::Date32Type>().value(row);
-                    format_micros(&dates.date_out, i64::from(days) * MICROS_PER_DAY, &Zone::utc(), &mut text)?;
+                    dates.format_date(days, &mut text)?;
                 }
                 DataType::Timestamp(TimeUnit::Microsecond, tz) => {
                     let us = column.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>().value(row);
-                    let zone = if tz.is_some() { &dates.zone } else { &Zone::utc() };
-                    format_micros(&dates.timestamp_out, us, zone, &mut text)?;
+                    dates.format_timestamp(us, tz.is_none(), &mut text)?;
                 }
                 _ => text.push_str(&crate::display::cell(column, row)),
             }
@@ -496,14 +441,14 @@ fn quoted(value: &str, o: &Options, line: &mut String) {
 }
 
 /// `schema_of_csv`: the struct type of one record's tokens.
-fn schema_of_csv(text: &str, o: &Options, dates: &Dates) -> Result<String> {
+fn schema_of_csv(text: &str, o: &Options, dates: &TextDates) -> Result<String> {
     let tokens = o.tokens(text)?.unwrap_or_default();
     let types: Vec<String> = tokens.iter().enumerate().map(|(i, t)| format!("_c{i}: {}", infer(t, o, dates))).collect();
     Ok(format!("STRUCT<{}>", types.join(", ")))
 }
 
 /// `CSVInferSchema.inferField` of one token.
-fn infer(t: &str, o: &Options, dates: &Dates) -> &'static str {
+fn infer(t: &str, o: &Options, dates: &TextDates) -> &'static str {
     if t == o.null_value {
         "STRING"
     } else if t.parse::<i32>().is_ok() {
@@ -512,9 +457,9 @@ fn infer(t: &str, o: &Options, dates: &Dates) -> &'static str {
         "BIGINT"
     } else if o.double(t).is_some() {
         "DOUBLE"
-    } else if (o.date_format.is_some() || iso_date_shape(t)) && dates.date(t).is_some() {
+    } else if (dates.has_date_pattern() || iso_date_shape(t)) && dates.parse_date(t).is_some() {
         "DATE"
-    } else if dates.timestamp(t, false).is_some() {
+    } else if dates.parse_timestamp(t, false).is_some() {
         "TIMESTAMP"
     } else if t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false") {
         "BOOLEAN"
@@ -527,30 +472,6 @@ fn infer(t: &str, o: &Options, dates: &Dates) -> &'static str {
 fn iso_date_shape(t: &str) -> bool {
     let b = t.as_bytes();
     b.len() == 10 && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
-}
-
-/// The options argument: a map of strings (`map('sep', ';')`), read from
-/// its first row.
-fn options_arg(arg: Option<&ColumnarValue>) -> Result<HashMap<String, String>> {
-    let mut given = HashMap::new();
-    let Some(arg) = arg else { return Ok(given) };
-    let array = arg.to_array(1)?;
-    if array.is_empty() || array.is_null(0) {
-        return Ok(given);
-    }
-    let DataType::Map(..) = array.data_type() else {
-        return exec_err!("[INVALID_OPTIONS.NON_MAP_FUNCTION] Must use the `map()` function for options.");
-    };
-    let entries = array.as_map().value(0);
-    let keys = datafusion::arrow::compute::cast(entries.column(0), &DataType::Utf8)?;
-    let values = datafusion::arrow::compute::cast(entries.column(1), &DataType::Utf8)?;
-    let (keys, values) = (keys.as_string::<i32>(), values.as_string::<i32>());
-    for i in 0..keys.len() {
-        if keys.is_valid(i) && values.is_valid(i) {
-            given.insert(keys.value(i).to_ascii_lowercase(), values.value(i).to_string());
-        }
-    }
-    Ok(given)
 }
 
 /// `from_csv`'s schema: a DDL field list of the types it reads.
@@ -615,7 +536,7 @@ impl ScalarUDFImpl for Csv {
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         // A literal options map is checked while planning.
         if let Some(Some(ScalarValue::Map(m))) = args.scalar_arguments.last().filter(|_| args.arg_fields.len() > 1) {
-            let given = options_arg(Some(&ColumnarValue::Scalar(ScalarValue::Map(m.clone()))))?;
+            let given = super::text_options::options_map(Some(&ColumnarValue::Scalar(ScalarValue::Map(m.clone()))))?;
             Options::new(self.name(), &given)?;
         }
         let t = match self.form {
@@ -637,9 +558,10 @@ impl ScalarUDFImpl for Csv {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
         let options_at = if self.form == CsvFn::FromCsv { 2 } else { 1 };
-        let o = Options::new(self.name(), &options_arg(args.args.get(options_at))?)?;
+        let given = super::text_options::options_map(args.args.get(options_at))?;
+        let o = Options::new(self.name(), &given)?;
         let tz = args.config_options.execution.time_zone.clone().unwrap_or_else(|| "UTC".into());
-        let dates = Dates::new(&o, &tz)?;
+        let dates = TextDates::new(&given, &tz)?;
         let first = args.args[0].to_array(rows)?;
         let out: ArrayRef = match self.form {
             CsvFn::FromCsv => {
@@ -674,12 +596,12 @@ impl ScalarUDFImpl for Csv {
 /// the schema `from_csv(…, schema_of_csv('1,a'))` reads with.
 pub fn schema_of_literal(text: &str, options: &HashMap<String, String>, time_zone: &str) -> Result<String> {
     let o = Options::new("schema_of_csv", options)?;
-    schema_of_csv(text, &o, &Dates::new(&o, time_zone)?)
+    schema_of_csv(text, &o, &TextDates::new(options, time_zone)?)
 }
 
 /// The options of a map literal, keys lower-cased.
 pub fn options_of(v: &ScalarValue) -> Result<HashMap<String, String>> {
-    options_arg(Some(&ColumnarValue::Scalar(v.clone())))
+    super::text_options::options_map(Some(&ColumnarValue::Scalar(v.clone())))
 }
 
 #[cfg(test)]
@@ -731,7 +653,7 @@ mod tests {
     #[test]
     fn inferred_types() {
         let o = options(&[]);
-        let dates = Dates::new(&o, "UTC").unwrap();
+        let dates = TextDates::new(&HashMap::new(), "UTC").unwrap();
         let text = "1,3000000000,2.5,abc,TRUE,2020-01-01,2020-1-1,2020-01-01 10:00:00,, 1";
         assert_eq!(
             schema_of_csv(text, &o, &dates).unwrap(),

@@ -12,6 +12,8 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
+use super::text_options::TextDates;
+
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Int32Array, ListBuilder, StringArray, StringBuilder, new_null_array,
 };
@@ -63,7 +65,7 @@ fn is_text(t: &DataType) -> bool {
 /// `array<int>`) or Spark's JSON form of a data type.
 fn parse_schema(text: &str) -> Result<DataType> {
     let parsed = if text.trim_start().starts_with('{') {
-        crate::types::parse_json_schema(text, "UTC").map(|s| DataType::Struct(s.fields().clone()))
+        crate::types::parse_json_type(text, "UTC")
     } else {
         // A type (`array<int>`, `struct<a: int>`), else a field list.
         match crate::types::parse_ddl_type(text, "UTC") {
@@ -150,13 +152,14 @@ impl ScalarUDFImpl for Json {
         let out: ArrayRef = match self.form {
             JsonFn::ToJson => {
                 let tz = args.config_options.execution.time_zone.clone().unwrap_or_else(|| "UTC".into());
+                let dates = TextDates::new(&super::text_options::options_map(args.args.get(1))?, &tz)?;
                 let mut b = StringBuilder::new();
                 for row in 0..rows {
                     if arrays[0].is_null(row) {
                         b.append_null();
                     } else {
                         let mut s = String::new();
-                        write_json(&arrays[0], row, &tz, &mut s)?;
+                        write_json(&arrays[0], row, &dates, &mut s)?;
                         b.append_value(s);
                     }
                 }
@@ -241,7 +244,7 @@ fn quoted(s: &str, out: &mut String) {
 }
 
 /// One value as Spark's `to_json` writes it.
-fn write_json(a: &ArrayRef, row: usize, tz: &str, out: &mut String) -> Result<()> {
+fn write_json(a: &ArrayRef, row: usize, dates: &TextDates, out: &mut String) -> Result<()> {
     if a.is_null(row) {
         out.push_str("null");
         return Ok(());
@@ -263,7 +266,7 @@ fn write_json(a: &ArrayRef, row: usize, tz: &str, out: &mut String) -> Result<()
                 first = false;
                 quoted(f.name(), out);
                 out.push(':');
-                write_json(c, row, tz, out)?;
+                write_json(c, row, dates, out)?;
             }
             out.push('}');
         }
@@ -277,7 +280,7 @@ fn write_json(a: &ArrayRef, row: usize, tz: &str, out: &mut String) -> Result<()
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(&items, i, tz, out)?;
+                write_json(&items, i, dates, out)?;
             }
             out.push(']');
         }
@@ -292,7 +295,7 @@ fn write_json(a: &ArrayRef, row: usize, tz: &str, out: &mut String) -> Result<()
                 let key = crate::display::cell(keys, i);
                 quoted(&key, out);
                 out.push(':');
-                write_json(values, i, tz, out)?;
+                write_json(values, i, dates, out)?;
             }
             out.push('}');
         }
@@ -304,7 +307,11 @@ fn write_json(a: &ArrayRef, row: usize, tz: &str, out: &mut String) -> Result<()
             // Jackson writes NaN and infinities as quoted text.
             other => quoted(&crate::display::cell(&other.to_array()?, 0), out),
         },
-        DataType::Date32 => quoted(&crate::display::cell(a, row), out),
+        DataType::Date32 => {
+            let mut text = String::new();
+            dates.format_date(a.as_primitive::<datafusion::arrow::datatypes::Date32Type>().value(row), &mut text)?;
+            quoted(&text, out);
+        }
         DataType::Timestamp(unit, zone) => {
             let v = match scalar()? {
                 ScalarValue::TimestampSecond(Some(v), _) => v * 1_000_000,
@@ -313,7 +320,9 @@ fn write_json(a: &ArrayRef, row: usize, tz: &str, out: &mut String) -> Result<()
                 ScalarValue::TimestampNanosecond(Some(v), _) => v / 1_000,
                 _ => return exec_err!("to_json: a timestamp of unit {unit:?}"),
             };
-            quoted(&timestamp(v, zone.as_ref().map(|_| tz)), out);
+            let mut text = String::new();
+            dates.format_timestamp(v, zone.is_none(), &mut text)?;
+            quoted(&text, out);
         }
         t if t.is_integer() || matches!(t, DataType::Decimal128(..) | DataType::Decimal256(..)) => {
             let _ = write!(out, "{}", scalar()?);
@@ -321,23 +330,6 @@ fn write_json(a: &ArrayRef, row: usize, tz: &str, out: &mut String) -> Result<()
         other => return exec_err!("to_json does not write values of type {other}"),
     }
     Ok(())
-}
-
-/// `yyyy-MM-dd'T'HH:mm:ss.SSSXXX` (in `tz`), or without the offset for a
-/// timestamp without a time zone.
-fn timestamp(us: i64, tz: Option<&str>) -> String {
-    use chrono::{DateTime, TimeZone};
-    let Some(utc) = DateTime::from_timestamp_micros(us) else { return us.to_string() };
-    let Some(zone) = tz else { return utc.naive_utc().format("%Y-%m-%dT%H:%M:%S%.3f").to_string() };
-    match zone.parse::<chrono_tz::Tz>() {
-        Ok(z) => {
-            let local = z.from_utc_datetime(&utc.naive_utc());
-            let offset = local.format("%:z").to_string();
-            let offset = if offset == "+00:00" { "Z".to_string() } else { offset };
-            format!("{}{offset}", local.format("%Y-%m-%dT%H:%M:%S%.3f"))
-        }
-        Err(_) => format!("{}Z", utc.format("%Y-%m-%dT%H:%M:%S%.3f")),
-    }
 }
 
 /// `from_json`: each row read against the type; NULL rows stay NULL, rows
@@ -505,12 +497,5 @@ mod tests {
     #[test]
     fn keys_in_text_order() {
         assert_eq!(object_keys(r#"{"z": 1, "a": {"q": 2}}"#), vec!["z", "a"]);
-    }
-
-    #[test]
-    fn timestamps_in_the_session_zone() {
-        assert_eq!(timestamp(0, Some("UTC")), "1970-01-01T00:00:00.000Z");
-        assert_eq!(timestamp(0, Some("America/Los_Angeles")), "1969-12-31T16:00:00.000-08:00");
-        assert_eq!(timestamp(1_500, None), "1970-01-01T00:00:00.001");
     }
 }

@@ -38,6 +38,7 @@ mod rewritten;
 mod sample;
 pub mod spelled;
 mod split;
+mod text_options;
 pub mod time_window;
 mod to_string;
 
@@ -245,6 +246,7 @@ pub fn shown_args(name: &str, args: &mut Vec<String>) {
             // The schema and options are not the expression's children in Spark.
             | "from_json"
             | "from_csv"
+            | "to_json"
             | "to_csv"
             | "schema_of_csv"
     ) {
