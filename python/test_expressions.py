@@ -1411,9 +1411,10 @@ def test_to_json_and_to_csv_take_date_and_timestamp_patterns(spark):
 def test_sql_tuples_are_structs(spark):
     df = spark.sql("SELECT (DATE'2022-02-22', 1) AS d, (x + 1, y) AS t FROM VALUES (1, 2) AS v(x, y)")
     assert_df(df, [("d", "struct<col1:date,col2:int>"), ("t", "struct<col1:int,y:int>")], [(Row(col1=datetime.date(2022, 2, 22), col2=1), Row(col1=2, y=2))])
-    # Tuples in IN lists compare as they did.
+    # Tuples in IN lists and comparisons compare field by field, as they did.
     inlist = spark.sql("SELECT x FROM VALUES (1, 2), (3, 4) AS v(x, y) WHERE (x, y) IN ((1, 2), (5, 6))")
     assert_rows(inlist, [(1,)])
+    assert_rows(spark.sql("SELECT x FROM VALUES (1, 2), (3, 4) AS v(x, y) WHERE (x, y) = (3, 4)"), [(3,)])
 
 
 def test_json_paths_and_schema(spark):

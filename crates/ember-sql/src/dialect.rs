@@ -193,27 +193,37 @@ fn trim_spaces(parser: &mut Parser) -> Result<Expr, ParserError> {
 /// forms: `spark_function`.
 pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut V) {
     use datafusion::sql::sqlparser::ast::{BinaryOperator, VisitorMut};
-    /// `in_lists`: how many `IN` lists the visit is inside, whose tuples
-    /// (`(a, b) IN ((1, 2))`) stay tuples.
+    /// `compared`: how many `IN` lists or comparisons with a tuple the
+    /// visit is inside, whose tuples (`(a, b) IN ((1, 2))`, `(a, b) = (1,
+    /// 2)`) stay tuples, compared field by field.
     struct Rewrite {
-        in_lists: usize,
+        compared: usize,
+    }
+    fn compares_tuples(e: &Expr) -> bool {
+        match e {
+            Expr::InList { .. } | Expr::InSubquery { .. } => true,
+            Expr::BinaryOp { left, right, .. } => matches!(**left, Expr::Tuple(_)) || matches!(**right, Expr::Tuple(_)),
+            _ => false,
+        }
     }
     impl VisitorMut for Rewrite {
         type Break = ();
         fn pre_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
+            if compares_tuples(e) {
+                self.compared += 1;
+            }
             match e {
                 Expr::Lambda(l) => lambda_fields(l),
-                Expr::InList { .. } | Expr::InSubquery { .. } => self.in_lists += 1,
                 // `(DATE'2022-02-22', 1)`: a struct of fields col1, col2 (or
                 // the columns' names), as Spark makes it.
-                Expr::Tuple(values) if self.in_lists == 0 => *e = named_struct(std::mem::take(values)),
+                Expr::Tuple(values) if self.compared == 0 => *e = named_struct(std::mem::take(values)),
                 _ => {}
             }
             std::ops::ControlFlow::Continue(())
         }
         fn post_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
-            if matches!(e, Expr::InList { .. } | Expr::InSubquery { .. }) {
-                self.in_lists -= 1;
+            if compares_tuples(e) {
+                self.compared -= 1;
             }
             if let Expr::CompoundFieldAccess { access_chain, .. } = e {
                 for access in access_chain.iter_mut() {
@@ -283,7 +293,7 @@ pub fn spark_operators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut 
             std::ops::ControlFlow::Continue(())
         }
     }
-    let _ = node.visit(&mut Rewrite { in_lists: 0 });
+    let _ = node.visit(&mut Rewrite { compared: 0 });
 }
 
 /// `(acc, x) -> acc.count + 1`: a field of a lambda's parameter, which

@@ -36,16 +36,16 @@ fn percentages(e: &Expr) -> Option<Vec<Expr>> {
 }
 
 /// `e` folded to a literal when it is constant (`map('sep', ';')`), else `e`.
-fn fold_constant(e: Expr) -> Result<Expr> {
+fn fold_constant(e: Expr) -> Expr {
     use datafusion::logical_expr::simplify::SimplifyContext;
     use datafusion::optimizer::simplify_expressions::ExprSimplifier;
     if matches!(e, Expr::Literal(..)) || !e.column_refs().is_empty() {
-        return Ok(e);
+        return e;
     }
     let context = SimplifyContext::builder().with_schema(std::sync::Arc::new(DFSchema::empty())).build();
     match ExprSimplifier::new(context).simplify(e.clone()) {
-        Ok(folded @ Expr::Literal(..)) => Ok(folded),
-        _ => Ok(e),
+        Ok(folded @ Expr::Literal(..)) => folded,
+        _ => e,
     }
 }
 
@@ -338,7 +338,7 @@ impl Planner<'_> {
             "from_json" | "from_csv" | "to_json" | "to_csv" | "schema_of_csv" if !a.is_empty() => {
                 let at = if matches!(lname, "from_json" | "from_csv") { 2 } else { 1 };
                 if let Some(options) = a.get_mut(at) {
-                    *options = fold_constant(std::mem::take(options))?;
+                    *options = fold_constant(std::mem::take(options));
                 }
                 if let Some(Expr::ScalarFunction(f)) = a.get(1) {
                     match (lname, f.func.name(), f.args.as_slice()) {
@@ -352,7 +352,7 @@ impl Planner<'_> {
                             "schema_of_csv",
                             [Expr::Literal(ScalarValue::Utf8(Some(text)), _), options @ ..],
                         ) => {
-                            let options = match options.first().map(|o| fold_constant(o.clone())).transpose()? {
+                            let options = match options.first().map(|o| fold_constant(o.clone())) {
                                 Some(Expr::Literal(v, _)) => crate::functions::csv::options_of(&v)?,
                                 _ => Default::default(),
                             };
