@@ -541,16 +541,7 @@ impl ScalarUDFImpl for Csv {
         }
         let t = match self.form {
             CsvFn::ToCsv | CsvFn::SchemaOfCsv => DataType::Utf8,
-            CsvFn::FromCsv => match args.scalar_arguments.get(1) {
-                Some(Some(
-                    ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)),
-                )) => DataType::Struct(parse_schema(s)?),
-                _ => {
-                    return plan_err!(
-                        "[INVALID_SCHEMA.NON_STRING_LITERAL] The input schema of from_csv must be a string literal"
-                    );
-                }
-            },
+            CsvFn::FromCsv => DataType::Struct(parse_schema(super::text_options::schema_literal(&args, "from_csv")?)?),
         };
         Ok(Arc::new(Field::new(self.name(), t, true)))
     }

@@ -132,16 +132,7 @@ impl ScalarUDFImpl for Json {
             JsonFn::ToJson | JsonFn::GetJsonObject | JsonFn::SchemaOfJson => DataType::Utf8,
             JsonFn::JsonArrayLength => DataType::Int32,
             JsonFn::JsonObjectKeys => DataType::new_list(DataType::Utf8, true),
-            JsonFn::FromJson => match args.scalar_arguments.get(1) {
-                Some(Some(
-                    ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)),
-                )) => parse_schema(s)?,
-                _ => {
-                    return plan_err!(
-                        "[INVALID_SCHEMA.NON_STRING_LITERAL] The input schema of from_json must be a string literal"
-                    );
-                }
-            },
+            JsonFn::FromJson => parse_schema(super::text_options::schema_literal(&args, "from_json")?)?,
         };
         Ok(Arc::new(Field::new(self.name(), t, true)))
     }

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{DataFusionError, Result, exec_err};
-use datafusion::logical_expr::ColumnarValue;
+use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err, plan_err};
+use datafusion::logical_expr::{ColumnarValue, ReturnFieldArgs};
 
 use super::datetime::{DateTimePattern, Mode, Parser, Zone, format_micros, string_to_date, string_to_timestamp};
 
@@ -39,6 +39,17 @@ pub fn options_map(arg: Option<&ColumnarValue>) -> Result<HashMap<String, String
         }
     }
     Ok(given)
+}
+
+/// The schema of `from_json`/`from_csv` (their second argument), which
+/// must be a string literal.
+pub fn schema_literal<'a>(args: &ReturnFieldArgs<'a>, function: &str) -> Result<&'a str> {
+    match args.scalar_arguments.get(1) {
+        Some(Some(ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)))) => {
+            Ok(s.as_str())
+        }
+        _ => plan_err!("[INVALID_SCHEMA.NON_STRING_LITERAL] The input schema of {function} must be a string literal"),
+    }
 }
 
 fn pattern(p: &str, mode: Mode) -> Result<DateTimePattern> {
