@@ -353,7 +353,7 @@ impl Planner<'_> {
                             [Expr::Literal(ScalarValue::Utf8(Some(text)), _), options @ ..],
                         ) => {
                             let options = match options.first().map(|o| fold_constant(o.clone())) {
-                                Some(Expr::Literal(v, _)) => crate::functions::csv::options_of(&v)?,
+                                Some(Expr::Literal(v, _)) => crate::functions::text_options::options_of(&v)?,
                                 _ => Default::default(),
                             };
                             a[1] = lit(crate::functions::csv::schema_of_literal(text, &options, &tz)?);

@@ -70,7 +70,6 @@ struct Options {
     sep: String,
     quote: Option<u8>,
     escape: u8,
-    comment: Option<u8>,
     null_value: String,
     empty_value: Option<String>,
     nan_value: String,
@@ -79,6 +78,9 @@ struct Options {
     ignore_leading: Option<bool>,
     ignore_trailing: Option<bool>,
     failfast: bool,
+    /// The reader of one record, set up once; none when the separator is
+    /// not one byte (which only writing takes).
+    reader: Option<::csv::ReaderBuilder>,
     quote_all: bool,
     escape_quotes: bool,
 }
@@ -149,14 +151,30 @@ impl Options {
             Some(v) => delimiter(v)?,
             None => ",".into(),
         };
+        let quote = match get("quote") {
+            Some(v) => one_char("quote", v)?,
+            None => Some(b'"'),
+        };
+        let escape = get("escape").map(|v| one_char("escape", v)).transpose()?.flatten().unwrap_or(b'\\');
+        let comment = get("comment").map(|v| one_char("comment", v)).transpose()?.flatten();
+        let reader = match sep.as_bytes() {
+            [byte] => {
+                let mut b = ::csv::ReaderBuilder::new();
+                // A record is one string: a small buffer, refilled for long ones.
+                b.has_headers(false).flexible(true).delimiter(*byte).comment(comment).buffer_capacity(256);
+                match quote {
+                    Some(q) if q == escape => b.quote(q).double_quote(true).escape(None),
+                    Some(q) => b.quote(q).double_quote(false).escape(Some(escape)),
+                    None => b.quoting(false),
+                };
+                Some(b)
+            }
+            _ => None,
+        };
         Ok(Self {
             sep,
-            quote: match get("quote") {
-                Some(v) => one_char("quote", v)?,
-                None => Some(b'"'),
-            },
-            escape: get("escape").map(|v| one_char("escape", v)).transpose()?.flatten().unwrap_or(b'\\'),
-            comment: get("comment").map(|v| one_char("comment", v)).transpose()?.flatten(),
+            quote,
+            escape,
             null_value: get("nullValue").unwrap_or("").to_string(),
             empty_value: get("emptyValue").map(str::to_string),
             nan_value: get("nanValue").unwrap_or("NaN").to_string(),
@@ -167,21 +185,14 @@ impl Options {
             failfast: failfast(function, get("mode"))?,
             quote_all: flag("quoteAll").unwrap_or(false),
             escape_quotes: flag("escapeQuotes").unwrap_or(true),
+            reader,
         })
     }
 
     /// One record's tokens; `None` when it is not CSV (an unclosed quote).
     fn tokens(&self, text: &str) -> Result<Option<Vec<String>>> {
-        let sep = match self.sep.as_bytes() {
-            [b] => *b,
-            _ => return exec_err!("a CSV function's separator must be one byte, got {:?}", self.sep),
-        };
-        let mut b = ::csv::ReaderBuilder::new();
-        b.has_headers(false).flexible(true).delimiter(sep).comment(self.comment);
-        match self.quote {
-            Some(q) if q == self.escape => b.quote(q).double_quote(true).escape(None),
-            Some(q) => b.quote(q).double_quote(false).escape(Some(self.escape)),
-            None => b.quoting(false),
+        let Some(b) = &self.reader else {
+            return exec_err!("a CSV function's separator must be one byte, got {:?}", self.sep);
         };
         let mut record = ::csv::StringRecord::new();
         let tokens = match b.from_reader(text.as_bytes()).read_record(&mut record) {
@@ -536,7 +547,7 @@ impl ScalarUDFImpl for Csv {
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         // A literal options map is checked while planning.
         if let Some(Some(ScalarValue::Map(m))) = args.scalar_arguments.last().filter(|_| args.arg_fields.len() > 1) {
-            let given = super::text_options::options_map(Some(&ColumnarValue::Scalar(ScalarValue::Map(m.clone()))))?;
+            let given = super::text_options::options_of(&ScalarValue::Map(m.clone()))?;
             Options::new(self.name(), &given)?;
         }
         let t = match self.form {
@@ -590,11 +601,6 @@ pub fn schema_of_literal(text: &str, options: &HashMap<String, String>, time_zon
     schema_of_csv(text, &o, &TextDates::new(options, time_zone)?)
 }
 
-/// The options of a map literal, keys lower-cased.
-pub fn options_of(v: &ScalarValue) -> Result<HashMap<String, String>> {
-    super::text_options::options_map(Some(&ColumnarValue::Scalar(v.clone())))
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -613,6 +619,9 @@ mod tests {
         let o = options(&[("sep", "|"), ("quote", "'"), ("ignoreLeadingWhiteSpace", "true")]);
         assert_eq!(o.tokens("  1|'a|b'| c ").unwrap().unwrap(), vec!["1", "a|b", "c "]);
         assert_eq!(options(&[("delimiter", "\\t")]).tokens("a\tb").unwrap().unwrap(), vec!["a", "b"]);
+        // A record longer than the reader's buffer.
+        let long = "x".repeat(5000);
+        assert_eq!(options(&[]).tokens(&format!("\"{long}\",1")).unwrap().unwrap(), vec![long.as_str(), "1"]);
     }
 
     #[test]

@@ -38,7 +38,7 @@ mod rewritten;
 mod sample;
 pub mod spelled;
 mod split;
-mod text_options;
+pub mod text_options;
 pub mod time_window;
 mod to_string;
 

@@ -41,6 +41,11 @@ pub fn options_map(arg: Option<&ColumnarValue>) -> Result<HashMap<String, String
     Ok(given)
 }
 
+/// The options of a map literal, keys lower-cased.
+pub fn options_of(v: &ScalarValue) -> Result<HashMap<String, String>> {
+    options_map(Some(&ColumnarValue::Scalar(v.clone())))
+}
+
 /// The schema of `from_json`/`from_csv` (their second argument), which
 /// must be a string literal.
 pub fn schema_literal<'a>(args: &ReturnFieldArgs<'a>, function: &str) -> Result<&'a str> {
