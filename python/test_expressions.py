@@ -2004,6 +2004,10 @@ def test_map_key_dedup_policy(spark):
     try:
         df = spark.sql("SELECT map_concat(map(1, 'a', 2, 'b'), map(2, 'c')) m, map_from_arrays(array(1, 1), array('x', 'y')) f")
         assert df.first() == ({1: "a", 2: "c"}, {1: "y"})
+        # map() keeps a repeated key's last value, in SQL and the DataFrame API.
+        assert spark.sql("SELECT map(1, 'a', 1, 'b') m").first().m == {1: "b"}
+        m = spark.range(1).select(F.create_map(F.lit("k"), F.lit(1), F.lit("k"), F.lit(2)).alias("m"))
+        assert m.first().m == {"k": 2}
     finally:
         spark.conf.unset("spark.sql.mapKeyDedupPolicy")
 
@@ -2248,3 +2252,63 @@ def test_result_nullability_follows_the_arguments(spark):
     # The rows agree with the schema, NULLs where it says so.
     row = df.selectExpr("upper(s)", "upper(n)", "greatest(n, n)", "concat_ws('-', s, n)").first()
     assert tuple(row) == ("A", None, None, "a")
+
+
+def test_json_tuple_is_a_generator_of_columns(spark):
+    data = [("1", '{"f1": "value1", "f2": "value2"}'), ("2", '{"f1": "value12"}'), ("3", None), ("4", "bad")]
+    df = spark.createDataFrame(data, ("key", "jstring"))
+    rows = df.select(df.key, F.json_tuple(df.jstring, "f1", "f2")).collect()
+    assert rows[0].asDict() == {"key": "1", "c0": "value1", "c1": "value2"}
+    # One row per input row: NULLs for a missing field, a NULL or bad text.
+    assert [tuple(r) for r in rows[1:]] == [("2", "value12", None), ("3", None, None), ("4", None, None)]
+    named = df.select(F.json_tuple(df.jstring, "f1", "f2").alias("a", "b"))
+    assert named.columns == ["a", "b"] and named.count() == 4
+    sql = spark.sql("""SELECT k, json_tuple(v, 'a', 'b') FROM VALUES (1, '{"a": {"x": 1.50}, "b": [1, 2]}') t(k, v)""")
+    assert sql.columns == ["k", "c0", "c1"]
+    assert tuple(sql.first()) == (1, '{"x":1.5}', "[1,2]")
+    view = spark.sql("""SELECT k, x FROM VALUES (1, '{"a": 7}') t(k, v) LATERAL VIEW json_tuple(v, 'a') j AS x""")
+    assert tuple(view.first()) == (1, "7")
+
+
+def test_get_json_object_wildcards_and_text(spark):
+    df = spark.createDataFrame(
+        [(1, '[{"f1":"value1"},{"f1":"value2"}]'), (2, '[{"f1":"value12"},{"f2":"value13"}]')], ["key", "jarray"]
+    )
+    rows = df.select(
+        F.get_json_object("jarray", "$[*].f1").alias("c0"), F.get_json_object("jarray", "$[*].f2").alias("c1")
+    ).collect()
+    # Several matches make an array; one match is itself; none is NULL.
+    assert [tuple(r) for r in rows] == [('["value1","value2"]', None), ('"value12"', '"value13"')]
+    row = spark.sql(
+        """SELECT get_json_object('[[1,[2]],[3]]', '$[*][*]') flat,
+                  get_json_object('[{"a":[1,2]},{"a":[3]}]', '$[*].a[*]') nested,
+                  get_json_object('{"b":1,"a":2e20,"c":1.50}', '$') copied,
+                  get_json_object('{"a":12345678901234567890123}', '$.a') big,
+                  get_json_object("{'a':'x'}", '$.a') single_quoted,
+                  get_json_object('{"a":null}', '$.a') json_null"""
+    ).first()
+    assert row.asDict() == {
+        "flat": "[1,2,3]",
+        "nested": "[[1,2],[3]]",
+        # Keys in the text's order, doubles as Java prints them.
+        "copied": '{"b":1,"a":2.0E20,"c":1.5}',
+        "big": "12345678901234567890123",
+        "single_quoted": "x",
+        "json_null": None,
+    }
+
+
+def test_string_functions_on_binary(spark):
+    row = spark.sql(
+        """SELECT contains(X'0102', X'02') c, startswith(X'0102', X'02') s, endswith(X'0102', X'02') e,
+                  contains(X'0102', X'') empty, hex(reverse(X'010203')) r, hex(concat(X'0102', X'03')) cat,
+                  typeof(concat(X'01', X'02')) t, typeof(concat(X'01', 'a')) mixed, contains(X'6162', 'b') text,
+                  reverse(CAST(NULL AS BINARY)) n"""
+    ).first()
+    assert row.asDict() == {
+        "c": True, "s": False, "e": True, "empty": True, "r": "030201", "cat": "010203",
+        "t": "binary", "mixed": "string", "text": True, "n": None,
+    }
+    df = spark.createDataFrame([(bytearray(b"abc"), bytearray(b"bc"))], ["c", "d"])
+    got = df.select(F.contains("c", "d"), F.startswith("c", "d"), F.endswith("c", "d"), F.reverse("c")).first()
+    assert tuple(got) == (True, False, True, bytearray(b"cba"))

@@ -425,6 +425,7 @@ fn spark_sql_type(t: &datafusion::sql::sqlparser::ast::DataType) -> Option<dataf
     let ntz = DataType::Timestamp(Some(6), TimezoneInfo::WithoutTimeZone);
     match t {
         DataType::TimestampNtz(_) => Some(ntz),
+        DataType::Binary(_) | DataType::Varbinary(_) => Some(DataType::Bytea),
         DataType::Custom(name, args) if args.is_empty() => match name.to_string().to_ascii_uppercase().as_str() {
             "TIMESTAMP_NTZ" => Some(ntz),
             "TIMESTAMP_LTZ" => Some(DataType::Timestamp(None, TimezoneInfo::None)),
@@ -450,6 +451,7 @@ pub fn spark_generators<V: datafusion::sql::sqlparser::ast::VisitMut>(node: &mut
             if let Expr::Function(f) = e {
                 stack(f);
             }
+            json_tuple(e);
             std::ops::ControlFlow::Continue(())
         }
     }
@@ -488,6 +490,21 @@ fn stack(f: &mut datafusion::sql::sqlparser::ast::Function) {
     let array = ast_call("array", structs);
     list.args = vec![arg(array)];
     f.name = ObjectName::from(vec![Ident::new("inline")]);
+}
+
+/// `json_tuple(json, 'f1', 'f2', …)`: one row of columns c0, c1, … (NULLs
+/// when the text is NULL or not a JSON object), as `inline()` of a
+/// one-element array of datafusion-spark's struct. The call inside is not
+/// visited again.
+fn json_tuple(e: &mut Expr) {
+    use datafusion::sql::sqlparser::ast::ObjectNamePart;
+    let Expr::Function(f) = e else { return };
+    let [ObjectNamePart::Identifier(name)] = f.name.0.as_slice() else { return };
+    if !name.value.eq_ignore_ascii_case("json_tuple") {
+        return;
+    }
+    let call = std::mem::replace(e, Expr::value(datafusion::sql::sqlparser::ast::Value::Null));
+    *e = ast_call("inline", vec![ast_call("array", vec![call])]);
 }
 
 /// `struct(a, 1, 2 AS b)`: Spark names a struct's fields after its columns

@@ -263,6 +263,13 @@ impl Planner<'_> {
                 let e = one(&mut a, lname)?;
                 Ok(NamedExpr::new(g.expr(e), "col"))
             }
+            // json_tuple(json, 'f1', …): one row of columns c0, c1, …, as
+            // inline() of a one-element array of datafusion-spark's struct.
+            "json_tuple" => {
+                let call = self.session.ctx().udf("json_tuple")?.call(a);
+                let g = crate::plan::generate::Generator::named("inline").unwrap_or_default();
+                Ok(NamedExpr::new(g.expr(datafusion::functions_nested::expr_fn::make_array(vec![call])), "col"))
+            }
             // stack(n, v1, v2, ...): n rows in columns col0, col1, ..., as
             // inline() of an array of structs (see dialect::spark_generators).
             "stack" => {
@@ -291,7 +298,7 @@ impl Planner<'_> {
                 for (i, e) in a.into_iter().enumerate() {
                     if i % 2 == 0 { keys.push(e) } else { values.push(e) }
                 }
-                let e = datafusion::functions_nested::map::map(keys, values);
+                let e = crate::functions::map::SparkMap::call(keys, values);
                 Ok(NamedExpr::new(e, format!("map({})", n.join(", "))))
             }
             "element_at" => {

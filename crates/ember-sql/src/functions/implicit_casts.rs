@@ -79,9 +79,9 @@ pub const FUNCTIONS: &[Wrapped] = &[
     f("bit_length", &[TextOrBinary], 1),
     f("octet_length", &[TextOrBinary], 1),
     f("ascii", &[Text], 1),
-    f("starts_with", &[TextOrBinary, TextOrBinary], 2),
-    f("ends_with", &[TextOrBinary, TextOrBinary], 2),
-    f("contains", &[TextOrBinary, TextOrBinary], 2),
+    f("starts_with", &[Text, Text], 2),
+    f("ends_with", &[Text, Text], 2),
+    f("contains", &[Text, Text], 2),
     f("like", &[Text, Text, Keep], 2),
     f("regexp_like", &[Text, Text, Keep], 2),
     f("factorial", &[Int], 1),
@@ -288,6 +288,16 @@ impl ExprPlanner for SqlForms {
 
     fn plan_overlay(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
         Ok(PlannerResult::Planned(ScalarUDF::from(super::overlay::Overlay::new()).call(args)))
+    }
+
+    /// `map(k1, v1, …)` in SQL, under `spark.sql.mapKeyDedupPolicy`.
+    fn plan_make_map(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
+        if !args.len().is_multiple_of(2) {
+            return Ok(PlannerResult::Original(args));
+        }
+        let (keys, values): (Vec<_>, Vec<_>) = args.into_iter().enumerate().partition(|(i, _)| i % 2 == 0);
+        let (keys, values) = (keys.into_iter().map(|(_, e)| e).collect(), values.into_iter().map(|(_, e)| e).collect());
+        Ok(PlannerResult::Planned(super::map::SparkMap::call(keys, values)))
     }
 }
 

@@ -162,12 +162,7 @@ impl ScalarUDFImpl for Json {
                 let values: Vec<Option<String>> = (0..rows)
                     .map(|i| {
                         let (Some(t), Some(p)) = (texts[i], paths[i]) else { return None };
-                        let v: serde_json::Value = serde_json::from_str(t).ok()?;
-                        match follow(&v, p)? {
-                            serde_json::Value::Null => None,
-                            serde_json::Value::String(s) => Some(s.clone()),
-                            other => Some(other.to_string()),
-                        }
+                        super::json_path::get_json_object(t, p)
                     })
                     .collect();
                 Arc::new(StringArray::from(values))
@@ -382,35 +377,6 @@ fn from_json(texts: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     Ok(Arc::new(s))
 }
 
-/// `$.a.b[0]['c']`: the value at a JSONPath, if there is one.
-fn follow<'v>(v: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
-    let mut rest = path.strip_prefix('$')?;
-    let mut cur = v;
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            let (name, tail) = r.split_at(end);
-            if name.is_empty() {
-                return None;
-            }
-            cur = cur.as_object()?.get(name)?;
-            rest = tail;
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']')?;
-            let (inner, tail) = (&r[..end], &r[end + 1..]);
-            let name = inner.strip_prefix('\'').and_then(|n| n.strip_suffix('\''));
-            cur = match name {
-                Some(n) => cur.as_object()?.get(n)?,
-                None => cur.as_array()?.get(inner.trim().parse::<usize>().ok()?)?,
-            };
-            rest = tail;
-        } else {
-            return None;
-        }
-    }
-    Some(cur)
-}
-
 /// The keys of a JSON object's text, in order (serde_json's map sorts).
 fn object_keys(text: &str) -> Vec<String> {
     let mut keys = vec![];
@@ -469,15 +435,6 @@ fn infer(v: &serde_json::Value) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_paths() {
-        let v: serde_json::Value = serde_json::from_str(r#"{"a": {"b": [1, {"c": "x"}]}, "d e": 2}"#).unwrap();
-        assert_eq!(follow(&v, "$.a.b[1].c"), Some(&serde_json::json!("x")));
-        assert_eq!(follow(&v, "$['d e']"), Some(&serde_json::json!(2)));
-        assert_eq!(follow(&v, "$.a.b[5]"), None);
-        assert_eq!(follow(&v, "a.b"), None);
-    }
 
     #[test]
     fn inferred_schema() {

@@ -6,6 +6,7 @@ mod add_months;
 pub mod array_index;
 mod arrays;
 mod avg;
+mod binary;
 mod charset;
 mod checked;
 pub mod checked_sum;
@@ -21,7 +22,9 @@ pub mod implicit_casts;
 mod integral_divide;
 pub mod intervals;
 pub mod json;
+mod json_path;
 mod logarithm;
+pub mod map;
 mod mask;
 mod mode;
 mod moments;
@@ -163,6 +166,11 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     }
     implicit_casts::register(ctx);
     arrays::register(ctx);
+    for (op, name) in binary::Op::ALL {
+        if let Ok(text) = datafusion::execution::FunctionRegistry::udf(ctx, name) {
+            ctx.register_udf(ScalarUDF::from(binary::OnBytes::new(text.as_ref().clone(), op)));
+        }
+    }
     datafusion::execution::FunctionRegistry::register_function_rewrite(
         &mut *ctx.state_ref().write(),
         Arc::new(implicit_casts::LikeText),
