@@ -2312,3 +2312,50 @@ def test_string_functions_on_binary(spark):
     df = spark.createDataFrame([(bytearray(b"abc"), bytearray(b"bc"))], ["c", "d"])
     got = df.select(F.contains("c", "d"), F.startswith("c", "d"), F.endswith("c", "d"), F.reverse("c")).first()
     assert tuple(got) == (True, False, True, bytearray(b"cba"))
+
+
+def test_aes_encrypt_and_decrypt(spark):
+    from pyspark.errors import SparkRuntimeException
+
+    df = spark.createDataFrame(
+        [("Spark", "abcdefghijklmnop12345678ABCDEFGH", "GCM", "DEFAULT", "000000000000000000000000", "an AAD")],
+        ["input", "key", "mode", "padding", "iv", "aad"],
+    )
+    iv = F.to_binary(df.iv, F.lit("hex"))
+    sealed = df.select(F.base64(F.aes_encrypt(df.input, df.key, "mode", df.padding, iv, df.aad)).alias("b"))
+    # A given IV makes the ciphertext Spark's, byte for byte (the IV first).
+    assert sealed.first().b == "AAAAAAAAAAAAAAAAQiYi+sQ0cBqrpZo2YEkRpnOxhgKe"
+    opened = sealed.select(
+        F.aes_decrypt(F.unbase64("b"), F.lit("abcdefghijklmnop12345678ABCDEFGH"), F.lit("GCM"), F.lit("DEFAULT"), F.lit("an AAD"))
+        .cast("string")
+        .alias("s")
+    )
+    assert opened.first().s == "Spark"
+    row = spark.sql(
+        """SELECT hex(aes_encrypt('Spark', '0000111122223333', 'ECB')) ecb,
+                  CAST(aes_decrypt(aes_encrypt('Spark SQL', '0000111122223333'), '0000111122223333') AS STRING) gcm,
+                  CAST(aes_decrypt(aes_encrypt('Spark SQL', '000011112222333344445555', 'CBC'),
+                                   '000011112222333344445555', 'CBC') AS STRING) cbc,
+                  length(aes_encrypt('x', '0000111122223333')) gcm_length,
+                  try_aes_decrypt(aes_encrypt('x', '0000111122223333'), '0000111122223334') wrong_key"""
+    ).first()
+    assert row.asDict() == {
+        "ecb": "348FF37EBDE05B7880BA339068FBDA5E",
+        "gcm": "Spark SQL",
+        "cbc": "Spark SQL",
+        # 12 bytes of IV, 1 of ciphertext, 16 of tag.
+        "gcm_length": 29,
+        "wrong_key": None,
+    }
+    assert spark.range(1).select(F.aes_encrypt(F.lit("x"), F.lit("0000111122223333"))).columns == [
+        "aes_encrypt(x, 0000111122223333, GCM, DEFAULT, , )"
+    ]
+    for sql, condition in [
+        ("aes_encrypt('Spark', 'abc')", "INVALID_PARAMETER_VALUE.AES_KEY_LENGTH"),
+        ("aes_encrypt('Spark', '0000111122223333', 'CBC', 'NONE')", "UNSUPPORTED_FEATURE.AES_MODE"),
+        ("aes_encrypt('Spark', '0000111122223333', 'ECB', 'PKCS', X'00')", "UNSUPPORTED_FEATURE.AES_MODE_IV"),
+        ("aes_decrypt(aes_encrypt('x', '0000111122223333'), '0000111122223334')", "INVALID_PARAMETER_VALUE.AES_CRYPTO_ERROR"),
+    ]:
+        with pytest.raises(SparkRuntimeException) as e:
+            spark.sql(f"SELECT {sql}").collect()
+        assert e.value.getCondition() == condition, sql

@@ -3,6 +3,7 @@
 //! lookup, regex split).
 
 mod add_months;
+mod aes;
 pub mod array_index;
 mod arrays;
 mod avg;
@@ -129,6 +130,9 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(raise::Raise::assert_true()));
     ctx.register_udf(ScalarUDF::from(raise::Raise::illegal_argument()));
     ctx.register_udf(ScalarUDF::from(failfast::FailFast::new()));
+    for direction in [aes::Direction::Encrypt, aes::Direction::Decrypt, aes::Direction::TryDecrypt] {
+        ctx.register_udf(ScalarUDF::from(aes::Aes::new(direction)));
+    }
     use rewritten::{Form, MaxMinBy, Rewritten};
     for form in [
         Form::SortArray,
@@ -291,6 +295,12 @@ pub fn shown_args(name: &str, args: &mut Vec<String>) {
         // percentile's frequency.
         ("percentile", 2) => &["1"],
         ("locate" | "position", 2) => &["1"],
+        ("aes_encrypt", 2) => &["GCM", "DEFAULT", "", ""],
+        ("aes_encrypt", 3) => &["DEFAULT", "", ""],
+        ("aes_encrypt", 4) => &["", ""],
+        ("aes_encrypt", 5) | ("aes_decrypt" | "try_aes_decrypt", 4) => &[""],
+        ("aes_decrypt" | "try_aes_decrypt", 2) => &["GCM", "DEFAULT", ""],
+        ("aes_decrypt" | "try_aes_decrypt", 3) => &["DEFAULT", ""],
         ("percentile_approx" | "approx_percentile", 2) => &["10000"],
         _ => &[],
     };
