@@ -2359,3 +2359,40 @@ def test_aes_encrypt_and_decrypt(spark):
         with pytest.raises(SparkRuntimeException) as e:
             spark.sql(f"SELECT {sql}").collect()
         assert e.value.getCondition() == condition, sql
+
+
+def test_extract_takes_sparks_fields_and_abbreviations(spark):
+    import datetime
+
+    df = spark.createDataFrame([(datetime.datetime(2015, 4, 8, 13, 8, 15, 120004),)], ["ts"])
+    got = df.select(
+        F.extract(F.lit("YEAR"), "ts").alias("year"),
+        F.extract(F.lit("WEEK"), "ts").alias("week"),
+        F.extract(F.lit("D"), "ts").alias("day"),
+        F.extract(F.lit("M"), "ts").alias("minute"),
+        F.extract(F.lit("S"), "ts").alias("second"),
+        F.date_part(F.lit("dow"), "ts").alias("dow"),
+        F.datepart(F.lit("doy"), "ts").alias("doy"),
+    )
+    from decimal import Decimal
+
+    assert tuple(got.first()) == (2015, 15, 8, 8, Decimal("15.120004"), 4, 98)
+    assert got.schema["second"].dataType.simpleString() == "decimal(8,6)"
+    assert df.select(F.extract(F.lit("YEAR"), "ts"), F.datepart(F.lit("doy"), "ts")).columns == [
+        "extract(YEAR FROM ts)",
+        "datepart(doy FROM ts)",
+    ]
+    row = spark.sql(
+        """SELECT extract(S FROM TIMESTAMP '1969-12-31 23:59:58.25') s, extract(dow_iso FROM DATE '2015-04-08') iso,
+                  date_part('qtr', DATE '2015-04-08') q, extract(yearofweek FROM DATE '2021-01-01') yw,
+                  extract(hrs FROM TIMESTAMP '2015-04-08 13:08:15') h,
+                  extract(month FROM INTERVAL '3-2' YEAR TO MONTH) m,
+                  extract(second FROM INTERVAL '5 04:03:02.5' DAY TO SECOND) si,
+                  date_part(NULL, DATE '2020-01-01') n"""
+    ).first()
+    assert row.asDict() == {
+        "s": Decimal("58.250000"), "iso": 3, "q": 2, "yw": 2020, "h": 13, "m": 2, "si": Decimal("2.500000"), "n": None,
+    }
+    with pytest.raises(AnalysisException) as e:
+        spark.sql("SELECT extract(foo FROM DATE '2015-04-08')").collect()
+    assert e.value.getCondition() == "INVALID_EXTRACT_FIELD"

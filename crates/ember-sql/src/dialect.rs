@@ -83,6 +83,11 @@ impl Dialect for SparkSql {
     fn supports_group_by_with_modifier(&self) -> bool {
         SPARK.supports_group_by_with_modifier()
     }
+    /// `extract(S FROM ts)`: Spark's abbreviations of fields.
+    fn allow_extract_custom(&self) -> bool {
+        true
+    }
+
     fn supports_lambda_functions(&self) -> bool {
         SPARK.supports_lambda_functions()
     }

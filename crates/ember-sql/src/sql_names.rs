@@ -190,7 +190,13 @@ pub fn spark_name(e: &Expr) -> Option<String> {
             s
         }
         Expr::Extract { field, expr, .. } => {
-            format!("extract({} FROM {})", field.to_string().to_ascii_lowercase(), spark_name(expr)?)
+            // Spark's names keep the field as written; sqlparser keeps an
+            // abbreviation's spelling only.
+            let field = match field {
+                datafusion::sql::sqlparser::ast::DateTimeField::Custom(i) => i.value.clone(),
+                other => other.to_string().to_ascii_lowercase(),
+            };
+            format!("extract({field} FROM {})", spark_name(expr)?)
         }
         Expr::Substring { expr, substring_from: Some(from), substring_for, shorthand, special } => {
             let len = match substring_for {

@@ -387,6 +387,14 @@ impl Planner<'_> {
                 let (s, pat) = two_or_more(&mut a, "split")?;
                 Ok(NamedExpr::new(crate::functions::spark_split(s, pat, limit)?, name))
             }
+            // extract(YEAR FROM ts), datepart(YEAR FROM ts), date_part(YEAR, ts).
+            "extract" | "datepart" | "date_part" => {
+                let name = match lname {
+                    "date_part" => format!("date_part({}, {})", n[0], n[1]),
+                    _ => format!("{lname}({} FROM {})", n[0], n[1]),
+                };
+                Ok(NamedExpr::new(self.session.ctx().udf(lname)?.call(a), name))
+            }
             "year" | "month" | "quarter" | "dayofmonth" | "day" | "dayofyear" | "weekofyear" | "dayofweek" | "hour"
             | "minute" | "second" => {
                 let e = one(&mut a, lname)?;

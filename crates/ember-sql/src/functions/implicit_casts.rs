@@ -290,6 +290,11 @@ impl ExprPlanner for SqlForms {
         Ok(PlannerResult::Planned(ScalarUDF::from(super::overlay::Overlay::new()).call(args)))
     }
 
+    /// `extract(S FROM ts)` in SQL: Spark's fields (`extract`).
+    fn plan_extract(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
+        Ok(PlannerResult::Planned(ScalarUDF::from(super::extract::Extract::new("extract")).call(args)))
+    }
+
     /// `map(k1, v1, …)` in SQL, under `spark.sql.mapKeyDedupPolicy`.
     fn plan_make_map(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
         if !args.len().is_multiple_of(2) {

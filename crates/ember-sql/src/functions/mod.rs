@@ -15,6 +15,7 @@ mod conv;
 pub mod csv;
 pub mod datetime;
 mod divide;
+pub mod extract;
 pub(crate) mod failfast;
 mod group_sums;
 mod hash;
@@ -130,6 +131,9 @@ pub fn register(ctx: &SessionContext, time_zone: &str) -> Result<()> {
     ctx.register_udf(ScalarUDF::from(raise::Raise::assert_true()));
     ctx.register_udf(ScalarUDF::from(raise::Raise::illegal_argument()));
     ctx.register_udf(ScalarUDF::from(failfast::FailFast::new()));
+    for name in extract::Extract::NAMES {
+        ctx.register_udf(ScalarUDF::from(extract::Extract::new(name)));
+    }
     for direction in [aes::Direction::Encrypt, aes::Direction::Decrypt, aes::Direction::TryDecrypt] {
         ctx.register_udf(ScalarUDF::from(aes::Aes::new(direction)));
     }
