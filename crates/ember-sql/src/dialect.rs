@@ -709,7 +709,7 @@ fn spark_function(f: &mut datafusion::sql::sqlparser::ast::Function) -> Option<E
                 array: false,
                 format: None,
             };
-            // datafusion-spark's date_part, whose `dow` counts from Sunday = 1.
+            // Spark's date_part (functions::extract), whose `dow` counts from Sunday = 1.
             let field = ast_call("date_part", vec![Expr::value(Value::SingleQuotedString(part.into())), date]);
             Some(Expr::Cast {
                 kind: CastKind::Cast,
