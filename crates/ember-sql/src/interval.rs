@@ -31,7 +31,7 @@ const DAY_TIME: [&str; 4] = ["day", "hour", "minute", "second"];
 const MICROS_PER_SECOND: i64 = 1_000_000;
 const MICROS_PER_MINUTE: i64 = 60 * MICROS_PER_SECOND;
 const MICROS_PER_HOUR: i64 = 60 * MICROS_PER_MINUTE;
-const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
+pub(crate) const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
 
 /// An ANSI interval type: its kind and its start and end fields (indexes
 /// into YEAR, MONTH or DAY, HOUR, MINUTE, SECOND).

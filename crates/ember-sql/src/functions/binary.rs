@@ -8,7 +8,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, BinaryArray, BinaryBuilder, BooleanArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::Result;
+use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
@@ -81,6 +81,19 @@ impl ScalarUDFImpl for OnBytes {
 
     fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
         if on_bytes(types) {
+            let arity = match self.op {
+                Op::Contains | Op::StartsWith | Op::EndsWith => Some(2),
+                Op::Reverse => Some(1),
+                Op::Concat => None,
+            };
+            if arity.is_some_and(|n| n != types.len()) {
+                return plan_err!(
+                    "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `{}` requires {} parameters but the actual number is {}.",
+                    self.name(),
+                    arity.unwrap_or_default(),
+                    types.len()
+                );
+            }
             return Ok(vec![DataType::Binary; types.len()]);
         }
         super::coerced_types(types, &self.text)
@@ -117,37 +130,40 @@ impl ScalarUDFImpl for OnBytes {
             .collect::<Result<Vec<ArrayRef>>>()?;
         let binaries: Vec<&BinaryArray> =
             arrays.iter().map(|a| datafusion::common::cast::as_binary_array(a)).collect::<Result<_>>()?;
-        let row = |i: usize| -> Option<Vec<&[u8]>> {
-            binaries.iter().map(|b| if b.is_null(i) { None } else { Some(b.value(i)) }).collect()
-        };
-        let out: ArrayRef = match self.op {
-            Op::Contains | Op::StartsWith | Op::EndsWith => {
+        // NULL when any argument is.
+        let valid = |i: usize| binaries.iter().all(|b| b.is_valid(i));
+        let out: ArrayRef = match (self.op, binaries.as_slice()) {
+            (Op::Contains | Op::StartsWith | Op::EndsWith, [hay, needle]) => {
                 let values: BooleanArray = (0..rows)
                     .map(|i| {
-                        let v = row(i)?;
-                        let (hay, needle) = (v.first()?, v.get(1)?);
-                        Some(match self.op {
+                        let (hay, needle) = (hay.value(i), needle.value(i));
+                        valid(i).then(|| match self.op {
                             Op::StartsWith => hay.starts_with(needle),
                             Op::EndsWith => hay.ends_with(needle),
-                            _ => needle.is_empty() || hay.windows(needle.len()).any(|w| w == *needle),
+                            _ => needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle),
                         })
                     })
                     .collect();
                 Arc::new(values)
             }
-            Op::Reverse | Op::Concat => {
+            (Op::Reverse | Op::Concat, _) => {
                 let mut b = BinaryBuilder::with_capacity(rows, 0);
+                let mut bytes = Vec::new();
                 for i in 0..rows {
-                    match row(i) {
-                        Some(v) if self.op == Op::Reverse => {
-                            b.append_value(v.concat().into_iter().rev().collect::<Vec<u8>>())
-                        }
-                        Some(v) => b.append_value(v.concat()),
-                        None => b.append_null(),
+                    if !valid(i) {
+                        b.append_null();
+                        continue;
                     }
+                    bytes.clear();
+                    binaries.iter().for_each(|a| bytes.extend_from_slice(a.value(i)));
+                    if self.op == Op::Reverse {
+                        bytes.reverse();
+                    }
+                    b.append_value(&bytes);
                 }
                 Arc::new(b.finish())
             }
+            _ => return plan_err!("{} takes 2 arguments, got {}", self.name(), binaries.len()),
         };
         Ok(ColumnarValue::Array(out))
     }

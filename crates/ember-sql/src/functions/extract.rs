@@ -9,10 +9,9 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Decimal128Array, Int32Array};
-use datafusion::arrow::datatypes::{
-    DataType, Field, FieldRef, Int64Type, IntervalDayTimeType, IntervalMonthDayNanoType, IntervalUnit,
-    IntervalYearMonthType, TimeUnit,
-};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, IntervalMonthDayNanoType, IntervalUnit, TimeUnit};
+
+use crate::interval::MICROS_PER_DAY;
 use datafusion::common::{Result, ScalarValue, plan_datafusion_err, plan_err};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
@@ -66,8 +65,6 @@ impl Part {
     }
 }
 
-const MICROS_PER_DAY: i64 = 86_400_000_000;
-
 /// SECOND's type: seconds with their microseconds.
 const SECONDS: DataType = DataType::Decimal128(8, 6);
 
@@ -85,8 +82,9 @@ impl Extract {
     }
 }
 
+/// The intervals this reads (`invoke_with_args`).
 fn is_interval(t: &DataType) -> bool {
-    matches!(t, DataType::Interval(_) | DataType::Duration(_))
+    matches!(t, DataType::Interval(IntervalUnit::YearMonth | IntervalUnit::MonthDayNano) | DataType::Duration(_))
 }
 
 /// The field a literal names; None for a NULL field (a NULL result).
@@ -228,6 +226,8 @@ impl ScalarUDFImpl for Extract {
         };
         let source = source.to_array(rows)?;
         // (months, microseconds) of each interval.
+        // Spark's intervals are year-month months and day-time durations
+        // (interval::value_at); DataFusion's literals month-day-nano ones.
         let parts: Vec<Option<(i64, i64)>> = match source.data_type() {
             DataType::Interval(IntervalUnit::MonthDayNano) => source
                 .as_primitive::<IntervalMonthDayNanoType>()
@@ -235,26 +235,13 @@ impl ScalarUDFImpl for Extract {
                 .map(|v| v.map(|v| (v.months as i64, v.days as i64 * MICROS_PER_DAY + v.nanoseconds / 1000)))
                 .collect(),
             DataType::Interval(IntervalUnit::YearMonth) => {
-                source.as_primitive::<IntervalYearMonthType>().iter().map(|v| v.map(|m| (m as i64, 0))).collect()
+                (0..rows).map(|i| crate::interval::value_at(&source, i).map(|months| (months, 0))).collect()
             }
-            DataType::Interval(IntervalUnit::DayTime) => source
-                .as_primitive::<IntervalDayTimeType>()
-                .iter()
-                .map(|v| v.map(|v| (0, v.days as i64 * MICROS_PER_DAY + v.milliseconds as i64 * 1000)))
-                .collect(),
-            DataType::Duration(unit) => {
-                let per_micro = match unit {
-                    TimeUnit::Second => -1_000_000,
-                    TimeUnit::Millisecond => -1000,
-                    TimeUnit::Microsecond => 1,
-                    TimeUnit::Nanosecond => 1000,
-                };
-                let d = datafusion::arrow::compute::cast(&source, &DataType::Int64)?;
-                d.as_primitive::<Int64Type>()
-                    .iter()
-                    .map(|v| v.map(|v| (0, if per_micro < 0 { v.saturating_mul(-per_micro) } else { v / per_micro })))
-                    .collect()
+            DataType::Duration(_) => {
+                (0..rows).map(|i| crate::interval::value_at(&source, i).map(|micros| (0, micros))).collect()
             }
+            // Dates and timestamps are rewritten (constant folding may try
+            // this first, and keeps the call when it fails).
             other => return plan_err!("{} of {other} is rewritten before it runs", self.name),
         };
         let out: ArrayRef = if p == Part::Second {

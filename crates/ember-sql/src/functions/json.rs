@@ -159,10 +159,15 @@ impl ScalarUDFImpl for Json {
             JsonFn::FromJson => from_json(&arrays[0], args.return_field.data_type())?,
             JsonFn::GetJsonObject => {
                 let (texts, paths) = (strings(&arrays[0])?, strings(&arrays[1])?);
+                // A path is parsed once for the rows that share it.
+                let mut parsed: Option<(&str, Option<super::json_path::JsonPath>)> = None;
                 let values: Vec<Option<String>> = (0..rows)
                     .map(|i| {
                         let (Some(t), Some(p)) = (texts[i], paths[i]) else { return None };
-                        super::json_path::get_json_object(t, p)
+                        if parsed.as_ref().is_none_or(|(last, _)| *last != p) {
+                            parsed = Some((p, super::json_path::JsonPath::parse(p)));
+                        }
+                        parsed.as_ref()?.1.as_ref()?.get(t)
                     })
                     .collect();
                 Arc::new(StringArray::from(values))

@@ -402,18 +402,29 @@ fn evaluate(v: &Json, path: &[Step], style: Style, w: &mut Writer) -> bool {
     }
 }
 
-/// `get_json_object(text, path)`: the match's JSON text, None when there
-/// is none (or the text or path does not parse).
-pub fn get_json_object(text: &str, path: &str) -> Option<String> {
-    let steps = parse_path(path)?;
-    let v = read(text)?;
-    let mut w = Writer::default();
-    evaluate(&v, &steps, Style::Raw, &mut w).then_some(w.out)
+/// A parsed path of `get_json_object`.
+pub struct JsonPath(Vec<Step>);
+
+impl JsonPath {
+    /// None when the path does not parse (the result is NULL).
+    pub fn parse(path: &str) -> Option<Self> {
+        parse_path(path).map(Self)
+    }
+
+    /// The match's JSON text in `text`, None when there is none (or the
+    /// text does not parse).
+    pub fn get(&self, text: &str) -> Option<String> {
+        let v = read(text)?;
+        let mut w = Writer::default();
+        evaluate(&v, &self.0, Style::Raw, &mut w).then_some(w.out)
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::get_json_object as get;
+    fn get(text: &str, path: &str) -> Option<String> {
+        super::JsonPath::parse(path)?.get(text)
+    }
 
     #[test]
     fn named_and_indexed() {
